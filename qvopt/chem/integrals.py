@@ -1,0 +1,105 @@
+"""Electronic-structure input from PySCF: active-space integrals, HF and FCI energies.
+
+The spatial-orbital Hamiltonian in the active space is
+
+    H = E_core + Σ_pq h_pq Σ_σ a†_pσ a_qσ
+        + ½ Σ_pqrs (pq|rs) Σ_στ a†_pσ a†_rτ a_sτ a_qσ,
+
+with ``(pq|rs)`` in chemists' notation and ``E_core`` the nuclear repulsion plus the
+energy of the frozen (doubly occupied) core, whose mean field is folded into ``h``.
+The frozen core is the lowest ``(n_electrons - active_electrons) / 2`` RHF orbitals;
+the active orbitals follow it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .molecule import MoleculeFileError, MoleculeSpec
+
+
+@dataclass(frozen=True)
+class ActiveSpaceIntegrals:
+    """Integrals of the active space in the RHF molecular-orbital basis."""
+
+    core_energy: float
+    one_body: np.ndarray  # (n, n) h_pq
+    two_body: np.ndarray  # (n, n, n, n) (pq|rs), chemists' notation
+    n_electrons: int  # active electrons
+    n_alpha: int
+    n_beta: int
+    e_hf: float
+
+
+def _build_scf(spec: MoleculeSpec):
+    from pyscf import gto, scf
+
+    mol = gto.Mole()
+    mol.atom = [(s, c) for s, c in zip(spec.symbols, spec.coordinates, strict=True)]
+    mol.unit = "Angstrom" if spec.units == "angstrom" else "Bohr"
+    mol.basis = spec.basis
+    mol.charge = spec.charge
+    mol.spin = spec.multiplicity - 1
+    mol.verbose = 0
+    try:
+        mol.build()
+    except (RuntimeError, KeyError, ValueError) as exc:
+        raise MoleculeFileError(f"{spec.source}: PySCF cannot build this molecule ({exc})") from exc
+    if mol.spin != 0:
+        raise MoleculeFileError(
+            f"{spec.source}: field 'multiplicity' = {spec.multiplicity}: only closed-shell "
+            "singlets (multiplicity = 1) are supported"
+        )
+    mf = scf.RHF(mol)
+    mf.conv_tol = 1e-12
+    mf.kernel()
+    if not mf.converged:
+        raise RuntimeError(f"{spec.source}: RHF did not converge")
+    return mol, mf
+
+
+def active_space_integrals(spec: MoleculeSpec) -> ActiveSpaceIntegrals:
+    """Run RHF with PySCF and return the active-space integrals."""
+    from pyscf import mcscf
+
+    mol, mf = _build_scf(spec)
+    n_orb = mf.mo_coeff.shape[1]
+    n_elec = mol.nelectron
+    n_act_e = spec.active_electrons if spec.active_electrons is not None else n_elec
+    n_act_o = spec.active_orbitals if spec.active_orbitals is not None else n_orb
+    n_core_e = n_elec - n_act_e
+    if n_core_e < 0 or n_core_e % 2:
+        raise MoleculeFileError(
+            f"{spec.source}: field 'active_space.electrons' = {n_act_e} must be at most "
+            f"{n_elec} and leave an even number of core electrons"
+        )
+    n_core = n_core_e // 2
+    if n_core + n_act_o > n_orb or 2 * n_act_o < n_act_e:
+        raise MoleculeFileError(
+            f"{spec.source}: field 'active_space.orbitals' = {n_act_o} does not fit: "
+            f"{n_orb} orbitals in total, {n_core} frozen, {n_act_e} active electrons"
+        )
+    cas = mcscf.CASCI(mf, n_act_o, n_act_e)
+    h1, e_core = cas.get_h1eff()
+    h2 = cas.get_h2eff()
+    from pyscf import ao2mo
+
+    eri = ao2mo.restore(1, h2, n_act_o)
+    return ActiveSpaceIntegrals(
+        core_energy=float(e_core), one_body=np.asarray(h1), two_body=np.asarray(eri),
+        n_electrons=n_act_e, n_alpha=n_act_e // 2, n_beta=n_act_e // 2, e_hf=float(mf.e_tot),
+    )
+
+
+def fci_energy(integrals: ActiveSpaceIntegrals) -> float:
+    """FCI (CASCI) energy in the active space, in the (N_α, N_β) sector of the HF state."""
+    from pyscf import fci
+
+    n = integrals.one_body.shape[0]
+    solver = fci.direct_spin1.FCI()
+    solver.conv_tol = 1e-12
+    e, _ = solver.kernel(integrals.one_body, integrals.two_body, n,
+                         (integrals.n_alpha, integrals.n_beta), ecore=integrals.core_energy)
+    return float(e)

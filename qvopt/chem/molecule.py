@@ -1,0 +1,184 @@
+"""Molecule files: TOML data → a validated :class:`MoleculeSpec`.
+
+A molecule file holds data only::
+
+    name = "h2"
+    basis = "sto-3g"
+    charge = 0
+    multiplicity = 1
+
+    [geometry]
+    units = "angstrom"               # or "bohr"
+    symbols = ["H", "H"]
+    coordinates = [[0.0, 0.0, 0.0], [0.0, 0.0, 0.7414]]
+
+    [active_space]                   # optional: frozen-core / active-space reduction
+    electrons = 2
+    orbitals = 5
+
+    [reference]                      # optional: computed when absent
+    e_hf = -1.116684
+    e_fci = -1.137270
+    program = "PySCF"
+    version = "2.14.0"
+
+Every error names the file and the offending field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+MOLECULES_DIR = Path(__file__).resolve().parents[2] / "molecules"
+
+_UNITS = ("angstrom", "bohr")
+
+
+class MoleculeFileError(ValueError):
+    """A molecule file is missing, unreadable, or has an invalid field."""
+
+
+@dataclass(frozen=True)
+class MoleculeSpec:
+    """The validated content of one molecule file."""
+
+    name: str
+    symbols: tuple[str, ...]
+    coordinates: tuple[tuple[float, float, float], ...]
+    units: str
+    basis: str
+    charge: int
+    multiplicity: int
+    active_electrons: int | None
+    active_orbitals: int | None
+    e_hf: float | None
+    e_fci: float | None
+    reference_program: str | None
+    source: Path
+    description: str = ""
+
+
+def known_molecules() -> list[str]:
+    """Names of the molecule files shipped in ``molecules/``, sorted."""
+    return sorted(p.stem for p in MOLECULES_DIR.glob("*.toml"))
+
+
+def resolve_molecule_path(name_or_path: str | Path) -> Path:
+    """Map a shipped molecule name (``"h2"``) or a file path to an existing file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists() or "/" in str(name_or_path):
+        if not candidate.is_file():
+            raise MoleculeFileError(f"molecule file {str(candidate)!r} does not exist")
+        return candidate
+    shipped = MOLECULES_DIR / f"{name_or_path}.toml"
+    if not shipped.is_file():
+        raise MoleculeFileError(
+            f"unknown molecule {str(name_or_path)!r}: expected one of {known_molecules()} "
+            "or a path to a .toml molecule file"
+        )
+    return shipped
+
+
+def _reject_unknown(table: dict, allowed: set[str], path: Path, prefix: str = "") -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        names = [f"{prefix}{k}" for k in unknown]
+        raise MoleculeFileError(f"{path}: unknown field(s) {names}; allowed: "
+                                f"{sorted(prefix + k for k in allowed)}")
+
+
+def _field(table: dict, key: str, kind, path: Path, prefix: str = "", required: bool = True):
+    full = f"{prefix}{key}"
+    if key not in table:
+        if required:
+            raise MoleculeFileError(f"{path}: missing field {full!r}")
+        return None
+    value = table[key]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise MoleculeFileError(
+            f"{path}: field {full!r} must be of type {kind.__name__}, got {value!r}"
+        )
+    return value
+
+
+def read_molecule_file(name_or_path: str | Path) -> MoleculeSpec:
+    """Parse and validate a molecule file (or a shipped molecule by name)."""
+    path = resolve_molecule_path(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MoleculeFileError(f"{path}: cannot read molecule file ({exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise MoleculeFileError(f"{path}: not valid TOML ({exc})") from exc
+
+    allowed = {"name", "description", "basis", "charge", "multiplicity", "geometry",
+               "active_space", "reference"}
+    _reject_unknown(data, allowed, path)
+
+    name = _field(data, "name", str, path, required=False) or path.stem
+    basis = _field(data, "basis", str, path)
+    charge = _field(data, "charge", int, path, required=False) or 0
+    multiplicity = _field(data, "multiplicity", int, path, required=False) or 1
+    if multiplicity < 1:
+        raise MoleculeFileError(f"{path}: field 'multiplicity' must be >= 1, got {multiplicity}")
+
+    geometry = _field(data, "geometry", dict, path)
+    _reject_unknown(geometry, {"units", "symbols", "coordinates"}, path, "geometry.")
+    symbols = _field(geometry, "symbols", list, path, "geometry.")
+    coords = _field(geometry, "coordinates", list, path, "geometry.")
+    units = (_field(geometry, "units", str, path, "geometry.", required=False) or "angstrom")
+    if units.lower() not in _UNITS:
+        raise MoleculeFileError(
+            f"{path}: field 'geometry.units' must be one of {list(_UNITS)}, got {units!r}"
+        )
+    if not symbols or not all(isinstance(s, str) and s for s in symbols):
+        raise MoleculeFileError(f"{path}: field 'geometry.symbols' must be a non-empty list of "
+                                "element symbols")
+    if len(coords) != len(symbols):
+        raise MoleculeFileError(
+            f"{path}: field 'geometry.coordinates' has {len(coords)} rows but "
+            f"'geometry.symbols' has {len(symbols)} atoms"
+        )
+    parsed_coords = []
+    for i, row in enumerate(coords):
+        if (not isinstance(row, list) or len(row) != 3
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row)):
+            raise MoleculeFileError(
+                f"{path}: field 'geometry.coordinates[{i}]' must be three numbers, got {row!r}"
+            )
+        parsed_coords.append(tuple(float(v) for v in row))
+
+    active = data.get("active_space")
+    n_act_e = n_act_o = None
+    if active is not None:
+        if not isinstance(active, dict):
+            raise MoleculeFileError(f"{path}: field 'active_space' must be a table")
+        _reject_unknown(active, {"electrons", "orbitals"}, path, "active_space.")
+        n_act_e = _field(active, "electrons", int, path, "active_space.")
+        n_act_o = _field(active, "orbitals", int, path, "active_space.")
+        if n_act_e < 1 or n_act_o < 1:
+            raise MoleculeFileError(f"{path}: fields 'active_space.electrons' and "
+                                    "'active_space.orbitals' must be positive")
+
+    ref = data.get("reference") or {}
+    if not isinstance(ref, dict):
+        raise MoleculeFileError(f"{path}: field 'reference' must be a table")
+    _reject_unknown(ref, {"e_hf", "e_fci", "program", "version", "method"}, path, "reference.")
+    e_hf = _field(ref, "e_hf", float, path, "reference.", required=False)
+    e_fci = _field(ref, "e_fci", float, path, "reference.", required=False)
+    program = _field(ref, "program", str, path, "reference.", required=False)
+    version = _field(ref, "version", str, path, "reference.", required=False)
+    if program and version:
+        program = f"{program} {version}"
+
+    return MoleculeSpec(
+        name=name, symbols=tuple(symbols), coordinates=tuple(parsed_coords),
+        units=units.lower(), basis=basis, charge=charge, multiplicity=multiplicity,
+        active_electrons=n_act_e, active_orbitals=n_act_o, e_hf=e_hf, e_fci=e_fci,
+        reference_program=program, source=path,
+        description=_field(data, "description", str, path, required=False) or "",
+    )

@@ -1,0 +1,179 @@
+"""Command line: ``qvopt run``, ``qvopt molecules``, ``qvopt optimizers``. Thin: parse, call, print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+def parse_option(text: str) -> tuple[str, object]:
+    """``key=value`` with ``value`` read as a TOML value (``0.1``, ``[0.9, 0.99]``,
+    ``{name="step", step_size=50}``, ``true``); a bare word is taken as a string."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"optimizer option {text!r} must look like key=value")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def parse_shots(text: str) -> int | None:
+    if text.lower() in ("exact", "none"):
+        return None
+    try:
+        shots = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--shots must be a positive integer or 'exact', got {text!r}") from None
+    if shots <= 0:
+        raise argparse.ArgumentTypeError(f"--shots must be a positive integer or 'exact', "
+                                         f"got {shots}")
+    return shots
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qvopt", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run VQE on a molecule")
+    run.add_argument("molecule", help="a shipped molecule name (see `qvopt molecules`) "
+                                      "or a path to a molecule .toml file")
+    run.add_argument("--ansatz", default="uccsd",
+                     help="uccsd (default) or hardware_efficient")
+    run.add_argument("--layers", type=int, default=None,
+                     help="layers of the hardware-efficient ansatz")
+    run.add_argument("--optimizer", default="adam", help="optimizer name (see `qvopt optimizers`)")
+    run.add_argument("-O", "--option", action="append", type=parse_option, default=[],
+                     metavar="KEY=VALUE", help="optimizer option, e.g. -O lr=0.05 "
+                     "-O 'schedule={name=\"step\", step_size=50}' (repeatable)")
+    run.add_argument("--shots", type=parse_shots, default=1000,
+                     help="shots per measurement group per point, or 'exact' (default 1000)")
+    run.add_argument("--maxiter", type=int, default=None, help="maximum optimizer updates")
+    run.add_argument("--shot-budget", type=int, default=None,
+                     help="stop before exceeding this many shots")
+    run.add_argument("--seed", type=int, default=None, help="random seed")
+    run.add_argument("--device", default="CPU", help="Aer device: CPU (default) or GPU")
+    run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
+    run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+    sub.add_parser("molecules", help="list the shipped molecules")
+    sub.add_parser("optimizers", help="list the optimizers")
+    return parser
+
+
+def _cmd_run(args, console: Console) -> int:
+    from .vqe import CHEMICAL_ACCURACY_MHA, DEFAULT_MAXITER, vqe
+
+    options = dict(args.option)
+    ansatz_options = {"layers": args.layers} if args.layers is not None else None
+    maxiter = args.maxiter if args.maxiter is not None else DEFAULT_MAXITER
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                        TextColumn("{task.completed}/{task.total}"),
+                        TextColumn("E = {task.fields[energy]}"), TimeElapsedColumn(),
+                        console=console, disable=args.no_progress, transient=False)
+    with progress:
+        task = progress.add_task(f"VQE {args.molecule} ({args.optimizer})", total=maxiter,
+                                 energy="…")
+
+        def callback(intermediate):
+            progress.update(task, completed=intermediate.nit,
+                            energy=f"{intermediate.fun:.6f} ± {intermediate.stderr:.1e}")
+
+        result = vqe(args.molecule, ansatz=args.ansatz, optimizer=args.optimizer,
+                     shots=args.shots, seed=args.seed, maxiter=maxiter,
+                     optimizer_options=options, shot_budget=args.shot_budget,
+                     callback=callback, device=args.device, ansatz_options=ansatz_options)
+        progress.update(task, completed=maxiter if result.status == 1 else result.nit)
+
+    table = Table(title=f"VQE {result.molecule}: {result.ansatz} + {result.optimizer}, "
+                        f"shots={args.shots or 'exact'}")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("final energy (estimate)", f"{result.fun:.6f} ± {result.stderr:.6f} Ha")
+    table.add_row("final energy (exact)", f"{result.energy_exact:.6f} Ha")
+    table.add_row("FCI", f"{result.e_fci:.6f} Ha")
+    table.add_row("error vs FCI", f"{result.error_mha:.3f} mHa")
+    table.add_row(f"within chemical accuracy ({CHEMICAL_ACCURACY_MHA} mHa)",
+                  "yes" if result.within_chemical_accuracy else "no")
+    table.add_row("iterations", str(result.nit))
+    table.add_row("shots used", f"{result.shots_used:,}")
+    table.add_row("time", f"{result.wall_time:.1f} s")
+    table.add_row("stopped because", result.message)
+    console.print(table)
+    if args.out is not None:
+        from .io import write_json_atomic
+
+        write_json_atomic(args.out, result.to_dict())
+        console.print(f"result written to {args.out}")
+    return 0
+
+
+def _cmd_molecules(console: Console) -> int:
+    from .chem import known_molecules, read_molecule_file
+
+    table = Table(title="molecules")
+    for col in ("name", "qubits", "basis", "E_HF (Ha)", "E_FCI (Ha)", "description"):
+        table.add_column(col)
+    for name in known_molecules():
+        spec = read_molecule_file(name)
+        orbitals = spec.active_orbitals
+        qubits = str(2 * orbitals) if orbitals else _qubits_without_active_space(spec)
+        table.add_row(name, qubits, spec.basis,
+                      f"{spec.e_hf:.6f}" if spec.e_hf is not None else "-",
+                      f"{spec.e_fci:.6f}" if spec.e_fci is not None else "-",
+                      spec.description)
+    console.print(table)
+    return 0
+
+
+def _qubits_without_active_space(spec) -> str:
+    from pyscf import gto
+
+    mol = gto.M(atom=list(zip(spec.symbols, spec.coordinates, strict=True)), basis=spec.basis,
+                charge=spec.charge, spin=spec.multiplicity - 1, unit=spec.units, verbose=0)
+    return str(2 * mol.nao_nr())
+
+
+def _cmd_optimizers(console: Console) -> int:
+    from .optimizers.registry import VQE_DEFAULTS, describe
+
+    table = Table(title="optimizers")
+    table.add_column("name")
+    table.add_column("description")
+    table.add_column("VQE defaults")
+    for name, summary in describe().items():
+        table.add_row(name, summary, json.dumps(VQE_DEFAULTS.get(name, {})))
+    console.print(table)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``qvopt`` console script."""
+    args = _build_parser().parse_args(argv)
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        if args.command == "run":
+            return _cmd_run(args, console)
+        if args.command == "molecules":
+            return _cmd_molecules(console)
+        if args.command == "optimizers":
+            return _cmd_optimizers(console)
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

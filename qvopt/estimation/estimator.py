@@ -1,0 +1,211 @@
+"""``Estimator``: energies and parameter-shift gradients of ⟨ψ(θ)|H|ψ(θ)⟩, exact or sampled.
+
+Exact mode (``shots=None``): ``E(θ) = ⟨ψ|H|ψ⟩`` from the Aer statevector and the sparse
+matrix of ``H``; ``stderr = 0``; no shots are charged.
+
+Sampled mode (``shots=N``): for every parameter point the statevector is simulated once
+(Aer, all points of a call in one job); for every qubit-wise-commuting group the state is
+rotated into the group's basis and ``N`` outcomes are drawn (see :mod:`.sampling`).
+
+    Ê = c_I + Σ_g mean_g(v_g),        stderr² = Σ_g s_g² / N
+
+with ``s_g²`` the sample variance of the group's per-shot values (covariances of terms in
+one group included; groups are independent samples). Each (point, group) counts as one
+circuit execution of ``N`` shots on the :class:`~.base.ShotLedger`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
+
+from .base import Estimate, ShotLedger
+from .grouping import group_qubitwise_commuting, outcome_classes
+from .parameter_shift import shift_rules, shifted_points
+from .sampling import rotated_probabilities, sample_class_means
+from .statevector import AerStatevectorEngine
+
+
+def validate_shots(shots) -> int | None:
+    """``None`` (exact) or a positive int; anything else gets a clear ``ValueError``."""
+    if shots is None:
+        return None
+    if isinstance(shots, bool) or not isinstance(shots, numbers.Integral):
+        if isinstance(shots, float) and shots.is_integer() and shots > 0:
+            return int(shots)
+        raise ValueError(f"shots must be a positive integer or None (exact), got {shots!r}")
+    if shots <= 0:
+        raise ValueError(f"shots must be a positive integer or None (exact), got {shots}")
+    return int(shots)
+
+
+class Estimator:
+    """Energy and gradient estimates for ``hamiltonian`` on the states of ``circuit``.
+
+    Args:
+        hamiltonian: a Hermitian ``SparsePauliOp`` on ``circuit.num_qubits`` qubits.
+        circuit: a ``QuantumCircuit`` whose free Parameters are θ, in
+            ``circuit.parameters`` order.
+        shots: shots per measurement group per parameter point, or ``None`` for exact values.
+        seed: seed (or ``numpy.random.Generator``) of the sampling; same seed and same
+            calls → identical results.
+        device: ``"CPU"`` or ``"GPU"`` (needs qiskit-aer-gpu, see ``qvopt[gpu]``).
+        ledger: a :class:`ShotLedger` to charge (shared by a whole run); a new one if None.
+    """
+
+    def __init__(self, hamiltonian: SparsePauliOp, circuit: QuantumCircuit,
+                 shots: int | None = None, seed: int | np.random.Generator | None = None,
+                 device: str = "CPU", ledger: ShotLedger | None = None):
+        if not isinstance(hamiltonian, SparsePauliOp):
+            raise TypeError(f"hamiltonian must be a qiskit SparsePauliOp, got "
+                            f"{type(hamiltonian).__name__}")
+        if not isinstance(circuit, QuantumCircuit):
+            raise TypeError(f"circuit must be a qiskit QuantumCircuit, got "
+                            f"{type(circuit).__name__}")
+        if hamiltonian.num_qubits != circuit.num_qubits:
+            raise ValueError(f"hamiltonian acts on {hamiltonian.num_qubits} qubits but the "
+                             f"circuit has {circuit.num_qubits}")
+        self.hamiltonian = hamiltonian
+        self.circuit = circuit
+        self.shots = validate_shots(shots)
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.ledger = ledger if ledger is not None else ShotLedger()
+        self.n_qubits = circuit.num_qubits
+        self.n_params = circuit.num_parameters
+        self.engine = AerStatevectorEngine(circuit, device=device)
+        self.grouped = group_qubitwise_commuting(hamiltonian)
+        self._classes = [outcome_classes(g, self.n_qubits) for g in self.grouped.groups]
+        self._bases = [g.basis for g in self.grouped.groups]
+        self._matrix = None
+        self._rules = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def shots_used(self) -> int:
+        """Total shots charged to this estimator's ledger."""
+        return self.ledger.shots_used
+
+    @property
+    def shots_per_evaluation(self) -> int:
+        """Shots one energy evaluation costs (``shots × groups``; 0 in exact mode)."""
+        return 0 if self.shots is None else self.shots * self.grouped.n_groups
+
+    def _check_points(self, theta) -> tuple[np.ndarray, bool]:
+        arr = np.asarray(theta, dtype=float) if not isinstance(theta, np.ndarray) else theta
+        try:
+            arr = np.asarray(arr, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"theta must be numeric, got {theta!r}") from exc
+        single = arr.ndim == 1
+        if arr.ndim not in (1, 2) or arr.shape[-1] != self.n_params:
+            raise ValueError(
+                f"theta must have shape ({self.n_params},) or (batch, {self.n_params}) for "
+                f"this circuit's {self.n_params} parameters, got shape {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("theta contains NaN or infinite values")
+        return np.atleast_2d(arr), single
+
+    def _sparse_matrix(self):
+        if self._matrix is None:
+            self._matrix = self.hamiltonian.to_matrix(sparse=True).tocsr()
+        return self._matrix
+
+    def _evaluate(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Energies and their variances at ``points`` (P, p); charges the ledger."""
+        n_points = len(points)
+        if self.shots is None:
+            values = self._exact(points)
+            self.ledger.charge(0, 0, n_points)
+            return values, np.zeros(n_points), 0
+        means = np.full(n_points, self.grouped.constant)
+        variances = np.zeros(n_points)
+        for rows, states in self.engine.iter_statevectors(points):
+            # Class probabilities of every group first, then draws in group order, so the
+            # random stream does not depend on the order the rotation trie visits groups.
+            class_probs = [None] * self.grouped.n_groups
+            for k, probs in rotated_probabilities(states, self._bases):
+                class_probs[k] = self._classes[k].probabilities(probs)
+            for k, classes in enumerate(self._classes):
+                mean, var = sample_class_means(class_probs[k], classes.values, self.shots,
+                                               self.rng)
+                means[rows] += mean
+                variances[rows] += var
+        spent = self.ledger.charge(n_points * self.grouped.n_groups, self.shots, n_points)
+        return means, variances, spent
+
+    def _exact(self, points: np.ndarray) -> np.ndarray:
+        matrix = self._sparse_matrix()
+        out = np.empty(len(points))
+        for rows, states in self.engine.iter_statevectors(points):
+            out[rows] = np.einsum("pi,pi->p", states.conj(), (matrix @ states.T).T).real
+        return out
+
+    # ------------------------------------------------------------------ public API
+    def energy(self, theta) -> Estimate:
+        """Energy at θ (shape (p,)) or at each row of a batch (shape (B, p))."""
+        points, single = self._check_points(theta)
+        values, variances, spent = self._evaluate(points)
+        stderr = np.sqrt(variances)
+        if single:
+            return Estimate(float(values[0]), float(stderr[0]), spent)
+        return Estimate(values, stderr, spent)
+
+    def exact_energy(self, theta) -> float | np.ndarray:
+        """Noiseless ⟨ψ(θ)|H|ψ(θ)⟩; a reference value, not charged to the ledger."""
+        points, single = self._check_points(theta)
+        values = self._exact(points)
+        return float(values[0]) if single else values
+
+    def gradient(self, theta) -> Estimate:
+        """Parameter-shift gradient at θ: all shifted points evaluated in one batch.
+
+        ``stderr[i] = sqrt(Σ_k w_ik² Var E_k)``: the shifted energies are independent samples.
+        """
+        return self.evaluate(gradient_at=theta)[1]
+
+    def value_and_gradient(self, theta) -> tuple[Estimate, Estimate]:
+        """Energy at θ and the parameter-shift gradient, sampled in one batched call."""
+        energies, gradient = self.evaluate(energies=theta, gradient_at=theta)
+        return energies, gradient
+
+    def evaluate(self, energies=None, gradient_at=None) -> tuple[Estimate | None,
+                                                                 Estimate | None]:
+        """Energies at ``energies`` (one point or a batch) and a gradient at ``gradient_at``.
+
+        Everything is simulated and sampled in one batch (one Aer job). Returns
+        ``(energy_estimate or None, gradient_estimate or None)``; each Estimate's ``shots``
+        is what its own points cost.
+        """
+        blocks, single = [], True
+        if energies is not None:
+            e_points, single = self._check_points(energies)
+            blocks.append(e_points)
+        if gradient_at is not None:
+            g_points, g_single = self._check_points(gradient_at)
+            if not g_single:
+                raise ValueError(f"gradient_at must be one parameter vector of shape "
+                                 f"({self.n_params},), got shape {g_points.shape}")
+            if self._rules is None:
+                self._rules = shift_rules(self.circuit)
+            shifted, weights = shifted_points(g_points[0], self._rules)
+            blocks.append(shifted)
+        if not blocks:
+            return None, None
+        values, variances, _ = self._evaluate(np.vstack(blocks))
+        per_point = self.shots_per_evaluation
+        energy = gradient = None
+        n_e = 0
+        if energies is not None:
+            n_e = len(blocks[0])
+            e_val, e_err = values[:n_e], np.sqrt(variances[:n_e])
+            energy = (Estimate(float(e_val[0]), float(e_err[0]), per_point) if single
+                      else Estimate(e_val, e_err, per_point * n_e))
+        if gradient_at is not None:
+            grad = weights @ values[n_e:]
+            grad_err = np.sqrt((weights**2) @ variances[n_e:])
+            gradient = Estimate(grad, grad_err, per_point * (len(values) - n_e))
+        return energy, gradient

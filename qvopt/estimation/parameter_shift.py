@@ -1,0 +1,89 @@
+"""Exact parameter-shift rules, read off the gates of a circuit.
+
+For a parameter θ entering one gate ``exp(−iθG)`` and an energy ``E(θ)``:
+
+* two-term rule, spectrum of G with the single gap 1 (``RX, RY, RZ, RXX, RYY, RZZ, RZX,
+  P, CP``):  ``∂E = [E(θ + π/2) − E(θ − π/2)] / 2``;
+* four-term rule, spectrum {−½, 0, ½} (gaps ½ and 1: ``CRX, CRY, CRZ`` and the Givens
+  excitations of :mod:`qvopt.ansatz.gates`):
+  ``∂E = c₊[E(θ + π/2) − E(θ − π/2)] − c₋[E(θ + 3π/2) − E(θ − 3π/2)]``,
+  ``c± = (√2 ± 1) / (4√2)`` (Anselmetti et al., New J. Phys. 23, 113010 (2021)).
+
+Each parameter must appear in exactly one gate, as the bare parameter (no expression).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
+
+from ..ansatz.gates import DOUBLE_NAME, SINGLE_NAME
+
+
+@dataclass(frozen=True)
+class ShiftRule:
+    """``∂E/∂θ = Σ_k coeffs[k] · E(θ + shifts[k])``."""
+
+    shifts: tuple[float, ...]
+    coeffs: tuple[float, ...]
+
+
+TWO_TERM = ShiftRule((np.pi / 2, -np.pi / 2), (0.5, -0.5))
+_C_PLUS = (np.sqrt(2) + 1) / (4 * np.sqrt(2))
+_C_MINUS = (np.sqrt(2) - 1) / (4 * np.sqrt(2))
+FOUR_TERM = ShiftRule((np.pi / 2, -np.pi / 2, 3 * np.pi / 2, -3 * np.pi / 2),
+                      (_C_PLUS, -_C_PLUS, -_C_MINUS, _C_MINUS))
+
+RULES_BY_GATE = {
+    **{name: TWO_TERM for name in ("rx", "ry", "rz", "rxx", "ryy", "rzz", "rzx", "p", "cp")},
+    **{name: FOUR_TERM for name in ("crx", "cry", "crz", SINGLE_NAME, DOUBLE_NAME)},
+}
+
+
+def shift_rules(circuit: QuantumCircuit) -> list[ShiftRule]:
+    """One rule per parameter, in ``circuit.parameters`` order; clear error if unsupported."""
+    found: dict[Parameter, ShiftRule] = {}
+    for instruction in circuit.data:
+        op = instruction.operation
+        for value in op.params:
+            params = getattr(value, "parameters", None)
+            if not params:
+                continue
+            if not isinstance(value, Parameter):
+                raise ValueError(
+                    f"gate {op.name!r} has the parameter expression {value}: parameter-shift "
+                    "gradients need each gate angle to be a bare Parameter"
+                )
+            if value in found:
+                raise ValueError(
+                    f"parameter {value.name!r} appears in more than one gate: parameter-shift "
+                    "gradients here need each parameter in exactly one gate"
+                )
+            if op.name not in RULES_BY_GATE:
+                raise ValueError(
+                    f"no parameter-shift rule for gate {op.name!r} (parameter {value.name!r}); "
+                    f"supported gates: {sorted(RULES_BY_GATE)}"
+                )
+            found[value] = RULES_BY_GATE[op.name]
+    return [found[p] for p in circuit.parameters]
+
+
+def shifted_points(theta: np.ndarray, rules: list[ShiftRule]) -> tuple[np.ndarray, np.ndarray]:
+    """All shifted points of a gradient, and the weights mapping their energies to ∂E.
+
+    Returns ``points`` (M, p) and ``weights`` (p, M) with ``∇E = weights @ E(points)``.
+    """
+    theta = np.asarray(theta, dtype=float)
+    n_points = sum(len(r.shifts) for r in rules)
+    points = np.repeat(theta[None, :], n_points, axis=0)
+    weights = np.zeros((len(rules), n_points))
+    row = 0
+    for i, rule in enumerate(rules):
+        for shift, coeff in zip(rule.shifts, rule.coeffs, strict=True):
+            points[row, i] += shift
+            weights[i, row] = coeff
+            row += 1
+    return points, weights

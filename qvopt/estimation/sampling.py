@@ -1,0 +1,82 @@
+"""Honest shot sampling from statevectors, one measurement basis per QWC group.
+
+For each parameter point the state ``|ψ⟩`` is rotated into a group's measurement basis
+(``H`` on X qubits, ``H S†`` on Y qubits) and the Born probabilities
+``p(x) = |⟨x|U_g ψ⟩|²`` are formed. ``shots`` outcomes are drawn from them as one
+multinomial sample, over the group's outcome classes (outcomes giving all of its terms the
+same signs, see :class:`~.grouping.OutcomeClasses`: the same distribution as drawing
+outcomes one by one). The group's estimate is the sample mean of the per-shot value
+``v_g`` and its variance the unbiased sample variance over shots divided by ``shots``.
+
+Rotations are shared between groups through a trie over the qubits: groups whose bases
+agree on qubits ``0 … k`` reuse the state rotated on those qubits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+
+def _rotate(states: np.ndarray, qubit: int, basis: str) -> np.ndarray:
+    """Unnormalised basis change on ``qubit``: ``√2·H`` for X, ``√2·H S†`` for Y.
+
+    X: (a0, a1) → (a0 + a1, a0 − a1);  Y: (a0, a1) → (a0 − i a1, a0 + i a1).
+    Each call doubles the squared norm; callers divide by ``2^k`` afterwards.
+    """
+    view = states.reshape(-1, 2, 2**qubit)
+    a0, a1 = view[:, 0, :], view[:, 1, :]
+    if basis == "Y":
+        a1 = a1 * (-1j)
+    out = np.empty_like(view)
+    np.add(a0, a1, out=out[:, 0, :])
+    np.subtract(a0, a1, out=out[:, 1, :])
+    return out.reshape(states.shape)
+
+
+def rotated_probabilities(states: np.ndarray, bases: Sequence[str]
+                          ) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(k, p)``: Born probabilities (rows sum to 1) of ``states`` in ``bases[k]``.
+
+    ``bases[k]`` lists the measurement basis of each qubit, qubit 0 first ("X", "Y", "Z").
+    """
+    n_qubits = int(np.log2(states.shape[1]))
+    order = sorted(range(len(bases)), key=lambda k: bases[k])
+
+    def visit(current: np.ndarray, qubit: int, members: list[int], rotated: int):
+        if qubit == n_qubits:
+            probs = current.real**2 + current.imag**2
+            probs *= 0.5**rotated
+            for k in members:
+                yield k, probs
+            return
+        by_char: dict[str, list[int]] = {}
+        for k in members:
+            by_char.setdefault(bases[k][qubit], []).append(k)
+        for char, sub in by_char.items():
+            if char == "Z":
+                yield from visit(current, qubit + 1, sub, rotated)
+            else:
+                yield from visit(_rotate(current, qubit, char), qubit + 1, sub, rotated + 1)
+
+    yield from visit(states, 0, order, 0)
+
+
+def sample_class_means(class_probs: np.ndarray, values: np.ndarray, shots: int,
+                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``shots`` outcomes per row of ``class_probs``; return (mean v, variance of mean).
+
+    The variance is the unbiased sample variance of ``v`` over the shots divided by
+    ``shots`` (``nan`` when ``shots == 1``).
+    """
+    class_probs = np.clip(class_probs, 0.0, None)
+    class_probs /= class_probs.sum(axis=1, keepdims=True)
+    counts = rng.multinomial(shots, class_probs)
+    mean = counts @ values / shots
+    second = counts @ (values * values) / shots
+    if shots > 1:
+        var_of_mean = np.maximum(second - mean**2, 0.0) / (shots - 1)
+    else:
+        var_of_mean = np.full_like(mean, np.nan)
+    return mean, var_of_mean

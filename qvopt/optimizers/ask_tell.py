@@ -1,0 +1,98 @@
+"""The ask/tell protocol between an optimizer and whoever evaluates the objective.
+
+Each iteration the optimizer *asks* for what it needs at once (a :class:`Request`: energies
+at some points, a gradient, a metric), the evaluator computes it in one batch and charges
+the shot ledger, and the optimizer is *told* the :class:`Reply`. Optimizer state is an
+immutable value passed in and out, so a run can be checkpointed and resumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+
+from ..estimation.base import Estimate
+from .base import GradientTransformation
+
+
+@dataclass(frozen=True)
+class Request:
+    """What an optimizer needs for its next step.
+
+    ``energies``: points (m, p) whose energies are needed; ``gradient``: the point (p,) at
+    which a gradient is needed; ``metric``: the point at which the Fubini–Study metric is
+    needed, with ``metric_approx`` (None, "block-diag" or "diag").
+    """
+
+    energies: np.ndarray | None = None
+    gradient: np.ndarray | None = None
+    metric: np.ndarray | None = None
+    metric_approx: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Evaluations answering a :class:`Request`.
+
+    ``value`` is the estimated energy at the optimizer's current point, which the driver
+    measures every iteration (same cost for every optimizer).
+    """
+
+    value: Estimate
+    energies: Estimate | None = None
+    gradient: Estimate | None = None
+    metric: np.ndarray | None = None
+
+
+class AskTellOptimizer(Protocol):
+    """What the VQE driver and :func:`qvopt.minimize` need from an optimizer."""
+
+    name: str
+
+    def init(self, x0: np.ndarray, rng: np.random.Generator) -> Any: ...
+
+    def ask(self, state: Any) -> Request: ...
+
+    def tell(self, state: Any, reply: Reply) -> Any: ...
+
+    def params(self, state: Any) -> np.ndarray: ...
+
+
+class FirstOrderState(NamedTuple):
+    x: np.ndarray
+    rule_state: Any
+    step: int
+
+
+class FirstOrderOptimizer:
+    """Drives a :class:`GradientTransformation` with one gradient per step.
+
+    ``θ_{t} = θ_{t−1} + Δθ_t`` with ``Δθ_t`` the chain's output for ``g_t = ∇E(θ_{t−1})``;
+    the estimated energy at ``θ_{t−1}`` is passed to the chain as ``value``.
+    """
+
+    def __init__(self, name: str, rule: GradientTransformation, options: dict | None = None):
+        self.name = name
+        self.rule = rule
+        self.options = dict(options or {})
+
+    def init(self, x0: np.ndarray, rng: np.random.Generator | None = None) -> FirstOrderState:
+        x0 = np.array(x0, dtype=float)
+        return FirstOrderState(x0, self.rule.init(x0), 0)
+
+    def ask(self, state: FirstOrderState) -> Request:
+        return Request(gradient=state.x)
+
+    def tell(self, state: FirstOrderState, reply: Reply) -> FirstOrderState:
+        grad = np.asarray(reply.gradient.value, dtype=float)
+        updates, rule_state = self.rule.update(grad, state.rule_state, state.x,
+                                               value=float(reply.value.value))
+        return FirstOrderState(state.x + updates, rule_state, state.step + 1)
+
+    def params(self, state: FirstOrderState) -> np.ndarray:
+        return state.x
+
+    def __repr__(self) -> str:
+        return f"FirstOrderOptimizer({self.name!r}, {self.options})"

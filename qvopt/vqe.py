@@ -1,0 +1,216 @@
+"""The VQE driver: an estimator and an ask/tell optimizer → :class:`VQEResult`.
+
+Each iteration ``k``: the optimizer asks for its evaluations at its current point θ_k; the
+driver adds the energy at θ_k itself (so every optimizer pays the same for the record),
+evaluates everything in one batch, records the history entry of θ_k, calls the callback,
+and tells the optimizer. After the last update the energy at the final point is estimated
+once more (charged) and reported as ``fun``. Stops at ``maxiter`` updates, when the next
+iteration would exceed ``shot_budget``, when ``‖ĝ‖ ≤ gtol``, or when the callback says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from qiskit import QuantumCircuit
+from scipy.optimize import OptimizeResult
+
+from .ansatz import build_ansatz
+from .chem.problem import Problem, load_problem
+from .estimation.base import Estimate, ShotLedger
+from .estimation.estimator import Estimator, validate_shots
+from .optimizers.ask_tell import AskTellOptimizer, Reply, Request
+from .optimizers.registry import get_optimizer
+
+HARTREE_TO_MHA = 1000.0
+CHEMICAL_ACCURACY_MHA = 1.6
+DEFAULT_MAXITER = 150
+
+
+class VQEResult(OptimizeResult):
+    """scipy ``OptimizeResult`` fields plus VQE bookkeeping.
+
+    ``x``: final parameters; ``fun``: estimated energy at ``x`` (``stderr`` its standard
+    error); ``jac``: last gradient estimate (or None); ``nit``: optimizer updates;
+    ``nfev``: energy evaluations (parameter points) charged; ``success``/``status``/
+    ``message``; ``energy_exact``: noiseless energy at ``x``; ``e_fci``; ``error_mha``:
+    ``(energy_exact − e_fci)`` in mHa; ``shots_used``: Σ shots of every circuit execution;
+    ``wall_time`` (s); ``history``: one dict per evaluated point of the trajectory
+    (``iteration, energy, stderr, energy_exact, shots, time``), the last one at ``x``.
+    """
+
+    @property
+    def within_chemical_accuracy(self) -> bool:
+        return abs(self.error_mha) <= CHEMICAL_ACCURACY_MHA
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (numpy arrays become lists)."""
+        out = {}
+        for key, value in self.items():
+            if isinstance(value, np.ndarray):
+                value = value.tolist()
+            elif isinstance(value, np.generic):
+                value = value.item()
+            out[key] = value
+        out["energy"] = out.get("fun")
+        out["within_chemical_accuracy"] = self.within_chemical_accuracy
+        return out
+
+
+def _resolve_problem(problem: Problem | str | Path) -> Problem:
+    return problem if isinstance(problem, Problem) else load_problem(problem)
+
+
+def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
+        optimizer: str | AskTellOptimizer = "adam", shots: int | None = 1000,
+        seed: int | None = None, maxiter: int = DEFAULT_MAXITER,
+        optimizer_options: dict | None = None, shot_budget: int | None = None,
+        gtol: float | None = None, initial_point=None,
+        callback: Callable[[OptimizeResult], Any] | None = None, device: str = "CPU",
+        ansatz_options: dict | None = None) -> VQEResult:
+    """Run VQE on ``problem`` (a :class:`Problem` or a molecule name/path).
+
+    Args:
+        ansatz: ``"uccsd"``, ``"hardware_efficient"`` or a parameterized circuit.
+        optimizer: a registered name (``qvopt.optimizers.available()``) or an ask/tell
+            optimizer object. Named optimizers start from their VQE defaults.
+        shots: shots per measurement group per parameter point; ``None`` = exact energies.
+        seed: seeds all sampling and any randomness of the optimizer.
+        maxiter: maximum number of optimizer updates.
+        shot_budget: stop before an iteration that would push ``shots_used`` past it.
+        gtol: stop when the estimated gradient norm is at most ``gtol``.
+        initial_point: starting parameters (default zeros: the Hartree–Fock state for UCCSD).
+        callback: called after each iteration with an ``OptimizeResult`` (``x, fun, stderr,
+            nit, shots_used``); raising ``StopIteration`` or returning True stops the run.
+    """
+    problem = _resolve_problem(problem)
+    shots = validate_shots(shots)
+    if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 0:
+        raise ValueError(f"maxiter must be an integer >= 0, got {maxiter!r}")
+    if shot_budget is not None and (not isinstance(shot_budget, (int, np.integer))
+                                    or shot_budget <= 0):
+        raise ValueError(f"shot_budget must be a positive integer, got {shot_budget!r}")
+    if isinstance(ansatz, QuantumCircuit):
+        circuit, ansatz_name = ansatz, ansatz.name
+    else:
+        circuit, ansatz_name = build_ansatz(ansatz, problem, **(ansatz_options or {})), ansatz
+    if isinstance(optimizer, str):
+        opt = get_optimizer(optimizer, vqe_defaults=True, **(optimizer_options or {}))
+    else:
+        if optimizer_options:
+            raise ValueError("optimizer_options only apply to an optimizer given by name")
+        opt = optimizer
+
+    seeds = np.random.SeedSequence(seed).spawn(2)
+    ledger = ShotLedger()
+    estimator = Estimator(problem.hamiltonian, circuit, shots=shots,
+                          seed=np.random.default_rng(seeds[0]), device=device, ledger=ledger)
+    x0 = np.zeros(circuit.num_parameters) if initial_point is None else initial_point
+    x0, _ = estimator._check_points(x0)
+    x0 = x0[0]
+    if x0.ndim != 1:
+        raise ValueError("initial_point must be one parameter vector")
+    state = opt.init(x0.copy(), np.random.default_rng(seeds[1]))
+
+    history: list[dict] = []
+    start = time.perf_counter()
+    status, message = 1, f"maximum number of iterations ({maxiter}) reached"
+    last_gradient = None
+    nit = 0
+
+    def record(iteration: int, x: np.ndarray, value: Estimate) -> None:
+        history.append({
+            "iteration": iteration, "energy": float(value.value),
+            "stderr": float(value.stderr), "energy_exact": estimator.exact_energy(x),
+            "shots": ledger.shots_used, "time": time.perf_counter() - start,
+        })
+
+    while nit < maxiter:
+        x = opt.params(state)
+        request = opt.ask(state)
+        if shot_budget is not None:
+            cost = _request_points(request, estimator) * estimator.shots_per_evaluation
+            final_cost = estimator.shots_per_evaluation
+            if ledger.shots_used + cost + final_cost > shot_budget:
+                status, message = 2, f"shot budget ({shot_budget}) reached"
+                break
+        reply = _answer(estimator, x, request)
+        record(nit, x, reply.value)
+        if reply.gradient is not None:
+            last_gradient = reply.gradient.value
+        state = opt.tell(state, reply)
+        nit += 1
+        stop = False
+        if callback is not None:
+            intermediate = OptimizeResult(x=opt.params(state), fun=reply.value.value,
+                                          stderr=reply.value.stderr, nit=nit,
+                                          shots_used=ledger.shots_used)
+            try:
+                stop = bool(callback(intermediate))
+            except StopIteration:
+                stop = True
+            if stop:
+                status, message = 3, "stopped by callback"
+        if not stop and gtol is not None and last_gradient is not None \
+                and np.linalg.norm(last_gradient) <= gtol:
+            status, message = 0, f"gradient norm below gtol ({gtol})"
+            stop = True
+        if stop:
+            break
+
+    x_final = opt.params(state)
+    final = estimator.energy(x_final)
+    record(nit, x_final, final)
+    energy_exact = history[-1]["energy_exact"]
+    return VQEResult(
+        x=x_final, fun=float(final.value), stderr=float(final.stderr), jac=last_gradient,
+        nit=nit, nfev=ledger.evaluations, success=status in (0, 1, 2, 3), status=status,
+        message=message, energy_exact=energy_exact, e_fci=problem.e_fci, e_hf=problem.e_hf,
+        error_mha=(energy_exact - problem.e_fci) * HARTREE_TO_MHA,
+        shots_used=ledger.shots_used, wall_time=time.perf_counter() - start,
+        history=history, molecule=problem.name, ansatz=ansatz_name, optimizer=opt.name,
+        optimizer_options=_plain(getattr(opt, "options", {})), shots=shots, seed=seed,
+        n_qubits=problem.n_qubits, n_params=circuit.num_parameters,
+        n_groups=estimator.grouped.n_groups,
+    )
+
+
+def _plain(options: dict) -> dict:
+    return {k: (v if isinstance(v, (int, float, str, bool, list, dict, tuple, type(None)))
+                else repr(v)) for k, v in options.items()}
+
+
+def _request_points(request: Request, estimator: Estimator) -> int:
+    """Parameter points an iteration evaluates (the driver's energy at θ included)."""
+    points = 1
+    if request.energies is not None:
+        points += len(np.atleast_2d(request.energies))
+    if request.gradient is not None:
+        from .estimation.parameter_shift import shift_rules
+
+        if estimator._rules is None:
+            estimator._rules = shift_rules(estimator.circuit)
+        points += sum(len(r.shifts) for r in estimator._rules)
+    return points
+
+
+def _answer(estimator: Estimator, x: np.ndarray, request: Request) -> Reply:
+    """Evaluate a request plus the energy at ``x`` in one batch."""
+    points = x[None, :]
+    if request.energies is not None:
+        points = np.vstack([points, np.atleast_2d(request.energies)])
+    energies, gradient = estimator.evaluate(energies=points, gradient_at=request.gradient)
+    per_point = estimator.shots_per_evaluation
+    value = Estimate(float(energies.value[0]), float(energies.stderr[0]), per_point)
+    others = None
+    if request.energies is not None:
+        others = Estimate(energies.value[1:], energies.stderr[1:],
+                          per_point * (len(energies.value) - 1))
+    metric = None
+    if request.metric is not None:
+        raise NotImplementedError("this estimator does not provide the metric yet")
+    return Reply(value=value, energies=others, gradient=gradient, metric=metric)
