@@ -6,10 +6,11 @@ Public API: ``load_problem``, ``ansatz``, ``Estimator``, ``vqe``, ``optimizers``
 from . import ansatz, optimizers
 from .chem import MoleculeFileError, Problem, known_molecules, load_problem
 from .estimation import Estimate, Estimator, GPUUnavailableError, ShotLedger
+from .optimizers.minimize import minimize
 from .vqe import CHEMICAL_ACCURACY_MHA, VQEResult, vqe
 
 __version__ = "0.1.0"
 
 __all__ = ["CHEMICAL_ACCURACY_MHA", "Estimate", "Estimator", "GPUUnavailableError",
            "MoleculeFileError", "Problem", "ShotLedger", "VQEResult", "ansatz",
-           "known_molecules", "load_problem", "optimizers", "vqe"]
+           "known_molecules", "load_problem", "minimize", "optimizers", "vqe"]

