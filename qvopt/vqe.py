@@ -110,17 +110,14 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
     estimator = Estimator(problem.hamiltonian, circuit, shots=shots,
                           seed=np.random.default_rng(seeds[0]), device=device, ledger=ledger)
     x0 = np.zeros(circuit.num_parameters) if initial_point is None else initial_point
-    x0, _ = estimator._check_points(x0)
-    x0 = x0[0]
-    if x0.ndim != 1:
+    x0, single = estimator._check_points(x0)
+    if not single:
         raise ValueError("initial_point must be one parameter vector")
-    state = opt.init(x0.copy(), np.random.default_rng(seeds[1]))
+    x0 = x0[0]
 
     history: list[dict] = []
     start = time.perf_counter()
-    status, message = 1, f"maximum number of iterations ({maxiter}) reached"
     last_gradient = None
-    nit = 0
 
     def record(iteration: int, x: np.ndarray, value: Estimate) -> None:
         history.append({
@@ -129,40 +126,55 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
             "shots": ledger.shots_used, "time": time.perf_counter() - start,
         })
 
-    while nit < maxiter:
-        x = opt.params(state)
-        request = opt.ask(state)
-        if shot_budget is not None:
-            cost = _request_points(request, estimator) * estimator.shots_per_evaluation
-            final_cost = estimator.shots_per_evaluation
-            if ledger.shots_used + cost + final_cost > shot_budget:
-                status, message = 2, f"shot budget ({shot_budget}) reached"
-                break
-        reply = _answer(estimator, x, request)
-        record(nit, x, reply.value)
-        if reply.gradient is not None:
-            last_gradient = reply.gradient.value
-        state = opt.tell(state, reply)
-        nit += 1
-        stop = False
-        if callback is not None:
-            intermediate = OptimizeResult(x=opt.params(state), fun=reply.value.value,
-                                          stderr=reply.value.stderr, nit=nit,
-                                          shots_used=ledger.shots_used)
-            try:
-                stop = bool(callback(intermediate))
-            except StopIteration:
-                stop = True
-            if stop:
-                status, message = 3, "stopped by callback"
-        if not stop and gtol is not None and last_gradient is not None \
-                and np.linalg.norm(last_gradient) <= gtol:
-            status, message = 0, f"gradient norm below gtol ({gtol})"
-            stop = True
-        if stop:
-            break
+    def notify(nit: int, x: np.ndarray, value: Estimate) -> bool:
+        """Call the user's callback; True means stop."""
+        if callback is None:
+            return False
+        intermediate = OptimizeResult(x=np.array(x), fun=float(value.value),
+                                      stderr=float(value.stderr), nit=nit,
+                                      shots_used=ledger.shots_used)
+        try:
+            return bool(callback(intermediate))
+        except StopIteration:
+            return True
 
-    x_final = opt.params(state)
+    if hasattr(opt, "run"):
+        objective = _RunObjective(estimator, shot_budget)
+        outcome = opt.run(objective, x0.copy(), maxiter=maxiter,
+                          callback=_run_callback(objective, record, notify),
+                          rng=np.random.default_rng(seeds[1]))
+        if (not history or history[0]["iteration"] != 0) and objective.first is not None:
+            history.insert(0, _history_entry(estimator, start, 0, *objective.first))
+        x_final, nit = np.asarray(outcome.x, dtype=float), int(outcome.nit)
+        status, message = int(outcome.status), str(outcome.message)
+        last_gradient = objective.last_gradient
+    else:
+        state = opt.init(x0.copy(), np.random.default_rng(seeds[1]))
+        status, message = 1, f"maximum number of iterations ({maxiter}) reached"
+        nit = 0
+        while nit < maxiter:
+            x = opt.params(state)
+            request = opt.ask(state)
+            if shot_budget is not None:
+                cost = _request_cost(request, estimator)
+                if ledger.shots_used + cost + estimator.shots_per_evaluation > shot_budget:
+                    status, message = 2, f"shot budget ({shot_budget}) reached"
+                    break
+            reply = _answer(estimator, x, request)
+            record(nit, x, reply.value)
+            if reply.gradient is not None:
+                last_gradient = reply.gradient.value
+            state = opt.tell(state, reply)
+            nit += 1
+            if notify(nit, opt.params(state), reply.value):
+                status, message = 3, "stopped by callback"
+                break
+            if gtol is not None and last_gradient is not None \
+                    and np.linalg.norm(last_gradient) <= gtol:
+                status, message = 0, f"gradient norm below gtol ({gtol})"
+                break
+        x_final = opt.params(state)
+
     final = estimator.energy(x_final)
     record(nit, x_final, final)
     energy_exact = history[-1]["energy_exact"]
@@ -184,22 +196,39 @@ def _plain(options: dict) -> dict:
                 else repr(v)) for k, v in options.items()}
 
 
-def _request_points(request: Request, estimator: Estimator) -> int:
-    """Parameter points an iteration evaluates (the driver's energy at θ included)."""
+def _history_entry(estimator: Estimator, start: float, iteration: int, x: np.ndarray,
+                   value: Estimate, shots: int) -> dict:
+    return {"iteration": iteration, "energy": float(value.value), "stderr": float(value.stderr),
+            "energy_exact": estimator.exact_energy(x), "shots": shots,
+            "time": time.perf_counter() - start}
+
+
+def _gradient_points(estimator: Estimator) -> int:
+    from .estimation.parameter_shift import shift_rules
+
+    if estimator._rules is None:
+        estimator._rules = shift_rules(estimator.circuit)
+    return sum(len(r.shifts) for r in estimator._rules)
+
+
+def _request_cost(request: Request, estimator: Estimator) -> int:
+    """Shots an iteration will charge (the driver's energy at θ included)."""
     points = 1
     if request.energies is not None:
         points += len(np.atleast_2d(request.energies))
     if request.gradient is not None:
-        from .estimation.parameter_shift import shift_rules
-
-        if estimator._rules is None:
-            estimator._rules = shift_rules(estimator.circuit)
-        points += sum(len(r.shifts) for r in estimator._rules)
-    return points
+        points += _gradient_points(estimator)
+    cost = points * estimator.shots_per_evaluation
+    shots = estimator.shots or 0
+    if request.fidelities is not None:
+        cost += len(np.atleast_2d(request.fidelities)) * shots
+    if request.metric is not None:
+        cost += estimator.metric_cost(request.metric_approx)
+    return cost
 
 
 def _answer(estimator: Estimator, x: np.ndarray, request: Request) -> Reply:
-    """Evaluate a request plus the energy at ``x`` in one batch."""
+    """Evaluate a request plus the energy at ``x`` (energies and gradient in one batch)."""
     points = x[None, :]
     if request.energies is not None:
         points = np.vstack([points, np.atleast_2d(request.energies)])
@@ -212,5 +241,65 @@ def _answer(estimator: Estimator, x: np.ndarray, request: Request) -> Reply:
                           per_point * (len(energies.value) - 1))
     metric = None
     if request.metric is not None:
-        raise NotImplementedError("this estimator does not provide the metric yet")
-    return Reply(value=value, energies=others, gradient=gradient, metric=metric)
+        metric = estimator.metric(request.metric, approx=request.metric_approx)
+    fidelities = None
+    if request.fidelities is not None:
+        fidelities = estimator.fidelity(x, np.atleast_2d(request.fidelities))
+    return Reply(value=value, energies=others, gradient=gradient, metric=metric,
+                 fidelities=fidelities)
+
+
+class _RunObjective:
+    """Answers SciPy-driven optimizers from the estimator, within the shot budget."""
+
+    def __init__(self, estimator: Estimator, shot_budget: int | None):
+        self.estimator = estimator
+        self.shot_budget = shot_budget
+        self.seen: dict[bytes, Estimate] = {}
+        self.first = None
+        self.last_gradient = None
+
+    def _reserve(self, points: int) -> None:
+        if self.shot_budget is None:
+            return
+        per = self.estimator.shots_per_evaluation
+        # keep one evaluation in reserve for the final energy
+        if self.estimator.shots_used + (points + 1) * per > self.shot_budget:
+            from .optimizers.scipy_methods import BudgetExhausted
+
+            raise BudgetExhausted
+
+    def _remember(self, x: np.ndarray, value: Estimate) -> None:
+        x = np.array(x, dtype=float)
+        self.seen[x.tobytes()] = value
+        if self.first is None:
+            self.first = (x, value, self.estimator.shots_used)
+
+    def value(self, x) -> float:
+        self._reserve(1)
+        value = self.estimator.energy(x)
+        self._remember(x, value)
+        return float(value.value)
+
+    def value_and_gradient(self, x) -> tuple[float, np.ndarray]:
+        self._reserve(1 + _gradient_points(self.estimator))
+        value, gradient = self.estimator.value_and_gradient(x)
+        self._remember(x, value)
+        self.last_gradient = gradient.value
+        return float(value.value), np.asarray(gradient.value)
+
+
+def _run_callback(objective: _RunObjective, record, notify):
+    """Per SciPy iteration: history entry (the initial point first) and the user callback."""
+
+    def callback(intermediate) -> bool:
+        x = np.array(intermediate.x, dtype=float)
+        value = objective.seen.get(x.tobytes())
+        if value is None:  # a point SciPy reports without having evaluated it exactly
+            value = Estimate(float(intermediate.fun), float("nan"), 0)
+        if intermediate.nit == 1 and objective.first is not None:
+            record(0, *objective.first[:2])
+        record(intermediate.nit, x, value)
+        return notify(intermediate.nit, x, value)
+
+    return callback

@@ -23,9 +23,8 @@ from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
 from .base import Estimate, ShotLedger
-from .grouping import group_qubitwise_commuting, outcome_classes
+from .observable import SampledObservable
 from .parameter_shift import shift_rules, shifted_points
-from .sampling import rotated_probabilities, sample_class_means
 from .statevector import AerStatevectorEngine
 
 
@@ -76,11 +75,11 @@ class Estimator:
         self.n_qubits = circuit.num_qubits
         self.n_params = circuit.num_parameters
         self.engine = AerStatevectorEngine(circuit, device=device)
-        self.grouped = group_qubitwise_commuting(hamiltonian)
-        self._classes = [outcome_classes(g, self.n_qubits) for g in self.grouped.groups]
-        self._bases = [g.basis for g in self.grouped.groups]
-        self._matrix = None
+        self.observable = SampledObservable(hamiltonian)
+        self.grouped = self.observable.grouped
         self._rules = None
+        self._structure = None
+        self._block_metric = None
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -109,11 +108,6 @@ class Estimator:
             raise ValueError("theta contains NaN or infinite values")
         return np.atleast_2d(arr), single
 
-    def _sparse_matrix(self):
-        if self._matrix is None:
-            self._matrix = self.hamiltonian.to_matrix(sparse=True).tocsr()
-        return self._matrix
-
     def _evaluate(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         """Energies and their variances at ``points`` (P, p); charges the ledger."""
         n_points = len(points)
@@ -121,27 +115,17 @@ class Estimator:
             values = self._exact(points)
             self.ledger.charge(0, 0, n_points)
             return values, np.zeros(n_points), 0
-        means = np.full(n_points, self.grouped.constant)
-        variances = np.zeros(n_points)
+        means = np.empty(n_points)
+        variances = np.empty(n_points)
         for rows, states in self.engine.iter_statevectors(points):
-            # Class probabilities of every group first, then draws in group order, so the
-            # random stream does not depend on the order the rotation trie visits groups.
-            class_probs = [None] * self.grouped.n_groups
-            for k, probs in rotated_probabilities(states, self._bases):
-                class_probs[k] = self._classes[k].probabilities(probs)
-            for k, classes in enumerate(self._classes):
-                mean, var = sample_class_means(class_probs[k], classes.values, self.shots,
-                                               self.rng)
-                means[rows] += mean
-                variances[rows] += var
+            means[rows], variances[rows] = self.observable.sample(states, self.shots, self.rng)
         spent = self.ledger.charge(n_points * self.grouped.n_groups, self.shots, n_points)
         return means, variances, spent
 
     def _exact(self, points: np.ndarray) -> np.ndarray:
-        matrix = self._sparse_matrix()
         out = np.empty(len(points))
         for rows, states in self.engine.iter_statevectors(points):
-            out[rows] = np.einsum("pi,pi->p", states.conj(), (matrix @ states.T).T).real
+            out[rows] = self.observable.exact(states)
         return out
 
     # ------------------------------------------------------------------ public API
@@ -209,3 +193,87 @@ class Estimator:
             grad_err = np.sqrt((weights**2) @ variances[n_e:])
             gradient = Estimate(grad, grad_err, per_point * (len(values) - n_e))
         return energy, gradient
+
+    # ------------------------------------------------------------------ fidelity and metric
+    def fidelity(self, theta, others) -> Estimate:
+        """``|⟨ψ(θ)|ψ(θ')⟩|²`` for each θ' in ``others`` (one point or a batch).
+
+        Sampled as the compute–uncompute circuit ``U(θ')†U(θ)|0⟩`` measured ``shots`` times:
+        the number of all-zeros outcomes is Binomial(shots, F); the estimate is its frequency
+        and the variance ``F̂(1 − F̂)/(shots − 1)``. One circuit execution per θ'.
+        """
+        base, _ = self._check_points(theta)
+        targets, single = self._check_points(others)
+        state = self.engine.statevectors(base)[0]
+        fids = np.empty(len(targets))
+        for rows, states in self.engine.iter_statevectors(targets):
+            fids[rows] = np.abs(states.conj() @ state) ** 2
+        fids = np.clip(fids, 0.0, 1.0)
+        if self.shots is None:
+            self.ledger.charge(0, 0, len(targets))
+            variances = np.zeros_like(fids)
+            spent = 0
+        else:
+            counts = self.rng.binomial(self.shots, fids)
+            fids = counts / self.shots
+            variances = (fids * (1 - fids) / (self.shots - 1) if self.shots > 1
+                         else np.full_like(fids, np.nan))
+            spent = self.ledger.charge(len(targets), self.shots, len(targets))
+        if single:
+            return Estimate(float(fids[0]), float(np.sqrt(variances[0])), spent)
+        return Estimate(fids, np.sqrt(variances), spent)
+
+    def metric_cost(self, approx: str | None = None) -> int:
+        """Shots one :meth:`metric` call charges (0 in exact mode)."""
+        from .metric import CircuitStructure, SampledBlockMetric
+
+        if self.shots is None:
+            return 0
+        if self._rules is None:
+            self._rules = shift_rules(self.circuit)
+        if approx is None:
+            counts = [len(r.shifts) for r in self._rules]
+            pairs = sum(counts[i] * counts[j] for i in range(len(counts))
+                        for j in range(i, len(counts)))
+            return pairs * self.shots
+        if self._structure is None:
+            self._structure = CircuitStructure(self.circuit)
+        if self._block_metric is None:
+            self._block_metric = SampledBlockMetric(self._structure)
+        return self._block_metric.executions(approx) * self.shots
+
+    def metric(self, theta, approx: str | None = None) -> Estimate:
+        """Fubini–Study metric g(θ) (QFI/4), ``approx`` ∈ {None, "block-diag", "diag"}.
+
+        Exact mode: exact full / block-diagonal / diagonal metric. With shots: block-diagonal
+        and diagonal from sampled generator moments of each layer's prefix state; full from
+        sampled fidelities and the double parameter-shift rule. See :mod:`.metric`.
+        """
+        from .metric import (APPROXIMATIONS, CircuitStructure, SampledBlockMetric,
+                             exact_metric, fidelity_shift_points, metric_from_fidelities)
+
+        if approx not in APPROXIMATIONS:
+            raise ValueError(f"approx must be one of {list(APPROXIMATIONS)}, got {approx!r}")
+        points, single = self._check_points(theta)
+        if not single:
+            raise ValueError(f"metric needs one parameter vector of shape ({self.n_params},)")
+        theta = points[0]
+        if self._structure is None:
+            self._structure = CircuitStructure(self.circuit)
+        if self.shots is None:
+            value = exact_metric(self._structure, theta, approx)
+            return Estimate(value, np.zeros_like(value), 0)
+        if approx is None:
+            if self._rules is None:
+                self._rules = shift_rules(self.circuit)
+            shifted, terms = fidelity_shift_points(theta, self._rules)
+            fids = self.fidelity(theta, shifted)
+            value, variance = metric_from_fidelities(self.n_params, terms, fids.value,
+                                                     fids.stderr**2)
+            return Estimate(value, np.sqrt(variance), fids.shots)
+        if self._block_metric is None:
+            self._block_metric = SampledBlockMetric(self._structure)
+        value, variance, executions = self._block_metric.estimate(theta, approx, self.shots,
+                                                                  self.rng)
+        spent = self.ledger.charge(executions, self.shots, 0)
+        return Estimate(value, np.sqrt(variance), spent)

@@ -23,13 +23,15 @@ class Request:
 
     ``energies``: points (m, p) whose energies are needed; ``gradient``: the point (p,) at
     which a gradient is needed; ``metric``: the point at which the Fubini–Study metric is
-    needed, with ``metric_approx`` (None, "block-diag" or "diag").
+    needed, with ``metric_approx`` (None, "block-diag" or "diag"); ``fidelities``: points
+    θ' whose state fidelity ``|⟨ψ(θ)|ψ(θ')⟩|²`` with the current point θ is needed.
     """
 
     energies: np.ndarray | None = None
     gradient: np.ndarray | None = None
     metric: np.ndarray | None = None
     metric_approx: str | None = None
+    fidelities: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class Reply:
     value: Estimate
     energies: Estimate | None = None
     gradient: Estimate | None = None
-    metric: np.ndarray | None = None
+    metric: Estimate | None = None
+    fidelities: Estimate | None = None
 
 
 class AskTellOptimizer(Protocol):

@@ -44,6 +44,9 @@ class _Counted:
     def values(self, points: np.ndarray) -> np.ndarray:
         return np.array([self.value(p) for p in np.atleast_2d(points)])
 
+    def value_and_gradient(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        return self.value(x), self.gradient(x)
+
     def gradient(self, x: np.ndarray) -> np.ndarray:
         self.njev += 1
         if self.jac is not None:
@@ -73,8 +76,10 @@ def minimize(fun: Callable[[np.ndarray], float], x0, jac: Callable | None = None
     problem = _Counted(fun, jac, eps, len(x0))
 
     if hasattr(optimizer, "run"):
-        return optimizer.run(problem, x0, maxiter=maxiter, callback=callback,
-                             rng=np.random.default_rng(seed))
+        result = optimizer.run(problem, x0, maxiter=maxiter, callback=callback,
+                               rng=np.random.default_rng(seed))
+        result.nfev, result.njev = problem.nfev, problem.njev
+        return result
 
     state = optimizer.init(x0, np.random.default_rng(seed))
     status, message = 1, "maximum number of iterations reached"
@@ -94,8 +99,9 @@ def minimize(fun: Callable[[np.ndarray], float], x0, jac: Callable | None = None
         if request.gradient is not None:
             grad = problem.gradient(request.gradient)
             gradient = Estimate(grad, np.zeros_like(grad), 0)
-        if request.metric is not None:
-            raise ValueError(f"method {method!r} needs a quantum metric: use it through qvopt.vqe")
+        if request.metric is not None or request.fidelities is not None:
+            raise ValueError(f"method {method!r} needs quantum states (metric or fidelities): "
+                             "use it through qvopt.vqe or an Estimator")
         state = optimizer.tell(state, Reply(value=Estimate(value, 0.0, 0), energies=energies,
                                             gradient=gradient))
         nit += 1

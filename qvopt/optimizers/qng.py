@@ -1,0 +1,79 @@
+"""Quantum natural gradient (Stokes et al., Quantum 4, 269 (2020)).
+
+    θ_{t} = θ_{t−1} − η_t (g̃ + λI)⁻¹ ∇E(θ_{t−1})
+
+``g`` is the Fubini–Study metric (QFI/4) at θ_{t−1}, estimated by the estimator
+(``approx``: None = full, "block-diag", "diag"). ``g̃`` is ``g`` symmetrised with negative
+eigenvalues set to zero (a sampled metric can be slightly indefinite), so ``g̃ + λI`` is
+positive definite for λ > 0. ``metric_every = k`` re-uses a metric for k steps.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .ask_tell import Reply, Request
+from .base import ScalarOrSchedule, as_schedule
+
+
+class QNGState(NamedTuple):
+    x: np.ndarray
+    metric: np.ndarray | None
+    metric_age: int
+    step: int
+
+
+def regularized_inverse_apply(metric: np.ndarray, vector: np.ndarray, lam: float) -> np.ndarray:
+    """``(g̃ + λI)⁻¹ v`` with ``g̃`` the PSD part of the symmetrised metric."""
+    sym = 0.5 * (metric + metric.T)
+    eigvals, eigvecs = np.linalg.eigh(sym)
+    eigvals = np.clip(eigvals, 0.0, None) + lam
+    return eigvecs @ ((eigvecs.T @ vector) / eigvals)
+
+
+class QuantumNaturalGradient:
+    """Ask/tell QNG: asks for the gradient and (every ``metric_every`` steps) the metric."""
+
+    name = "qng"
+
+    def __init__(self, lr: ScalarOrSchedule = 0.1, lam: float = 0.01,
+                 approx: str | None = "block-diag", metric_every: int = 1):
+        from ..estimation.metric import APPROXIMATIONS
+
+        if approx not in APPROXIMATIONS:
+            raise ValueError(f"approx must be one of {list(APPROXIMATIONS)}, got {approx!r}")
+        if not lam > 0:
+            raise ValueError(f"lam must be > 0, got {lam!r}")
+        if not isinstance(metric_every, int) or metric_every < 1:
+            raise ValueError(f"metric_every must be a positive integer, got {metric_every!r}")
+        self.schedule = as_schedule(lr)
+        self.lam, self.approx, self.metric_every = float(lam), approx, metric_every
+        self.options = {"lr": lr if not callable(lr) else repr(lr), "lam": lam,
+                        "approx": approx, "metric_every": metric_every}
+
+    def init(self, x0: np.ndarray, rng: np.random.Generator | None = None) -> QNGState:
+        return QNGState(np.array(x0, dtype=float), None, 0, 0)
+
+    def _needs_metric(self, state: QNGState) -> bool:
+        return state.metric is None or state.metric_age >= self.metric_every
+
+    def ask(self, state: QNGState) -> Request:
+        if self._needs_metric(state):
+            return Request(gradient=state.x, metric=state.x, metric_approx=self.approx)
+        return Request(gradient=state.x)
+
+    def tell(self, state: QNGState, reply: Reply) -> QNGState:
+        metric, age = state.metric, state.metric_age
+        if reply.metric is not None:
+            metric, age = np.asarray(reply.metric.value, dtype=float), 0
+        if metric is None:
+            raise ValueError("qng needs a metric in the first reply")
+        grad = np.asarray(reply.gradient.value, dtype=float)
+        direction = regularized_inverse_apply(metric, grad, self.lam)
+        x = state.x - self.schedule(state.step) * direction
+        return QNGState(x, metric, age + 1, state.step + 1)
+
+    def params(self, state: QNGState) -> np.ndarray:
+        return state.x
