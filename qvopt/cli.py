@@ -58,6 +58,9 @@ def _build_parser() -> argparse.ArgumentParser:
                      "-O 'schedule={name=\"step\", step_size=50}' (repeatable)")
     run.add_argument("--shots", type=parse_shots, default=1000,
                      help="shots per measurement group per point, or 'exact' (default 1000)")
+    run.add_argument("--allocation", choices=["uniform", "weighted", "variance"], default=None,
+                     help="treat --shots as the total per energy evaluation and split it "
+                          "across measurement groups this way")
     run.add_argument("--maxiter", type=int, default=None, help="maximum optimizer updates")
     run.add_argument("--shot-budget", type=int, default=None,
                      help="stop before exceeding this many shots")
@@ -65,6 +68,9 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="CPU", help="Aer device: CPU (default) or GPU")
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+    cache = sub.add_parser("cache", help="show or clear the Hamiltonian cache")
+    cache.add_argument("action", choices=["info", "clear"])
 
     sub.add_parser("molecules", help="list the shipped molecules")
     sub.add_parser("optimizers", help="list the optimizers")
@@ -92,7 +98,8 @@ def _cmd_run(args, console: Console) -> int:
         result = vqe(args.molecule, ansatz=args.ansatz, optimizer=args.optimizer,
                      shots=args.shots, seed=args.seed, maxiter=maxiter,
                      optimizer_options=options, shot_budget=args.shot_budget,
-                     callback=callback, device=args.device, ansatz_options=ansatz_options)
+                     callback=callback, device=args.device, ansatz_options=ansatz_options,
+                     allocation=args.allocation)
         progress.update(task, completed=maxiter if result.status == 1 else result.nit)
 
     table = Table(title=f"VQE {result.molecule}: {result.ansatz} + {result.optimizer}, "
@@ -114,7 +121,7 @@ def _cmd_run(args, console: Console) -> int:
         from .io import write_json_atomic
 
         write_json_atomic(args.out, result.to_dict())
-        console.print(f"result written to {args.out}")
+        console.print(f"result written to {args.out}", soft_wrap=True)
     return 0
 
 
@@ -144,6 +151,20 @@ def _qubits_without_active_space(spec) -> str:
     return str(2 * mol.nao_nr())
 
 
+def _cmd_cache(args, console: Console) -> int:
+    from .chem.cache import cache_dir, clear_cache
+
+    if args.action == "clear":
+        console.print(f"removed {clear_cache()} cached Hamiltonian(s) from {cache_dir()}",
+                      soft_wrap=True)
+        return 0
+    entries = list(cache_dir().glob("*.npz")) if cache_dir().is_dir() else []
+    size = sum(p.stat().st_size for p in entries)
+    console.print(f"{cache_dir()}: {len(entries)} cached Hamiltonian(s), {size / 1e6:.1f} MB",
+                  soft_wrap=True)
+    return 0
+
+
 def _cmd_optimizers(console: Console) -> int:
     from .optimizers.registry import VQE_DEFAULTS, describe
 
@@ -169,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_molecules(console)
         if args.command == "optimizers":
             return _cmd_optimizers(console)
+        if args.command == "cache":
+            return _cmd_cache(args, console)
     except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         return 2

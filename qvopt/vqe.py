@@ -71,7 +71,7 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
         optimizer_options: dict | None = None, shot_budget: int | None = None,
         gtol: float | None = None, initial_point=None,
         callback: Callable[[OptimizeResult], Any] | None = None, device: str = "CPU",
-        ansatz_options: dict | None = None) -> VQEResult:
+        ansatz_options: dict | None = None, allocation: str | None = None) -> VQEResult:
     """Run VQE on ``problem`` (a :class:`Problem` or a molecule name/path).
 
     Args:
@@ -79,6 +79,8 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
         optimizer: a registered name (``qvopt.optimizers.available()``) or an ask/tell
             optimizer object. Named optimizers start from their VQE defaults.
         shots: shots per measurement group per parameter point; ``None`` = exact energies.
+            With ``allocation`` ("uniform", "weighted", "variance"), the total shots of one
+            energy evaluation, split across the groups (see ``qvopt.estimation.allocation``).
         seed: seeds all sampling and any randomness of the optimizer.
         maxiter: maximum number of optimizer updates.
         shot_budget: stop before an iteration that would push ``shots_used`` past it.
@@ -108,7 +110,8 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
     seeds = np.random.SeedSequence(seed).spawn(2)
     ledger = ShotLedger()
     estimator = Estimator(problem.hamiltonian, circuit, shots=shots,
-                          seed=np.random.default_rng(seeds[0]), device=device, ledger=ledger)
+                          seed=np.random.default_rng(seeds[0]), device=device, ledger=ledger,
+                          allocation=allocation)
     x0 = np.zeros(circuit.num_parameters) if initial_point is None else initial_point
     x0, single = estimator._check_points(x0)
     if not single:
@@ -187,7 +190,7 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
         history=history, molecule=problem.name, ansatz=ansatz_name, optimizer=opt.name,
         optimizer_options=_plain(getattr(opt, "options", {})), shots=shots, seed=seed,
         n_qubits=problem.n_qubits, n_params=circuit.num_parameters,
-        n_groups=estimator.grouped.n_groups,
+        n_groups=estimator.grouped.n_groups, allocation=allocation,
     )
 
 

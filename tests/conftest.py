@@ -20,3 +20,11 @@ def lih_fc():
 @pytest.fixture(scope="session")
 def lih():
     return qvopt.load_problem("lih")
+
+
+def pytest_configure(config):
+    """Keep the test run's Hamiltonian cache out of the user's cache folder."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("QVOPT_CACHE_DIR", tempfile.mkdtemp(prefix="qvopt-test-cache-"))

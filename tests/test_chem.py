@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 from pyscf import fci, gto, mcscf, scf
 
+from qvopt.chem import load_problem
 from qvopt.chem.hamiltonian import sector_ground_energy
 from qvopt.chem.problem import hf_energy_of
 
 EXPECTED = {  # qubits, Pauli terms (ARCHITECTURE.md reference table)
-    "h2": (4, 15), "lih_fc": (10, 276), "lih": (12, 631),
+    "h2": (4, 15), "lih_fc": (10, 276), "lih": (12, 631), "h4": (8, 185),
+    "beh2": (14, 666), "h2o": (14, 1086),
 }
 
 
@@ -23,9 +25,9 @@ def fresh_pyscf_fci(spec):
     return mf.e_tot, mcscf.CASCI(mf, spec.active_orbitals, spec.active_electrons).kernel()[0]
 
 
-@pytest.mark.parametrize("name", ["h2", "lih_fc", "lih"])
-def test_hamiltonian_sector_ground_state_equals_fresh_fci(name, request):
-    problem = request.getfixturevalue(name)
+@pytest.mark.parametrize("name", ["h2", "lih_fc", "lih", "h4", "beh2", "h2o"])
+def test_hamiltonian_sector_ground_state_equals_fresh_fci(name):
+    problem = load_problem(name)
     qubits, terms = EXPECTED[name]
     assert problem.n_qubits == qubits
     assert len(problem.hamiltonian) == terms

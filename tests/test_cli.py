@@ -63,3 +63,24 @@ def test_console_script_entry_point():
     result = subprocess.run([sys.executable, "-m", "qvopt.cli", "molecules"], capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0 and "h2" in result.stdout
+
+
+def test_run_with_allocation_spends_total_per_evaluation(tmp_path):
+    out = tmp_path / "r.json"
+    assert main(["run", "h2", "--shots", "3000", "--allocation", "variance", "--maxiter", "3",
+                 "--out", str(out), "--no-progress"]) == 0
+    data = json.loads(out.read_text())
+    # per iteration: E(θ) + 12 shifted points; plus the final energy; 3000 shots each
+    assert data["shots_used"] == 3000 * (3 * 13 + 1)
+    assert data["allocation"] == "variance"
+
+
+def test_cache_commands(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("QVOPT_CACHE_DIR", str(tmp_path))
+    import qvopt
+
+    qvopt.load_problem("h2")
+    assert main(["cache", "info"]) == 0
+    assert "1 cached Hamiltonian" in capsys.readouterr().out
+    assert main(["cache", "clear"]) == 0
+    assert "removed 1" in capsys.readouterr().out

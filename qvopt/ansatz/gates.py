@@ -18,8 +18,10 @@ and its exact derivative needs the four-term shift rule (see
 Definitions (compact; checked against ``exp(θ/2·A)`` in the tests): CNOTs map ``|from⟩``
 and ``|to⟩`` onto two basis states that differ only on the first qubit, a (multi-)
 controlled ``RY(−θ)`` rotates between them, and the CNOTs are undone. A single costs 2
-CNOTs and one CRY; a double 6 CNOTs and one RY with 3 controls (vs. ~150 gates through the
-8-term Pauli exponential).
+CNOTs and one controlled RY; a double 6 CNOTs and one RY with 3 controls (vs. ~150 gates
+through the 8-term Pauli exponential). The controlled RY is a gate named ``mcry``, which
+Qiskit Aer executes natively (one fused operation instead of ~13 gates) and every other
+backend decomposes through its definition.
 """
 
 from __future__ import annotations
@@ -42,6 +44,19 @@ def excitation_generator(n_qubits: int, from_index: int, to_index: int) -> Spars
     matrix[to_index, from_index] = 1j
     matrix[from_index, to_index] = -1j
     return SparsePauliOp.from_operator(matrix).simplify()
+
+
+class MultiControlledRY(Gate):
+    """``RY(θ)`` on the last qubit, controlled by all others being 1 (Aer's native ``mcry``)."""
+
+    def __init__(self, theta: float | ParameterExpression, num_ctrl_qubits: int):
+        super().__init__("mcry", num_ctrl_qubits + 1, [theta])
+
+    def _define(self):
+        circuit = QuantumCircuit(self.num_qubits, name=self.name)
+        controlled = RYGate(self.params[0]).control(self.num_qubits - 1, annotated=False)
+        circuit.append(controlled, range(self.num_qubits))
+        self.definition = circuit
 
 
 class _GivensExcitation(Gate):
@@ -67,7 +82,7 @@ class GivensSingle(_GivensExcitation):
         # CX(i→a) sends |from⟩ → |i=1,a=1⟩ and |to⟩ → |i=0,a=1⟩; RY on i controlled by a.
         circuit = QuantumCircuit(2, name=self.name)
         circuit.cx(0, 1)
-        circuit.cry(-self.params[0], 1, 0)
+        circuit.append(MultiControlledRY(-self.params[0], 1), [1, 0])
         circuit.cx(0, 1)
         self.definition = circuit
 
@@ -84,8 +99,9 @@ class GivensDouble(_GivensExcitation):
         ladder = [(0, 1), (2, 3), (0, 2)]
         for control, target in ladder:
             circuit.cx(control, target)
-        rotation = RYGate(-self.params[0]).control(3, ctrl_state="010", annotated=False)
-        circuit.append(rotation, [1, 2, 3, 0])
+        circuit.x([1, 3])  # control state: j = 0, a = 1, b = 0
+        circuit.append(MultiControlledRY(-self.params[0], 3), [1, 2, 3, 0])
+        circuit.x([1, 3])
         for control, target in reversed(ladder):
             circuit.cx(control, target)
         self.definition = circuit

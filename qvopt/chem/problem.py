@@ -50,36 +50,47 @@ class Problem:
         return int(self.hf_bitstring, 2)
 
 
-def load_problem(name_or_path: str | Path) -> Problem:
+def load_problem(name_or_path: str | Path, cache: bool = True) -> Problem:
     """Load a shipped molecule by name (``"h2"``, ``"lih_fc"``, …) or a molecule TOML file.
 
     Integrals come from PySCF (RHF, optional frozen core / active space), the qubit
     Hamiltonian from the Jordan–Wigner mapping. Reference energies missing from the file
     are computed: ``e_hf`` by RHF, ``e_fci`` by FCI in the HF state's (N_α, N_β) sector.
+    With ``cache=True`` the Hamiltonian and computed energies are cached on disk, keyed by
+    the file's content (see :mod:`qvopt.chem.cache`).
     """
-    spec = read_molecule_file(name_or_path)
-    integrals = active_space_integrals(spec)
-    hamiltonian = qubit_hamiltonian(integrals)
-    n_qubits = hamiltonian.num_qubits
-    occupation = tuple(1 if q < integrals.n_electrons else 0 for q in range(n_qubits))
+    from . import cache as disk
 
-    sources = []
+    spec = read_molecule_file(name_or_path)
+    entry = disk.load_cached(spec.source) if cache else None
+    if entry is None:
+        integrals = active_space_integrals(spec)
+        hamiltonian = qubit_hamiltonian(integrals)
+        n_electrons = integrals.n_electrons
+        computed_hf = integrals.e_hf
+        computed_fci = fci_energy(integrals) if spec.e_fci is None else float("nan")
+        if cache:
+            disk.store(spec.source, hamiltonian, n_electrons, computed_hf, computed_fci)
+    else:
+        hamiltonian = entry["hamiltonian"]
+        n_electrons = int(entry["n_electrons"])
+        computed_hf, computed_fci = float(entry["e_hf"]), float(entry["e_fci"])
+    n_qubits = hamiltonian.num_qubits
+    occupation = tuple(1 if q < n_electrons else 0 for q in range(n_qubits))
+
+    program = spec.reference_program or "unknown program"
     if spec.e_hf is not None:
-        e_hf = spec.e_hf
-        sources.append(f"e_hf from file ({spec.reference_program or 'unknown program'})")
+        e_hf, hf_source = spec.e_hf, f"e_hf from file ({program})"
     else:
-        e_hf = integrals.e_hf
-        sources.append("e_hf computed (PySCF RHF)")
+        e_hf, hf_source = computed_hf, "e_hf computed (PySCF RHF)"
     if spec.e_fci is not None:
-        e_fci = spec.e_fci
-        sources.append(f"e_fci from file ({spec.reference_program or 'unknown program'})")
+        e_fci, fci_source = spec.e_fci, f"e_fci from file ({program})"
     else:
-        e_fci = fci_energy(integrals)
-        sources.append("e_fci computed (PySCF FCI)")
+        e_fci, fci_source = computed_fci, "e_fci computed (PySCF FCI)"
     return Problem(
-        name=spec.name, hamiltonian=hamiltonian, n_qubits=n_qubits,
-        n_electrons=integrals.n_electrons, hf_occupation=occupation,
-        e_hf=float(e_hf), e_fci=float(e_fci), reference_source="; ".join(sources), spec=spec,
+        name=spec.name, hamiltonian=hamiltonian, n_qubits=n_qubits, n_electrons=n_electrons,
+        hf_occupation=occupation, e_hf=float(e_hf), e_fci=float(e_fci),
+        reference_source=f"{hf_source}; {fci_source}", spec=spec,
     )
 
 

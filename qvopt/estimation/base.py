@@ -44,6 +44,13 @@ class ShotLedger:
         self.evaluations += int(points)
         return spent
 
+    def charge_total(self, executions: int, shots: int, points: int) -> int:
+        """Record ``executions`` circuit runs using ``shots`` shots in total."""
+        self.shots_used += int(shots)
+        self.executions += int(executions)
+        self.evaluations += int(points)
+        return int(shots)
+
     def __repr__(self) -> str:
         return (f"ShotLedger(shots_used={self.shots_used}, executions={self.executions}, "
                 f"evaluations={self.evaluations})")

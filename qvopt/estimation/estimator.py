@@ -22,6 +22,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
+from .allocation import ShotAllocator, predicted_stderr
 from .base import Estimate, ShotLedger
 from .observable import SampledObservable
 from .parameter_shift import shift_rules, shifted_points
@@ -48,7 +49,11 @@ class Estimator:
         hamiltonian: a Hermitian ``SparsePauliOp`` on ``circuit.num_qubits`` qubits.
         circuit: a ``QuantumCircuit`` whose free Parameters are θ, in
             ``circuit.parameters`` order.
-        shots: shots per measurement group per parameter point, or ``None`` for exact values.
+        shots: shots per measurement group per parameter point, or ``None`` for exact values;
+            with ``allocation`` set, the total shots of one energy evaluation.
+        allocation: ``None`` (``shots`` per group) or how a total is split over the groups:
+            ``"uniform"``, ``"weighted"`` (∝ Σ|c|) or ``"variance"`` (∝ running σ_g
+            estimates; optimal). See :mod:`.allocation`.
         seed: seed (or ``numpy.random.Generator``) of the sampling; same seed and same
             calls → identical results.
         device: ``"CPU"`` or ``"GPU"`` (needs qiskit-aer-gpu, see ``qvopt[gpu]``).
@@ -57,7 +62,8 @@ class Estimator:
 
     def __init__(self, hamiltonian: SparsePauliOp, circuit: QuantumCircuit,
                  shots: int | None = None, seed: int | np.random.Generator | None = None,
-                 device: str = "CPU", ledger: ShotLedger | None = None):
+                 device: str = "CPU", ledger: ShotLedger | None = None,
+                 allocation: str | None = None):
         if not isinstance(hamiltonian, SparsePauliOp):
             raise TypeError(f"hamiltonian must be a qiskit SparsePauliOp, got "
                             f"{type(hamiltonian).__name__}")
@@ -77,6 +83,11 @@ class Estimator:
         self.engine = AerStatevectorEngine(circuit, device=device)
         self.observable = SampledObservable(hamiltonian)
         self.grouped = self.observable.grouped
+        self.allocator = None
+        if allocation is not None:
+            if self.shots is None:
+                raise ValueError("allocation needs a total number of shots (shots=None is exact)")
+            self.allocator = ShotAllocator(allocation, self.shots, self.grouped)
         self._rules = None
         self._structure = None
         self._block_metric = None
@@ -89,8 +100,29 @@ class Estimator:
 
     @property
     def shots_per_evaluation(self) -> int:
-        """Shots one energy evaluation costs (``shots × groups``; 0 in exact mode)."""
-        return 0 if self.shots is None else self.shots * self.grouped.n_groups
+        """Shots one energy evaluation costs (0 in exact mode)."""
+        if self.shots is None:
+            return 0
+        if self.allocator is not None:
+            return self.allocator.total
+        return self.shots * self.grouped.n_groups
+
+    def group_shots(self) -> np.ndarray:
+        """Shots each measurement group gets in the next energy evaluation."""
+        if self.allocator is not None:
+            return self.allocator.shots()
+        return np.full(self.grouped.n_groups, self.shots or 0, dtype=np.int64)
+
+    def predicted_stderr(self, theta) -> float | np.ndarray:
+        """``sqrt(Σ_g σ_g²(θ) / N_g)`` with the exact group variances at θ and the current
+        allocation: the standard error an energy estimate at θ will have (a reference; not
+        charged)."""
+        points, single = self._check_points(theta)
+        variances = np.concatenate([self.observable.group_variances(states)
+                                    for _, states in self.engine.iter_statevectors(points)])
+        shots = self.group_shots()
+        out = np.array([predicted_stderr(v, shots) for v in variances])
+        return float(out[0]) if single else out
 
     def _check_points(self, theta) -> tuple[np.ndarray, bool]:
         arr = np.asarray(theta, dtype=float) if not isinstance(theta, np.ndarray) else theta
@@ -117,9 +149,16 @@ class Estimator:
             return values, np.zeros(n_points), 0
         means = np.empty(n_points)
         variances = np.empty(n_points)
+        shots = self.group_shots()
+        per_shot = np.zeros(self.grouped.n_groups)
         for rows, states in self.engine.iter_statevectors(points):
-            means[rows], variances[rows] = self.observable.sample(states, self.shots, self.rng)
-        spent = self.ledger.charge(n_points * self.grouped.n_groups, self.shots, n_points)
+            means[rows], variances[rows], chunk_var = self.observable.sample(
+                states, shots, self.rng, group_variances=True)
+            per_shot += chunk_var * (rows.stop - rows.start) / n_points
+        if self.allocator is not None:
+            self.allocator.update(per_shot)
+        spent = self.ledger.charge_total(n_points * self.grouped.n_groups,
+                                         n_points * int(shots.sum()), n_points)
         return means, variances, spent
 
     def _exact(self, points: np.ndarray) -> np.ndarray:

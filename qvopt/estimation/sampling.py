@@ -35,32 +35,61 @@ def _rotate(states: np.ndarray, qubit: int, basis: str) -> np.ndarray:
     return out.reshape(states.shape)
 
 
+class RotationProgram:
+    """The rotation trie of a set of bases, compiled once into a flat list of steps.
+
+    Executing it on a block of states yields ``(k, p)`` for every basis ``k``: the Born
+    probabilities of the block in basis ``k``. Groups whose bases agree on qubits
+    ``0 … q`` share the state rotated on those qubits.
+    """
+
+    def __init__(self, bases: Sequence[str]):
+        self.n_bases = len(bases)
+        self.steps: list[tuple] = []  # ("rotate", depth, qubit, char) | ("leaf", depth, k's, r)
+        self.max_depth = 0
+
+        def build(members: list[int], qubit: int, depth: int, rotated: int):
+            n_qubits = len(bases[members[0]])
+            if qubit == n_qubits:
+                self.steps.append(("leaf", depth, tuple(members), rotated))
+                return
+            by_char: dict[str, list[int]] = {}
+            for k in members:
+                by_char.setdefault(bases[k][qubit], []).append(k)
+            for char, sub in sorted(by_char.items()):
+                if char == "Z":
+                    build(sub, qubit + 1, depth, rotated)
+                else:
+                    self.steps.append(("rotate", depth, qubit, char))
+                    self.max_depth = max(self.max_depth, depth + 1)
+                    build(sub, qubit + 1, depth + 1, rotated + 1)
+
+        if bases:
+            build(sorted(range(len(bases)), key=lambda k: bases[k]), 0, 0, 0)
+
+    def run(self, states: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(k, probabilities)`` for every basis (rows of ``states`` are points)."""
+        slots = [states] + [None] * self.max_depth
+        for step in self.steps:
+            if step[0] == "rotate":
+                _, depth, qubit, char = step
+                slots[depth + 1] = _rotate(slots[depth], qubit, char)
+            else:
+                _, depth, members, rotated = step
+                current = slots[depth]
+                probs = current.real**2 + current.imag**2
+                probs *= 0.5**rotated
+                for k in members:
+                    yield k, probs
+
+
 def rotated_probabilities(states: np.ndarray, bases: Sequence[str]
                           ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(k, p)``: Born probabilities (rows sum to 1) of ``states`` in ``bases[k]``.
 
     ``bases[k]`` lists the measurement basis of each qubit, qubit 0 first ("X", "Y", "Z").
     """
-    n_qubits = int(np.log2(states.shape[1]))
-    order = sorted(range(len(bases)), key=lambda k: bases[k])
-
-    def visit(current: np.ndarray, qubit: int, members: list[int], rotated: int):
-        if qubit == n_qubits:
-            probs = current.real**2 + current.imag**2
-            probs *= 0.5**rotated
-            for k in members:
-                yield k, probs
-            return
-        by_char: dict[str, list[int]] = {}
-        for k in members:
-            by_char.setdefault(bases[k][qubit], []).append(k)
-        for char, sub in by_char.items():
-            if char == "Z":
-                yield from visit(current, qubit + 1, sub, rotated)
-            else:
-                yield from visit(_rotate(current, qubit, char), qubit + 1, sub, rotated + 1)
-
-    yield from visit(states, 0, order, 0)
+    yield from RotationProgram(bases).run(states)
 
 
 def sample_class_means(class_probs: np.ndarray, values: np.ndarray, shots: int,

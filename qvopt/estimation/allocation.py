@@ -1,0 +1,95 @@
+"""Splitting a total shot budget per energy evaluation across measurement groups.
+
+With ``N_g`` shots on group ``g`` and per-shot standard deviation ``σ_g``, the energy's
+variance is ``Σ_g σ_g² / N_g``. Under ``Σ_g N_g = N`` it is smallest for ``N_g ∝ σ_g``
+(Lagrange multipliers), giving ``(Σ_g σ_g)² / N``; uniform shots give ``G Σ_g σ_g² / N``.
+
+* ``uniform``:  ``N_g ∝ 1``;
+* ``weighted``: ``N_g ∝ Σ_{t∈g} |c_t|`` (a bound on σ_g that needs no measurement);
+* ``variance``: ``N_g ∝ σ̂_g``, the running estimate of σ_g from the sample variances of the
+  previous evaluation (before any, from the prior ``σ_g² ≈ Σ_{t∈g} c_t²``).
+
+Every group gets at least ``minimum`` shots (2: a sample variance needs two), the rest is
+split in proportion to the weights and rounded by largest remainders, so ``Σ N_g = N``
+exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .grouping import GroupedHamiltonian
+
+METHODS = ("uniform", "weighted", "variance")
+
+
+def allocate(total: int, weights: np.ndarray, minimum: int = 2) -> np.ndarray:
+    """Integer shots per group: ``minimum`` each, the rest ∝ ``weights``; sums to ``total``."""
+    weights = np.asarray(weights, dtype=float)
+    groups = len(weights)
+    if total < minimum * groups:
+        raise ValueError(f"a total of {total} shots cannot give {groups} groups "
+                         f"{minimum} shots each: use at least {minimum * groups}")
+    if np.any(weights < 0) or not np.all(np.isfinite(weights)):
+        raise ValueError("allocation weights must be finite and non-negative")
+    if weights.sum() == 0:
+        weights = np.ones(groups)
+    spare = total - minimum * groups
+    ideal = spare * weights / weights.sum()
+    shots = np.floor(ideal).astype(np.int64)
+    remainder = spare - int(shots.sum())
+    if remainder:
+        order = np.argsort(-(ideal - shots), kind="stable")
+        shots[order[:remainder]] += 1
+    return shots + minimum
+
+
+def prior_variances(grouped: GroupedHamiltonian) -> np.ndarray:
+    """``Σ_{t∈g} c_t²``: the per-shot variance of a group if its terms were uncorrelated
+    with zero mean."""
+    return np.array([float(np.sum(g.coeffs**2)) for g in grouped.groups])
+
+
+class ShotAllocator:
+    """Current shots per group for one estimator; ``variance`` learns from each evaluation."""
+
+    def __init__(self, method: str, total: int, grouped: GroupedHamiltonian):
+        if method not in METHODS:
+            raise ValueError(f"allocation must be one of {list(METHODS)} or None, got {method!r}")
+        self.method = method
+        self.total = int(total)
+        self.grouped = grouped
+        self.variances = prior_variances(grouped)
+        allocate(self.total, np.ones(grouped.n_groups))  # validates the total early
+
+    def weights(self) -> np.ndarray:
+        if self.method == "uniform":
+            return np.ones(self.grouped.n_groups)
+        if self.method == "weighted":
+            return np.array([float(np.sum(np.abs(g.coeffs))) for g in self.grouped.groups])
+        return np.sqrt(self.variances)
+
+    def shots(self) -> np.ndarray:
+        """Shots per group for the next evaluation."""
+        return allocate(self.total, self.weights())
+
+    def update(self, per_shot_variances: np.ndarray) -> None:
+        """Learn σ_g² from the mean per-shot sample variance of each group (last call)."""
+        if self.method != "variance":
+            return
+        observed = np.asarray(per_shot_variances, dtype=float)
+        ok = np.isfinite(observed)
+        # keep a floor so that a group that looked deterministic still gets measured
+        floor = 1e-6 * prior_variances(self.grouped)
+        self.variances = np.where(ok, np.maximum(observed, floor), self.variances)
+
+
+def predicted_stderr(group_variances: np.ndarray, shots: np.ndarray) -> float:
+    """``sqrt(Σ_g σ_g² / N_g)``."""
+    return float(np.sqrt(np.sum(np.asarray(group_variances) / np.asarray(shots))))
+
+
+def shots_for_stderr(group_variances: np.ndarray, fractions: np.ndarray, target: float) -> float:
+    """Total shots N with ``Σ σ_g² / (f_g N) = target²`` for the split ``f_g``."""
+    fractions = np.asarray(fractions, dtype=float) / np.sum(fractions)
+    return float(np.sum(np.asarray(group_variances) / fractions) / target**2)
