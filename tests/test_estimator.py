@@ -176,3 +176,29 @@ def test_gpu_request_fails_clearly_without_gpu(h2_setup):
         qvopt.Estimator(problem.hamiltonian, circuit, device="GPU")
     with pytest.raises(ValueError, match="device must be one of"):
         qvopt.Estimator(problem.hamiltonian, circuit, device="TPU")
+
+
+@pytest.mark.parametrize("name", ["h2", "h4", "lih_fc", "lih", "beh2", "h2o"])
+def test_exact_and_sampled_agree_within_error_bars_on_every_molecule(name):
+    problem = qvopt.load_problem(name)
+    circuit = qvopt.ansatz.uccsd(problem)
+    theta = np.random.default_rng(len(name)).normal(scale=0.05, size=circuit.num_parameters)
+    est = qvopt.Estimator(problem.hamiltonian, circuit, shots=4000, seed=1)
+    estimate = est.energy(np.tile(theta, (4, 1)))
+    exact = est.exact_energy(theta)
+    combined = estimate.value.mean()
+    combined_err = np.sqrt(np.sum(estimate.stderr**2)) / 4
+    assert abs(combined - exact) < 4 * combined_err
+
+
+@pytest.mark.parametrize("method", ["sorted_insertion", "dsatur"])
+def test_grouping_methods_give_valid_qwc_groups(lih, method):
+    grouped = group_qubitwise_commuting(lih.hamiltonian, method=method)
+    labels = lih.hamiltonian.paulis.to_labels()
+    covered = sorted(i for g in grouped.groups for i in g.term_indices)
+    assert covered == [i for i, lab in enumerate(labels) if set(lab) != {"I"}]
+    for group in grouped.groups:
+        for t in group.term_indices:
+            assert all(c == "I" or c == group.basis[q] for q, c in enumerate(reversed(labels[t])))
+    with pytest.raises(ValueError, match="grouping must be one of"):
+        group_qubitwise_commuting(lih.hamiltonian, method="greedy")

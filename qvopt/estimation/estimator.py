@@ -54,6 +54,8 @@ class Estimator:
         allocation: ``None`` (``shots`` per group) or how a total is split over the groups:
             ``"uniform"``, ``"weighted"`` (∝ Σ|c|) or ``"variance"`` (∝ running σ_g
             estimates; optimal). See :mod:`.allocation`.
+        grouping: ``"sorted_insertion"`` (default; fewer shots) or ``"dsatur"`` (fewer
+            groups); see :mod:`.grouping`.
         seed: seed (or ``numpy.random.Generator``) of the sampling; same seed and same
             calls → identical results.
         device: ``"CPU"`` or ``"GPU"`` (needs qiskit-aer-gpu, see ``qvopt[gpu]``).
@@ -63,7 +65,7 @@ class Estimator:
     def __init__(self, hamiltonian: SparsePauliOp, circuit: QuantumCircuit,
                  shots: int | None = None, seed: int | np.random.Generator | None = None,
                  device: str = "CPU", ledger: ShotLedger | None = None,
-                 allocation: str | None = None):
+                 allocation: str | None = None, grouping: str = "sorted_insertion"):
         if not isinstance(hamiltonian, SparsePauliOp):
             raise TypeError(f"hamiltonian must be a qiskit SparsePauliOp, got "
                             f"{type(hamiltonian).__name__}")
@@ -81,7 +83,7 @@ class Estimator:
         self.n_qubits = circuit.num_qubits
         self.n_params = circuit.num_parameters
         self.engine = AerStatevectorEngine(circuit, device=device)
-        self.observable = SampledObservable(hamiltonian)
+        self.observable = SampledObservable(hamiltonian, grouping=grouping)
         self.grouped = self.observable.grouped
         self.allocator = None
         if allocation is not None:

@@ -1,9 +1,18 @@
 """Qubit-wise-commuting (QWC) measurement groups and their per-outcome value tables.
 
 Two Pauli strings commute qubit-wise when on every qubit they are equal or one is I.
-Heuristic: *sorted insertion* (Crawford et al., Quantum 5, 385 (2021)): terms in order
-of decreasing |coefficient| are put into the first group they commute with qubit-wise,
-else open a new group. The identity term is not measured; it is a constant offset.
+Heuristics (``method``):
+
+* ``"sorted_insertion"`` (default; Crawford et al., Quantum 5, 385 (2021)): terms in order
+  of decreasing |coefficient| (rounded to 1e-10; ties by Pauli label) go into the first
+  group they commute with qubit-wise, else open a new group. Large terms share groups,
+  which favours low variance: on LiH (12 qubits, ground state) the optimal allocation
+  needs 4.6e5 shots for 1.6 mHa, against 8.8e5 with DSATUR groups.
+* ``"dsatur"``: colour the graph whose edges join terms that do *not* commute qubit-wise
+  with the DSATUR greedy colouring (Brélaz 1979; rustworkx's ``Saturation`` strategy); each
+  colour is a group. Fewest groups (LiH: 149 vs 177), so fewer circuits per evaluation.
+
+The identity term is not measured; it is a constant offset.
 
 For a group measured in basis ``b`` (X, Y or Z per qubit; Z where all its terms have I),
 a shot gives an outcome ``x`` (bit ``k`` = qubit ``k``) whose *value* is
@@ -98,8 +107,32 @@ def _pauli_chars(op: SparsePauliOp) -> np.ndarray:
     return chars
 
 
-def group_qubitwise_commuting(hamiltonian: SparsePauliOp) -> GroupedHamiltonian:
-    """Split ``hamiltonian`` into QWC groups by sorted insertion (see module docstring)."""
+def _dsatur_groups(chars: np.ndarray, terms: np.ndarray) -> list[list[int]]:
+    import rustworkx as rx
+
+    active = chars[terms] != "I"
+    edges = []
+    for a in range(len(terms)):
+        clash = (active[a] & active[a + 1:] & (chars[terms[a]] != chars[terms[a + 1:]])).any(1)
+        edges += [(a, a + 1 + b) for b in np.flatnonzero(clash)]
+    graph = rx.PyGraph()
+    graph.add_nodes_from(range(len(terms)))
+    graph.add_edges_from_no_data(edges)
+    colours = rx.graph_greedy_color(graph, strategy=rx.ColoringStrategy.Saturation)
+    groups: dict[int, list[int]] = {}
+    for node in range(len(terms)):
+        groups.setdefault(colours[node], []).append(int(terms[node]))
+    return [groups[c] for c in sorted(groups)]
+
+
+GROUPING_METHODS = ("sorted_insertion", "dsatur")
+
+
+def group_qubitwise_commuting(hamiltonian: SparsePauliOp, method: str = "sorted_insertion"
+                              ) -> GroupedHamiltonian:
+    """Split ``hamiltonian`` into QWC groups (see module docstring for ``method``)."""
+    if method not in GROUPING_METHODS:
+        raise ValueError(f"grouping must be one of {list(GROUPING_METHODS)}, got {method!r}")
     coeffs = np.asarray(hamiltonian.coeffs)
     if np.max(np.abs(coeffs.imag), initial=0.0) > 1e-12:
         raise ValueError("hamiltonian must be Hermitian with real Pauli coefficients")
@@ -109,7 +142,22 @@ def group_qubitwise_commuting(hamiltonian: SparsePauliOp) -> GroupedHamiltonian:
     is_identity = (chars == "I").all(axis=1)
     constant = float(coeffs[is_identity].sum())
 
-    order = sorted(np.flatnonzero(~is_identity), key=lambda t: (-abs(coeffs[t]), t))
+    if method == "dsatur":
+        terms = np.flatnonzero(~is_identity)
+        members = _dsatur_groups(chars, terms) if len(terms) else []
+        bases = []
+        for member in members:
+            basis = np.full(n, "I")
+            for t in member:
+                basis[chars[t] != "I"] = chars[t][chars[t] != "I"]
+            bases.append(basis)
+        return _build(n, constant, coeffs, chars, bases, members)
+
+    # |c| rounded so that mathematically equal coefficients (which differ by ~1e-16 between
+    # PySCF runs) tie, and ties broken by the Pauli label: the grouping is reproducible.
+    labels = hamiltonian.paulis.to_labels()
+    order = sorted(np.flatnonzero(~is_identity),
+                   key=lambda t: (-round(abs(coeffs[t]), 10), labels[t]))
     bases: list[np.ndarray] = []
     members: list[list[int]] = []
     for t in order:
@@ -125,6 +173,10 @@ def group_qubitwise_commuting(hamiltonian: SparsePauliOp) -> GroupedHamiltonian:
             bases.append(term.copy())
             members.append([int(t)])
 
+    return _build(n, constant, coeffs, chars, bases, members)
+
+
+def _build(n, constant, coeffs, chars, bases, members) -> GroupedHamiltonian:
     weights = 1 << np.arange(n, dtype=np.int64)
     groups = []
     for basis, member in zip(bases, members, strict=True):

@@ -21,10 +21,10 @@ class SampledObservable:
     """Precomputed groups and outcome classes of one observable ``O``."""
 
     def __init__(self, observable: SparsePauliOp, block_amplitudes: int = 2**16,
-                 threads: int | None = None):
+                 threads: int | None = None, grouping: str = "sorted_insertion"):
         self.observable = observable
         self.n_qubits = observable.num_qubits
-        self.grouped = group_qubitwise_commuting(observable)
+        self.grouped = group_qubitwise_commuting(observable, method=grouping)
         self.classes = [outcome_classes(g, self.n_qubits) for g in self.grouped.groups]
         self.bases = [g.basis for g in self.grouped.groups]
         self._matrix = None
