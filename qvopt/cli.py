@@ -69,6 +69,28 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
 
+    comp = sub.add_parser("compare", help="run an optimizer comparison grid into a store")
+    comp.add_argument("molecules", nargs="*", help="molecule names or files")
+    comp.add_argument("--optimizers", default=None, help="comma-separated optimizer names")
+    comp.add_argument("--shots", default=None,
+                      help="comma-separated shot settings per group ('exact' allowed)")
+    comp.add_argument("--seeds", type=int, default=5, help="seeds per grid point")
+    comp.add_argument("--store", type=Path, default=Path("study.sqlite"))
+    comp.add_argument("--config", type=Path, default=None, help="study TOML file")
+    comp.add_argument("--maxiter", type=int, default=100)
+    comp.add_argument("--shot-budget", type=int, default=None,
+                      help="every run stops at this total (fair comparisons)")
+    comp.add_argument("--study-seed", type=int, default=0)
+    comp.add_argument("--workers", type=int, default=None, help="local processes")
+    comp.add_argument("--executor", default=None,
+                      help="dask://HOST:PORT or dask-local (needs qvopt[dask])")
+    comp.add_argument("--no-progress", action="store_true")
+
+    rep = sub.add_parser("report", help="tables and plots of a study store")
+    rep.add_argument("store", type=Path)
+    rep.add_argument("--csv", type=Path, default=None, help="also write the table as CSV")
+    rep.add_argument("--no-plots", action="store_true")
+
     cache = sub.add_parser("cache", help="show or clear the Hamiltonian cache")
     cache.add_argument("action", choices=["info", "clear"])
 
@@ -151,6 +173,62 @@ def _qubits_without_active_space(spec) -> str:
     return str(2 * mol.nao_nr())
 
 
+def _cmd_compare(args, console: Console) -> int:
+    from .bench import compare, load_study_file, make_study
+
+    if args.config is not None:
+        study = load_study_file(args.config)
+    else:
+        if not args.molecules or not args.optimizers or not args.shots:
+            raise ValueError("give MOLECULES, --optimizers and --shots, or --config FILE")
+        shots = [parse_shots(s) for s in args.shots.split(",")]
+        study = make_study(args.molecules, [o.strip() for o in args.optimizers.split(",")],
+                           shots, seeds=args.seeds, study_seed=args.study_seed,
+                           shot_budget=args.shot_budget, maxiter=args.maxiter)
+    progress = Progress(TextColumn("[bold]runs"), BarColumn(),
+                        TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                        console=console, disable=args.no_progress)
+    with progress:
+        task = progress.add_task("grid", total=None)
+
+        def update(done, total):
+            progress.update(task, completed=done, total=total)
+
+        summary = compare(study=study, store=args.store, workers=args.workers,
+                          executor=args.executor, progress=update)
+    console.print(f"{summary.total} runs: {summary.skipped} already in the store, "
+                  f"{summary.finished} finished, {summary.failed} failed → {summary.store}",
+                  soft_wrap=True)
+    return 0 if summary.failed == 0 else 1
+
+
+def _cmd_report(args, console: Console) -> int:
+    from .bench import report
+
+    table, paths = report(args.store, plots=not args.no_plots, csv=args.csv)
+    out = Table(title=f"study {args.store}")
+    for title in ("molecule", "optimizer", "shots", "runs", "median |err| mHa [95% CI]",
+                  "IQR (mHa)", "success [95% CI]", "median shots to CA", "median time to CA (s)"):
+        out.add_column(title, justify="right")
+    for row in table.itertuples():
+        out.add_row(
+            row.molecule, row.optimizer,
+            "exact" if row.shots != row.shots else f"{int(row.shots)}", str(row.runs),
+            f"{row.median_error_mha:.3f} [{row.median_error_ci_low:.3f}, "
+            f"{row.median_error_ci_high:.3f}]",
+            f"{row.q25_error_mha:.3f}–{row.q75_error_mha:.3f}",
+            f"{row.success_rate:.0%} [{row.success_ci_low:.0%}, {row.success_ci_high:.0%}]",
+            f"{row.median_shots_to_ca:.3g} ({row.reached}/{row.runs})"
+            if row.reached else f"– (0/{row.runs})",
+            f"{row.median_time_to_ca:.2f}" if row.reached else "–")
+    console.print(out)
+    for path in paths:
+        console.print(f"plot: {path}", soft_wrap=True)
+    if args.csv:
+        console.print(f"table: {args.csv}", soft_wrap=True)
+    return 0
+
+
 def _cmd_cache(args, console: Console) -> int:
     from .chem.cache import cache_dir, clear_cache
 
@@ -192,8 +270,12 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_optimizers(console)
         if args.command == "cache":
             return _cmd_cache(args, console)
+        if args.command == "compare":
+            return _cmd_compare(args, console)
+        if args.command == "report":
+            return _cmd_report(args, console)
     except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         return 2
     return 1
 

@@ -1,0 +1,186 @@
+"""Statistics, tables and plots of a study store.
+
+Per (molecule, optimizer, shots), over the finished seeds:
+
+* ``median_error_mha`` and the interquartile range (``q25``, ``q75``) of the final error
+  |E_exact(θ_final) − E_FCI|, with a bootstrap 95% interval of the median;
+* ``success_rate``: share of seeds whose final error is within chemical accuracy
+  (1.6 mHa), with a bootstrap 95% interval;
+* ``median_shots_to_ca`` / ``median_time_to_ca``: cumulative shots and wall time at the
+  first recorded point whose exact energy is within chemical accuracy (runs that never
+  reach it are left out; ``reached`` counts the ones that did), with bootstrap intervals.
+
+Bootstrap: 2000 resamples of the seeds with a fixed generator (reproducible), percentile
+intervals. Plots (PNG, next to the store): error vs cumulative shots per molecule (median
+line, IQR band, chemical accuracy, log axes, one line per optimizer and shot setting),
+success rate vs shot budget, and final-error distributions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..vqe import CHEMICAL_ACCURACY_MHA
+from .store import Store
+
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def bootstrap_interval(values, statistic, rng: np.random.Generator,
+                       resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float]:
+    """Percentile 95% interval of ``statistic`` over bootstrap resamples of ``values``."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return (np.nan, np.nan)
+    picks = rng.integers(0, len(values), size=(resamples, len(values)))
+    stats = np.array([statistic(values[p]) for p in picks])
+    return float(np.percentile(stats, 2.5)), float(np.percentile(stats, 97.5))
+
+
+def first_reach(trace, e_fci: float) -> tuple[float, float]:
+    """(cumulative shots, time) at the first point within chemical accuracy, else NaN."""
+    error = (trace["energy_exact"].to_numpy() - e_fci) * 1000.0
+    hits = np.flatnonzero(np.abs(error) <= CHEMICAL_ACCURACY_MHA)
+    if len(hits) == 0:
+        return np.nan, np.nan
+    row = trace.iloc[hits[0]]
+    return float(row["shots"]), float(row["time"])
+
+
+def summarize(runs, traces, seed: int = 0):
+    """The per-(molecule, optimizer, shots) table described in the module docstring."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    finished = runs[runs["status"] == "finished"].copy()
+    finished["abs_error_mha"] = finished["error_mha"].abs()
+    by_run = {rid: t for rid, t in traces.groupby("run_id")}
+    rows = []
+    keys = ["molecule", "optimizer", "shots"]
+    for key, group in finished.groupby(keys, dropna=False, sort=True):
+        errors = group["abs_error_mha"].to_numpy()
+        successes = (errors <= CHEMICAL_ACCURACY_MHA).astype(float)
+        reach = [first_reach(by_run[rid], e) for rid, e in zip(group["run_id"], group["e_fci"],
+                                                               strict=True) if rid in by_run]
+        shots_ca = np.array([r[0] for r in reach if np.isfinite(r[0])])
+        time_ca = np.array([r[1] for r in reach if np.isfinite(r[1])])
+        lo, hi = bootstrap_interval(errors, np.median, rng)
+        s_lo, s_hi = bootstrap_interval(successes, np.mean, rng)
+        sh_lo, sh_hi = bootstrap_interval(shots_ca, np.median, rng)
+        t_lo, t_hi = bootstrap_interval(time_ca, np.median, rng)
+        rows.append({
+            "molecule": key[0], "optimizer": key[1], "shots": key[2], "runs": len(group),
+            "median_error_mha": float(np.median(errors)),
+            "median_error_ci_low": lo, "median_error_ci_high": hi,
+            "q25_error_mha": float(np.percentile(errors, 25)),
+            "q75_error_mha": float(np.percentile(errors, 75)),
+            "success_rate": float(successes.mean()),
+            "success_ci_low": s_lo, "success_ci_high": s_hi,
+            "reached": int(len(shots_ca)),
+            "median_shots_to_ca": float(np.median(shots_ca)) if len(shots_ca) else np.nan,
+            "shots_to_ca_ci_low": sh_lo, "shots_to_ca_ci_high": sh_hi,
+            "median_time_to_ca": float(np.median(time_ca)) if len(time_ca) else np.nan,
+            "time_to_ca_ci_low": t_lo, "time_to_ca_ci_high": t_hi,
+            "median_shots_used": float(group["shots_used"].median()),
+        })
+    return pd.DataFrame(rows)
+
+
+def _error_on_grid(trace, e_fci: float, grid: np.ndarray, extend: bool) -> np.ndarray:
+    """Error (mHa) of the last recorded point with cumulative shots ≤ each grid value;
+    beyond the run's last point: its final error if ``extend``, else NaN."""
+    shots = trace["shots"].to_numpy()
+    error = np.abs(trace["energy_exact"].to_numpy() - e_fci) * 1000.0
+    idx = np.searchsorted(shots, grid, side="right") - 1
+    out = np.where(idx >= 0, error[np.clip(idx, 0, None)], np.nan)
+    if not extend:
+        out[grid > shots[-1]] = np.nan
+    return out
+
+
+def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
+    """Write the PNG plots; returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    finished = runs[runs["status"] == "finished"]
+    by_run = {rid: t for rid, t in traces.groupby("run_id")}
+    for molecule, mol_runs in finished.groupby("molecule"):
+        runs_with_trace = [r for r in mol_runs.itertuples() if r.run_id in by_run]
+        if not runs_with_trace:
+            continue
+        top = max(by_run[r.run_id]["shots"].max() for r in runs_with_trace)
+        low = min(by_run[r.run_id]["shots"].iloc[0] for r in runs_with_trace)
+        grid = np.geomspace(max(low, 1), max(top, 10), 200)
+
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        success_fig, success_ax = plt.subplots(figsize=(7, 4.5))
+        for (optimizer, shots), group in mol_runs.groupby(["optimizer", "shots"], dropna=False):
+            pairs = [(r, e) for r, e in zip(group["run_id"], group["e_fci"], strict=True)
+                     if r in by_run]
+            if not pairs:
+                continue
+            curves = np.array([_error_on_grid(by_run[r], e, grid, False) for r, e in pairs])
+            final = np.array([_error_on_grid(by_run[r], e, grid, True) for r, e in pairs])
+            label = f"{optimizer}, {'exact' if shots != shots else int(shots)} shots"
+            with np.errstate(all="ignore"):
+                median = np.nanmedian(curves, axis=0)
+                q25, q75 = np.nanpercentile(curves, [25, 75], axis=0)
+            line, = ax.plot(grid, median, label=label)
+            ax.fill_between(grid, q25, q75, color=line.get_color(), alpha=0.2)
+            success_ax.plot(grid, np.mean(final <= CHEMICAL_ACCURACY_MHA, axis=0), label=label)
+        ax.axhline(CHEMICAL_ACCURACY_MHA, color="k", linestyle="--", label="chemical accuracy")
+        ax.set(xscale="log", yscale="log", xlabel="cumulative shots",
+               ylabel="|E(θ) − E_FCI| (mHa)", title=f"{molecule}: error vs shots (median, IQR)")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = folder / f"{stem}_{molecule}_error_vs_shots.png"
+        fig.savefig(path, dpi=110)
+        paths.append(path)
+        success_ax.set(xscale="log", ylim=(-0.02, 1.02), xlabel="shot budget",
+                       ylabel="share of seeds within chemical accuracy",
+                       title=f"{molecule}: success rate vs shot budget")
+        success_ax.legend(fontsize=7)
+        success_fig.tight_layout()
+        path = folder / f"{stem}_{molecule}_success_vs_budget.png"
+        success_fig.savefig(path, dpi=110)
+        paths.append(path)
+        plt.close(fig)
+        plt.close(success_fig)
+
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        labels, data = [], []
+        for (optimizer, shots), group in mol_runs.groupby(["optimizer", "shots"], dropna=False):
+            labels.append(f"{optimizer}\n{'exact' if shots != shots else int(shots)}")
+            data.append(np.maximum(group["error_mha"].abs().to_numpy(), 1e-6))
+        ax.boxplot(data, tick_labels=labels)
+        ax.axhline(CHEMICAL_ACCURACY_MHA, color="k", linestyle="--")
+        ax.set(yscale="log", ylabel="final |error| (mHa)",
+               title=f"{molecule}: final-error distributions")
+        ax.tick_params(axis="x", labelsize=7)
+        fig.tight_layout()
+        path = folder / f"{stem}_{molecule}_final_errors.png"
+        fig.savefig(path, dpi=110)
+        paths.append(path)
+        plt.close(fig)
+    return paths
+
+
+def report(store: str | Path, plots: bool = True, csv: str | Path | None = None,
+           seed: int = 0):
+    """Summary DataFrame of ``store`` and the plot paths (PNG next to the store)."""
+    store = Path(store)
+    with Store(store, create=False) as db:
+        runs, traces = db.runs_frame(), db.trace_frame()
+    if runs.empty:
+        raise ValueError(f"store {str(store)!r} holds no runs yet")
+    table = summarize(runs, traces, seed=seed)
+    if csv is not None:
+        table.to_csv(csv, index=False)
+    paths = plot_study(runs, traces, store.parent, store.stem) if plots else []
+    return table, paths

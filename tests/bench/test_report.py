@@ -1,0 +1,76 @@
+"""Report statistics checked by hand on a small synthetic store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import qvopt
+from qvopt.bench import Store
+
+E_FCI = -1.0
+
+
+def synthetic_run(store, run, optimizer, seed_index, errors_mha, shots_step=1000):
+    """A finished run whose exact energy follows ``errors_mha`` (one point per 1000 shots)."""
+    history = [{"iteration": i, "energy": E_FCI + e / 1000, "stderr": 0.001,
+                "energy_exact": E_FCI + e / 1000, "shots": (i + 1) * shots_step,
+                "time": 0.5 * (i + 1)} for i, e in enumerate(errors_mha)]
+    config = {"run_id": run, "molecule": "toy", "optimizer": optimizer, "shots": 100,
+              "seed_index": seed_index}
+    store.write_run(config, {"status": "finished", "message": "ok",
+                             "energy": history[-1]["energy"],
+                             "energy_exact": history[-1]["energy_exact"], "e_fci": E_FCI,
+                             "error_mha": errors_mha[-1], "shots_used": len(errors_mha) * 1000,
+                             "nit": len(errors_mha) - 1, "wall_time": 1.0, "history": history})
+
+
+@pytest.fixture
+def toy_store(tmp_path):
+    path = tmp_path / "toy.sqlite"
+    with Store(path) as store:
+        # optimizer A: final errors 0.5, 1.0, 3.0, 10.0; first within 1.6 mHa at
+        # points 2, 1, never, never → shots 3000, 2000; times 1.5, 1.0
+        synthetic_run(store, "a0", "A", 0, [20.0, 5.0, 1.2, 0.5])
+        synthetic_run(store, "a1", "A", 1, [20.0, 1.0, 1.0, 1.0])
+        synthetic_run(store, "a2", "A", 2, [20.0, 8.0, 4.0, 3.0])
+        synthetic_run(store, "a3", "A", 3, [20.0, 15.0, 12.0, 10.0])
+        # optimizer B: a single seed that fails
+        synthetic_run(store, "b0", "B", 0, [20.0, 2.0])
+    return path
+
+
+def test_summary_numbers_by_hand(toy_store):
+    table, paths = qvopt.report(toy_store, plots=False)
+    a = table[table.optimizer == "A"].iloc[0]
+    assert a.runs == 4
+    assert a.median_error_mha == pytest.approx(np.median([0.5, 1.0, 3.0, 10.0]))  # 2.0
+    assert a.q25_error_mha == pytest.approx(0.875) and a.q75_error_mha == pytest.approx(4.75)
+    assert a.success_rate == pytest.approx(0.5)
+    assert a.reached == 2
+    assert a.median_shots_to_ca == pytest.approx(2500.0)
+    assert a.median_time_to_ca == pytest.approx(1.25)
+    assert a.success_ci_low <= 0.5 <= a.success_ci_high
+    assert a.median_error_ci_low <= 2.0 <= a.median_error_ci_high
+    b = table[table.optimizer == "B"].iloc[0]
+    assert b.success_rate == 0 and b.reached == 0 and np.isnan(b.median_shots_to_ca)
+    assert paths == []
+
+
+def test_plots_and_csv_are_written(toy_store, tmp_path):
+    table, paths = qvopt.report(toy_store, csv=tmp_path / "t.csv")
+    assert sorted(p.name for p in paths) == ["toy_toy_error_vs_shots.png",
+                                             "toy_toy_final_errors.png",
+                                             "toy_toy_success_vs_budget.png"]
+    assert all(p.stat().st_size > 5000 for p in paths)
+    import pandas as pd
+
+    csv = pd.read_csv(tmp_path / "t.csv")
+    assert list(csv.optimizer) == ["A", "B"]
+    assert csv.median_error_mha[0] == pytest.approx(2.0)
+
+
+def test_report_is_reproducible(toy_store):
+    t1, _ = qvopt.report(toy_store, plots=False)
+    t2, _ = qvopt.report(toy_store, plots=False)
+    assert t1.equals(t2)
