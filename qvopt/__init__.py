@@ -8,10 +8,10 @@ from .bench import compare, report
 from .chem import MoleculeFileError, Problem, known_molecules, load_problem
 from .estimation import Estimate, Estimator, GPUUnavailableError, ShotLedger
 from .optimizers.minimize import minimize
-from .vqe import CHEMICAL_ACCURACY_MHA, VQEResult, vqe
+from .vqe import CHEMICAL_ACCURACY_MHA, VQEResult, resume, vqe
 
 __version__ = "0.1.0"
 
 __all__ = ["CHEMICAL_ACCURACY_MHA", "compare", "report", "Estimate", "Estimator", "GPUUnavailableError",
            "MoleculeFileError", "Problem", "ShotLedger", "VQEResult", "ansatz",
-           "known_molecules", "load_problem", "minimize", "optimizers", "vqe"]
+           "known_molecules", "load_problem", "minimize", "optimizers", "resume", "vqe"]

@@ -46,8 +46,18 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run VQE on a molecule")
-    run.add_argument("molecule", help="a shipped molecule name (see `qvopt molecules`) "
-                                      "or a path to a molecule .toml file")
+    run.add_argument("molecule", nargs="?", help="a shipped molecule name (see "
+                     "`qvopt molecules`) or a path to a molecule .toml file")
+    run.add_argument("--config", type=Path, default=None, help="a run file (TOML)")
+    run.add_argument("--resume", type=Path, default=None, metavar="CHECKPOINT",
+                     help="continue the run saved in CHECKPOINT")
+    run.add_argument("--checkpoint", type=Path, default=None,
+                     help="save the run state here after every iteration")
+    run.add_argument("--backend", default="statevector",
+                     help="statevector (default), aer, fake_<device>, ibm:<name>, "
+                          "pennylane:<device>")
+    run.add_argument("--mitigation", choices=["readout"], default=None,
+                     help="readout-error mitigation (circuit backends)")
     run.add_argument("--ansatz", default="uccsd",
                      help="uccsd (default) or hardware_efficient")
     run.add_argument("--layers", type=int, default=None,
@@ -99,33 +109,64 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_run(args, console: Console) -> int:
-    from .vqe import CHEMICAL_ACCURACY_MHA, DEFAULT_MAXITER, vqe
+def _run_arguments(args) -> tuple[dict, Path | None]:
+    """vqe keyword arguments from the command line or a run file, and the JSON output."""
+    from .vqe import DEFAULT_MAXITER
 
-    options = dict(args.option)
-    ansatz_options = {"layers": args.layers} if args.layers is not None else None
-    maxiter = args.maxiter if args.maxiter is not None else DEFAULT_MAXITER
+    if args.config is not None:
+        from .runfile import load_run_file
+
+        loaded = load_run_file(args.config)
+        kwargs = loaded["vqe"]
+        if args.maxiter is not None:
+            kwargs["maxiter"] = args.maxiter
+        return kwargs, args.out or loaded["result"]
+    if args.molecule is None:
+        raise ValueError("give a MOLECULE, --config RUN_FILE or --resume CHECKPOINT")
+    backend_options = {"mitigation": args.mitigation} if args.mitigation else None
+    kwargs = {"problem": args.molecule, "ansatz": args.ansatz, "optimizer": args.optimizer,
+              "shots": args.shots, "seed": args.seed,
+              "maxiter": args.maxiter if args.maxiter is not None else DEFAULT_MAXITER,
+              "optimizer_options": dict(args.option), "shot_budget": args.shot_budget,
+              "device": args.device, "allocation": args.allocation,
+              "ansatz_options": {"layers": args.layers} if args.layers is not None else None,
+              "backend": args.backend, "backend_options": backend_options,
+              "checkpoint": args.checkpoint}
+    return kwargs, args.out
+
+
+def _cmd_run(args, console: Console) -> int:
+    from .vqe import CHEMICAL_ACCURACY_MHA, resume, vqe
+
+    if args.resume is not None:
+        from .checkpoint import load
+
+        saved = load(args.resume)
+        maxiter = args.maxiter if args.maxiter is not None else saved["config"]["maxiter"]
+        label = f"{saved['config']['problem']} (resumed at {saved['nit']})"
+        optimizer = saved["config"]["optimizer"]
+        run = lambda callback: resume(args.resume, maxiter=maxiter, callback=callback)  # noqa: E731
+    else:
+        kwargs, args.out = _run_arguments(args)
+        maxiter = kwargs["maxiter"]
+        label, optimizer = str(kwargs["problem"]), kwargs["optimizer"]
+        run = lambda callback: vqe(callback=callback, **kwargs)  # noqa: E731
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"),
                         TextColumn("E = {task.fields[energy]}"), TimeElapsedColumn(),
                         console=console, disable=args.no_progress, transient=False)
     with progress:
-        task = progress.add_task(f"VQE {args.molecule} ({args.optimizer})", total=maxiter,
-                                 energy="…")
+        task = progress.add_task(f"VQE {label} ({optimizer})", total=maxiter, energy="…")
 
         def callback(intermediate):
             progress.update(task, completed=intermediate.nit,
                             energy=f"{intermediate.fun:.6f} ± {intermediate.stderr:.1e}")
 
-        result = vqe(args.molecule, ansatz=args.ansatz, optimizer=args.optimizer,
-                     shots=args.shots, seed=args.seed, maxiter=maxiter,
-                     optimizer_options=options, shot_budget=args.shot_budget,
-                     callback=callback, device=args.device, ansatz_options=ansatz_options,
-                     allocation=args.allocation)
+        result = run(callback)
         progress.update(task, completed=maxiter if result.status == 1 else result.nit)
 
     table = Table(title=f"VQE {result.molecule}: {result.ansatz} + {result.optimizer}, "
-                        f"shots={args.shots or 'exact'}")
+                        f"shots={result.shots or 'exact'}, backend={result.backend}")
     table.add_column("quantity")
     table.add_column("value", justify="right")
     table.add_row("final energy (estimate)", f"{result.fun:.6f} ± {result.stderr:.6f} Ha")
@@ -139,12 +180,14 @@ def _cmd_run(args, console: Console) -> int:
     table.add_row("time", f"{result.wall_time:.1f} s")
     table.add_row("stopped because", result.message)
     console.print(table)
+    if args.checkpoint is not None or args.resume is not None:
+        console.print(f"checkpoint: {args.checkpoint or args.resume}", soft_wrap=True)
     if args.out is not None:
         from .io import write_json_atomic
 
         write_json_atomic(args.out, result.to_dict())
         console.print(f"result written to {args.out}", soft_wrap=True)
-    return 0
+    return 0 if result.status != 5 else 3
 
 
 def _cmd_molecules(console: Console) -> int:

@@ -71,7 +71,9 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
         optimizer_options: dict | None = None, shot_budget: int | None = None,
         gtol: float | None = None, initial_point=None,
         callback: Callable[[OptimizeResult], Any] | None = None, device: str = "CPU",
-        ansatz_options: dict | None = None, allocation: str | None = None) -> VQEResult:
+        ansatz_options: dict | None = None, allocation: str | None = None,
+        backend="statevector", backend_options: dict | None = None,
+        checkpoint: str | Path | None = None, _resume: dict | None = None) -> VQEResult:
     """Run VQE on ``problem`` (a :class:`Problem` or a molecule name/path).
 
     Args:
@@ -88,7 +90,22 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
         initial_point: starting parameters (default zeros: the Hartree–Fock state for UCCSD).
         callback: called after each iteration with an ``OptimizeResult`` (``x, fun, stderr,
             nit, shots_used``); raising ``StopIteration`` or returning True stops the run.
+        backend, backend_options: where energies are measured (see
+            ``qvopt.estimation.backends``); ``energy_exact`` is always the noiseless value.
+        checkpoint: write the full run state here (atomically) after every iteration;
+            continue it with :func:`resume` (ask/tell optimizers given by name).
     """
+    source = problem if isinstance(problem, (str, Path)) else \
+        getattr(getattr(problem, "spec", None), "source", None)
+    config = {"problem": source,
+              "ansatz": ansatz if isinstance(ansatz, str) else None,
+              "optimizer": optimizer if isinstance(optimizer, str) else None,
+              "shots": shots, "seed": seed, "maxiter": maxiter,
+              "optimizer_options": optimizer_options, "shot_budget": shot_budget, "gtol": gtol,
+              "initial_point": None if initial_point is None else np.asarray(initial_point),
+              "device": device, "ansatz_options": ansatz_options, "allocation": allocation,
+              "backend": backend if isinstance(backend, str) else None,
+              "backend_options": backend_options}
     problem = _resolve_problem(problem)
     shots = validate_shots(shots)
     if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 0:
@@ -111,7 +128,12 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
     ledger = ShotLedger()
     estimator = Estimator(problem.hamiltonian, circuit, shots=shots,
                           seed=np.random.default_rng(seeds[0]), device=device, ledger=ledger,
-                          allocation=allocation)
+                          allocation=allocation, backend=backend,
+                          backend_options=backend_options)
+    if checkpoint is not None:
+        from .checkpoint import check_checkpointable
+
+        check_checkpointable(config, opt)
     x0 = np.zeros(circuit.num_parameters) if initial_point is None else initial_point
     x0, single = estimator._check_points(x0)
     if not single:
@@ -152,9 +174,16 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
         status, message = int(outcome.status), str(outcome.message)
         last_gradient = objective.last_gradient
     else:
+        from .estimation.backends import BackendError
+
         state = opt.init(x0.copy(), np.random.default_rng(seeds[1]))
         status, message = 1, f"maximum number of iterations ({maxiter}) reached"
         nit = 0
+        if _resume is not None:
+            from .checkpoint import restore
+
+            state, nit, last_gradient, elapsed = restore(_resume, estimator, history)
+            start -= elapsed
         while nit < maxiter:
             x = opt.params(state)
             request = opt.ask(state)
@@ -163,12 +192,23 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
                 if ledger.shots_used + cost + estimator.shots_per_evaluation > shot_budget:
                     status, message = 2, f"shot budget ({shot_budget}) reached"
                     break
-            reply = _answer(estimator, x, request)
+            try:
+                reply = _answer(estimator, x, request)
+            except BackendError as exc:
+                status = 5
+                message = f"stopped: {exc}" + (f"; checkpoint {checkpoint} is intact"
+                                               if checkpoint is not None else "")
+                break
             record(nit, x, reply.value)
             if reply.gradient is not None:
                 last_gradient = reply.gradient.value
             state = opt.tell(state, reply)
             nit += 1
+            if checkpoint is not None:
+                from .checkpoint import save
+
+                save(checkpoint, config, state, nit, estimator, history, last_gradient,
+                     time.perf_counter() - start)
             if notify(nit, opt.params(state), reply.value):
                 status, message = 3, "stopped by callback"
                 break
@@ -178,8 +218,15 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
                 break
         x_final = opt.params(state)
 
-    final = estimator.energy(x_final)
-    record(nit, x_final, final)
+    if status == 5:  # the backend is down: report the last measured point, measure nothing
+        final = Estimate(history[-1]["energy"], history[-1]["stderr"], 0) if history else \
+            Estimate(float("nan"), float("nan"), 0)
+        history.append({**(history[-1] if history else {}), "iteration": nit,
+                        "energy_exact": estimator.exact_energy(x_final),
+                        "shots": ledger.shots_used, "time": time.perf_counter() - start})
+    else:
+        final = estimator.energy(x_final)
+        record(nit, x_final, final)
     energy_exact = history[-1]["energy_exact"]
     return VQEResult(
         x=x_final, fun=float(final.value), stderr=float(final.stderr), jac=last_gradient,
@@ -191,7 +238,24 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
         optimizer_options=_plain(getattr(opt, "options", {})), shots=shots, seed=seed,
         n_qubits=problem.n_qubits, n_params=circuit.num_parameters,
         n_groups=estimator.grouped.n_groups, allocation=allocation,
+        backend=estimator.backend_name,
     )
+
+
+def resume(checkpoint: str | Path, maxiter: int | None = None,
+           callback: Callable[[OptimizeResult], Any] | None = None) -> VQEResult:
+    """Continue the run saved in ``checkpoint`` (same trajectory as an uninterrupted run).
+
+    ``maxiter`` may raise the run's iteration limit; the checkpoint keeps being updated.
+    """
+    from .checkpoint import load
+
+    saved = load(checkpoint)
+    config = dict(saved["config"])
+    if maxiter is not None:
+        config["maxiter"] = maxiter
+    problem = config.pop("problem")
+    return vqe(problem, callback=callback, checkpoint=checkpoint, _resume=saved, **config)
 
 
 def _plain(options: dict) -> dict:

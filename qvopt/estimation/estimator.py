@@ -56,6 +56,10 @@ class Estimator:
             estimates; optimal). See :mod:`.allocation`.
         grouping: ``"sorted_insertion"`` (default; fewer shots) or ``"dsatur"`` (fewer
             groups); see :mod:`.grouping`.
+        backend: ``"statevector"`` (default), ``"aer"``, ``"fake_<device>"``,
+            ``"ibm:<name>"``, ``"pennylane:<device>"`` or a SamplerV2-like object; see
+            :mod:`.backends`. ``exact_energy`` always uses the noiseless statevector.
+        backend_options: ``noise``, ``mitigation``, ``max_retries``, … (circuit backends).
         seed: seed (or ``numpy.random.Generator``) of the sampling; same seed and same
             calls → identical results.
         device: ``"CPU"`` or ``"GPU"`` (needs qiskit-aer-gpu, see ``qvopt[gpu]``).
@@ -65,7 +69,8 @@ class Estimator:
     def __init__(self, hamiltonian: SparsePauliOp, circuit: QuantumCircuit,
                  shots: int | None = None, seed: int | np.random.Generator | None = None,
                  device: str = "CPU", ledger: ShotLedger | None = None,
-                 allocation: str | None = None, grouping: str = "sorted_insertion"):
+                 allocation: str | None = None, grouping: str = "sorted_insertion",
+                 backend="statevector", backend_options: dict | None = None):
         if not isinstance(hamiltonian, SparsePauliOp):
             raise TypeError(f"hamiltonian must be a qiskit SparsePauliOp, got "
                             f"{type(hamiltonian).__name__}")
@@ -90,6 +95,29 @@ class Estimator:
             if self.shots is None:
                 raise ValueError("allocation needs a total number of shots (shots=None is exact)")
             self.allocator = ShotAllocator(allocation, self.shots, self.grouped)
+        self.backend_name = backend if isinstance(backend, str) else getattr(backend, "name",
+                                                                             "custom")
+        self.sampler = None
+        if isinstance(backend, str) and backend == "statevector":
+            if backend_options:
+                raise ValueError("backend_options only apply to circuit backends "
+                                 "(aer, fake_*, ibm:*, pennylane:*)")
+        elif isinstance(backend, str) and backend.startswith("pennylane:"):
+            from .pennylane_device import PennyLaneSampler
+
+            self.sampler = PennyLaneSampler(circuit, hamiltonian, self.grouped,
+                                            backend.split(":", 1)[1])
+        else:
+            if self.shots is None:
+                raise ValueError(f"backend {self.backend_name!r} samples measurements: give "
+                                 "shots (exact values need backend='statevector')")
+            from .backends import CircuitSampler
+
+            self.sampler = CircuitSampler(circuit, self.grouped, backend, backend_options,
+                                          seed_source=self.rng)
+            if self.sampler.calibration_spent:
+                self.ledger.charge_total(2, self.sampler.calibration_spent, 0)
+        self._group_values = None
         self._rules = None
         self._structure = None
         self._block_metric = None
@@ -146,9 +174,12 @@ class Estimator:
         """Energies and their variances at ``points`` (P, p); charges the ledger."""
         n_points = len(points)
         if self.shots is None:
-            values = self._exact(points)
+            values = (self.sampler.exact(points) if self.sampler is not None
+                      else self._exact(points))
             self.ledger.charge(0, 0, n_points)
             return values, np.zeros(n_points), 0
+        if self.sampler is not None:
+            return self._evaluate_on_backend(points)
         means = np.empty(n_points)
         variances = np.empty(n_points)
         shots = self.group_shots()
@@ -161,6 +192,31 @@ class Estimator:
             self.allocator.update(per_shot)
         spent = self.ledger.charge_total(n_points * self.grouped.n_groups,
                                          n_points * int(shots.sum()), n_points)
+        return means, variances, spent
+
+    def _evaluate_on_backend(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Means and variances from measured counts (circuit or PennyLane backends)."""
+        if self._group_values is None:
+            mitigate = getattr(self.sampler, "mitigated_values", lambda v: v)
+            self._group_values = [mitigate(g.values(self.n_qubits))
+                                  for g in self.grouped.groups]
+        shots = self.group_shots()
+        counts = self.sampler.counts(points, shots)
+        means = np.full(len(points), self.grouped.constant)
+        variances = np.zeros(len(points))
+        per_shot = np.zeros(self.grouped.n_groups)
+        for k, (c, values) in enumerate(zip(counts, self._group_values, strict=True)):
+            n = int(shots[k])
+            mean = c @ values / n
+            second = c @ values**2 / n
+            var = np.maximum(second - mean**2, 0.0) / (n - 1) if n > 1 else np.nan * mean
+            means += mean
+            variances += var
+            per_shot[k] = float(np.mean(var)) * n
+        if self.allocator is not None:
+            self.allocator.update(per_shot)
+        spent = self.ledger.charge_total(len(points) * self.grouped.n_groups,
+                                         len(points) * int(shots.sum()), len(points))
         return means, variances, spent
 
     def _exact(self, points: np.ndarray) -> np.ndarray:
@@ -243,6 +299,9 @@ class Estimator:
         the number of all-zeros outcomes is Binomial(shots, F); the estimate is its frequency
         and the variance ``F̂(1 − F̂)/(shots − 1)``. One circuit execution per θ'.
         """
+        if self.sampler is not None:
+            raise ValueError(f"fidelities are only available on the statevector backend, not "
+                             f"{self.backend_name!r}")
         base, _ = self._check_points(theta)
         targets, single = self._check_points(others)
         state = self.engine.statevectors(base)[0]
@@ -295,6 +354,9 @@ class Estimator:
 
         if approx not in APPROXIMATIONS:
             raise ValueError(f"approx must be one of {list(APPROXIMATIONS)}, got {approx!r}")
+        if self.sampler is not None:
+            raise ValueError(f"the metric is only available on the statevector backend, not "
+                             f"{self.backend_name!r}")
         points, single = self._check_points(theta)
         if not single:
             raise ValueError(f"metric needs one parameter vector of shape ({self.n_params},)")
