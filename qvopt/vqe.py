@@ -73,7 +73,8 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
         callback: Callable[[OptimizeResult], Any] | None = None, device: str = "CPU",
         ansatz_options: dict | None = None, allocation: str | None = None,
         backend="statevector", backend_options: dict | None = None,
-        checkpoint: str | Path | None = None, _resume: dict | None = None) -> VQEResult:
+        checkpoint: str | Path | None = None, threads: int | None = None,
+        _resume: dict | None = None) -> VQEResult:
     """Run VQE on ``problem`` (a :class:`Problem` or a molecule name/path).
 
     Args:
@@ -129,7 +130,7 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
     estimator = Estimator(problem.hamiltonian, circuit, shots=shots,
                           seed=np.random.default_rng(seeds[0]), device=device, ledger=ledger,
                           allocation=allocation, backend=backend,
-                          backend_options=backend_options)
+                          backend_options=backend_options, threads=threads)
     if checkpoint is not None:
         from .checkpoint import check_checkpointable
 

@@ -23,3 +23,32 @@ def test_compare_optimizers_example_prints_a_table():
     lines = result.stdout.strip().splitlines()
     assert lines[0].split()[0] == "optimizer" and len(lines) == 13
     assert {line.split()[0] for line in lines[1:]} >= {"adam", "qng", "spsa", "lbfgs"}
+
+
+def test_hardware_example_runs_offline(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "hardware_run.py")],
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "backend fake_manila" in result.stdout
+    assert (tmp_path / "hardware_run.ckpt").exists()
+
+
+def test_fake_manila_run_file(tmp_path):
+    import shutil
+
+    shutil.copy(ROOT / "examples" / "run_fake_manila.toml", tmp_path / "run.toml")
+    result = subprocess.run([sys.executable, "-m", "qvopt.cli", "run", "--config", "run.toml",
+                             "--maxiter", "2", "--no-progress"], capture_output=True,
+                            text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "fake_manila_result.json").exists()
+    assert (tmp_path / "fake_manila.ckpt").exists()
+
+
+def test_compare_example(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "compare_optimizers.py"),
+                             "--seeds", "2", "--maxiter", "10", "--store",
+                             str(tmp_path / "s.sqlite")], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "20 runs finished" in result.stdout and "plot:" in result.stdout

@@ -120,6 +120,11 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
 
         fig, ax = plt.subplots(figsize=(7, 4.5))
         success_fig, success_ax = plt.subplots(figsize=(7, 4.5))
+        # one colour per optimizer, one line style per shot setting
+        colours = {o: plt.get_cmap("tab10")(i % 10)
+                   for i, o in enumerate(sorted(mol_runs["optimizer"].unique()))}
+        settings = sorted(mol_runs["shots"].unique(), key=lambda v: (v != v, v))
+        styles = {v: ["-", "--", ":", "-."][i % 4] for i, v in enumerate(settings)}
         for (optimizer, shots), group in mol_runs.groupby(["optimizer", "shots"], dropna=False):
             pairs = [(r, e) for r, e in zip(group["run_id"], group["e_fci"], strict=True)
                      if r in by_run]
@@ -131,9 +136,12 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
             with np.errstate(all="ignore"):
                 median = np.nanmedian(curves, axis=0)
                 q25, q75 = np.nanpercentile(curves, [25, 75], axis=0)
-            line, = ax.plot(grid, median, label=label)
-            ax.fill_between(grid, q25, q75, color=line.get_color(), alpha=0.2)
-            success_ax.plot(grid, np.mean(final <= CHEMICAL_ACCURACY_MHA, axis=0), label=label)
+            style = {"color": colours[optimizer],
+                     "linestyle": styles.get(shots, "-") if shots == shots else "-"}
+            ax.plot(grid, median, label=label, **style)
+            ax.fill_between(grid, q25, q75, color=colours[optimizer], alpha=0.15)
+            success_ax.plot(grid, np.mean(final <= CHEMICAL_ACCURACY_MHA, axis=0), label=label,
+                            **style)
         ax.axhline(CHEMICAL_ACCURACY_MHA, color="k", linestyle="--", label="chemical accuracy")
         ax.set(xscale="log", yscale="log", xlabel="cumulative shots",
                ylabel="|E(θ) − E_FCI| (mHa)", title=f"{molecule}: error vs shots (median, IQR)")

@@ -32,8 +32,10 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def execute_run(config: dict) -> dict:
-    """Run one grid point (in a worker). Never raises: failures come back as a status."""
+def execute_run(config: dict, threads: int | None = None) -> dict:
+    """Run one grid point (in a worker). Never raises: failures come back as a status.
+
+    ``threads`` caps the CPU threads of this run (its share of the machine)."""
     import numpy as np  # noqa: F401  (imported in the worker process)
 
     from ..vqe import vqe
@@ -43,7 +45,8 @@ def execute_run(config: dict) -> dict:
         result = vqe(config["molecule"], ansatz=config["ansatz"], optimizer=config["optimizer"],
                      optimizer_options=config["optimizer_options"], shots=config["shots"],
                      seed=config["seed"], maxiter=config["maxiter"],
-                     shot_budget=config["shot_budget"], allocation=config["allocation"])
+                     shot_budget=config["shot_budget"], allocation=config["allocation"],
+                     threads=threads)
     except Exception as exc:  # recorded, not fatal for the study
         return {"status": "failed", "message": f"{type(exc).__name__}: {exc}",
                 "wall_time": time.perf_counter() - start, "versions": package_versions()}
@@ -131,8 +134,9 @@ def compare(molecules=None, optimizers=None, shots=None, seeds: int = 5, store="
         # "spawn": forking a parent that already runs threads (Aer's OpenMP, the sampling
         # thread pool) can deadlock the children.
         context = multiprocessing.get_context("spawn")
+        share = max(1, (os.cpu_count() or 1) // n_workers)
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
-            pending = {pool.submit(execute_run, c): c for c in todo}
+            pending = {pool.submit(execute_run, c, share): c for c in todo}
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:

@@ -60,6 +60,8 @@ class Estimator:
             ``"ibm:<name>"``, ``"pennylane:<device>"`` or a SamplerV2-like object; see
             :mod:`.backends`. ``exact_energy`` always uses the noiseless statevector.
         backend_options: ``noise``, ``mitigation``, ``max_retries``, … (circuit backends).
+        threads: CPU threads for simulation and sampling (default: all cores; a study
+            with several worker processes gives each its share).
         seed: seed (or ``numpy.random.Generator``) of the sampling; same seed and same
             calls → identical results.
         device: ``"CPU"`` or ``"GPU"`` (needs qiskit-aer-gpu, see ``qvopt[gpu]``).
@@ -70,7 +72,8 @@ class Estimator:
                  shots: int | None = None, seed: int | np.random.Generator | None = None,
                  device: str = "CPU", ledger: ShotLedger | None = None,
                  allocation: str | None = None, grouping: str = "sorted_insertion",
-                 backend="statevector", backend_options: dict | None = None):
+                 backend="statevector", backend_options: dict | None = None,
+                 threads: int | None = None):
         if not isinstance(hamiltonian, SparsePauliOp):
             raise TypeError(f"hamiltonian must be a qiskit SparsePauliOp, got "
                             f"{type(hamiltonian).__name__}")
@@ -87,8 +90,8 @@ class Estimator:
         self.ledger = ledger if ledger is not None else ShotLedger()
         self.n_qubits = circuit.num_qubits
         self.n_params = circuit.num_parameters
-        self.engine = AerStatevectorEngine(circuit, device=device)
-        self.observable = SampledObservable(hamiltonian, grouping=grouping)
+        self.engine = AerStatevectorEngine(circuit, device=device, threads=threads)
+        self.observable = SampledObservable(hamiltonian, grouping=grouping, threads=threads)
         self.grouped = self.observable.grouped
         self.allocator = None
         if allocation is not None:

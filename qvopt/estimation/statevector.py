@@ -83,12 +83,15 @@ class AerStatevectorEngine:
     """Simulates ``circuit``'s statevector at many parameter points with Aer."""
 
     def __init__(self, circuit: QuantumCircuit, device: str = "CPU",
-                 max_amplitudes: int = 2**21):
+                 max_amplitudes: int = 2**21, threads: int | None = None):
         self.circuit = circuit
         self.n_qubits = circuit.num_qubits
         self.parameters = list(circuit.parameters)
         # max_parallel_experiments=0: Aer spreads the bound points over all cores.
-        self.simulator = make_simulator(device, max_parallel_experiments=0)
+        options = {"max_parallel_experiments": 0}
+        if threads is not None:
+            options["max_parallel_threads"] = int(threads)
+        self.simulator = make_simulator(device, **options)
         self.device = device.upper()
         compiled = _compile_for_aer(circuit)
         compiled.save_statevector()
