@@ -67,6 +67,7 @@ def aer_sampler_gradient(problem, circuit, theta, shots, seed=1):
     from qiskit_aer import AerSimulator
     from qiskit_aer.primitives import SamplerV2
 
+    from qvopt.estimation.backends import measured_in_basis
     from qvopt.estimation.grouping import group_qubitwise_commuting
 
     grouped = group_qubitwise_commuting(problem.hamiltonian)
@@ -75,14 +76,7 @@ def aer_sampler_gradient(problem, circuit, theta, shots, seed=1):
     sim = AerSimulator()
     pubs = []
     for group in grouped.groups:
-        measured = circuit.copy()
-        for q, b in enumerate(group.basis):
-            if b == "X":
-                measured.h(q)
-            elif b == "Y":
-                measured.sdg(q)
-                measured.h(q)
-        measured.measure_all()
+        measured = measured_in_basis(circuit, group.basis)  # ansatz + rotation + measure_all
         pubs.append((transpile(measured, sim), points))
     sampler = SamplerV2(seed=seed)
     result = sampler.run(pubs, shots=shots).result()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tomllib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,3 +31,25 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
 def write_json_atomic(path: str | Path, payload: Any) -> Path:
     """JSON-encode ``payload`` (indent 2) and write it atomically."""
     return write_bytes_atomic(path, (json.dumps(payload, indent=2) + "\n").encode())
+
+
+def read_toml(path: str | Path, kind: str, error: type[Exception] = ValueError) -> dict:
+    """Parse a TOML file; ``error`` names the file (``kind``: "run file", …) and the problem."""
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise error(f"{kind} {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read {kind} ({exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML ({exc})") from exc
+
+
+def reject_unknown_keys(table: dict, allowed: set[str], path: Path, prefix: str = "",
+                        error: type[Exception] = ValueError) -> None:
+    """Raise ``error`` naming every key of ``table`` not in ``allowed`` (with ``prefix``)."""
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise error(f"{path}: unknown key(s) {[prefix + k for k in unknown]}; allowed: "
+                    f"{sorted(prefix + k for k in allowed)}")

@@ -30,10 +30,10 @@ backend (including IBM credentials being present) are checked before the run sta
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from .chem.molecule import read_molecule_file
+from .io import read_toml, reject_unknown_keys
 from .estimation.backends import BACKEND_OPTIONS, BackendError, fake_backend, \
     ibm_credentials_present
 from .optimizers.registry import get_optimizer
@@ -48,10 +48,7 @@ class RunFileError(ValueError):
 
 
 def _reject_unknown(table: dict, allowed: set[str], path: Path, prefix: str = "") -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise RunFileError(f"{path}: unknown key(s) {[prefix + k for k in unknown]}; allowed: "
-                           f"{sorted(prefix + k for k in allowed)}")
+    reject_unknown_keys(table, allowed, path, prefix, error=RunFileError)
 
 
 def validate_backend(name: str) -> None:
@@ -74,12 +71,7 @@ def validate_backend(name: str) -> None:
 def load_run_file(path: str | Path) -> dict:
     """Validated keyword arguments for :func:`qvopt.vqe` plus ``output`` paths."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise RunFileError(f"run file {str(path)!r} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RunFileError(f"{path}: not valid TOML ({exc})") from exc
+    data = read_toml(path, "run file", error=RunFileError)
     _reject_unknown(data, TOP_KEYS, path)
     if "molecule" not in data:
         raise RunFileError(f"{path}: missing key 'molecule'")

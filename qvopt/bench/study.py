@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..chem.molecule import read_molecule_file
+from ..io import read_toml, reject_unknown_keys
 from ..optimizers.registry import get_optimizer
 
 STUDY_KEYS = {"molecules", "optimizers", "shots", "seeds", "study_seed", "shot_budget",
@@ -122,15 +122,8 @@ def make_study(molecules, optimizers, shots, seeds: int = 5, study_seed: int = 0
 def load_study_file(path: str | Path) -> Study:
     """A :class:`Study` from a TOML file (see the module docstring); unknown keys rejected."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"study file {str(path)!r} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML ({exc})") from exc
-    unknown = sorted(set(data) - STUDY_KEYS)
-    if unknown:
-        raise ValueError(f"{path}: unknown key(s) {unknown}; allowed: {sorted(STUDY_KEYS)}")
+    data = read_toml(path, "study file")
+    reject_unknown_keys(data, STUDY_KEYS, path)
     for key in ("molecules", "optimizers", "shots"):
         if key not in data:
             raise ValueError(f"{path}: missing key {key!r}")

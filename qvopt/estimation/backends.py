@@ -91,8 +91,7 @@ def ibm_credentials_present() -> bool:
     """Whether a token is in the environment or a saved Qiskit account file exists."""
     if os.environ.get("QISKIT_IBM_TOKEN"):
         return True
-    return (os.path.expanduser("~/.qiskit/qiskit-ibm.json") and
-            os.path.isfile(os.path.expanduser("~/.qiskit/qiskit-ibm.json")))
+    return os.path.isfile(os.path.expanduser("~/.qiskit/qiskit-ibm.json"))
 
 
 def _ibm_sampler(name: str):
@@ -120,7 +119,8 @@ def _ibm_sampler(name: str):
     return SamplerV2(mode=Batch(backend=device)), device
 
 
-def _rotation(circuit: QuantumCircuit, basis: str) -> QuantumCircuit:
+def measured_in_basis(circuit: QuantumCircuit, basis: str) -> QuantumCircuit:
+    """``circuit`` + the rotation into ``basis`` (qubit 0 first) + a measurement of all qubits."""
     measured = circuit.copy()
     for qubit, b in enumerate(basis):
         if b == "X":
@@ -170,7 +170,7 @@ class CircuitSampler:
 
         inlined = circuit.decompose(gates_to_decompose=[SINGLE_NAME, DOUBLE_NAME])
         inlined = inlined.decompose(gates_to_decompose=["mcry"])
-        self.circuits = [transpile(_rotation(inlined, g.basis), optimization_level=level,
+        self.circuits = [transpile(measured_in_basis(inlined, g.basis), optimization_level=level,
                                    seed_transpiler=11, **compile_kwargs)
                          for g in grouped.groups]
         position = {p: i for i, p in enumerate(circuit.parameters)}
