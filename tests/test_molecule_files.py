@@ -79,3 +79,13 @@ def test_user_file_without_references_gets_them_computed(tmp_path, h2):
     assert "computed" in problem.reference_source
     assert problem.e_fci == pytest.approx(h2.e_fci, abs=1e-8)
     assert problem.e_hf == pytest.approx(h2.e_hf, abs=1e-8)
+
+
+def test_molecules_folder_can_be_overridden(tmp_path, monkeypatch):
+    from qvopt.chem.molecule import molecules_dir
+
+    (tmp_path / "only.toml").write_text(VALID)
+    monkeypatch.setenv("QVOPT_MOLECULES_DIR", str(tmp_path))
+    assert molecules_dir() == tmp_path
+    assert qvopt.known_molecules() == ["only"]
+    assert read_molecule_file("only").name == "h2_custom"

@@ -27,11 +27,26 @@ Every error names the file and the offending field.
 
 from __future__ import annotations
 
+import os
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-MOLECULES_DIR = Path(__file__).resolve().parents[2] / "molecules"
+
+def molecules_dir() -> Path:
+    """Folder of the shipped molecule files.
+
+    ``$QVOPT_MOLECULES_DIR`` if set; else ``molecules/`` of the source checkout (editable
+    installs); else the copy a regular install puts in ``<prefix>/share/qvopt/molecules``.
+    """
+    override = os.environ.get("QVOPT_MOLECULES_DIR")
+    if override:
+        return Path(override)
+    checkout = Path(__file__).resolve().parents[2] / "molecules"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "qvopt" / "molecules"
 
 _UNITS = ("angstrom", "bohr")
 
@@ -62,7 +77,7 @@ class MoleculeSpec:
 
 def known_molecules() -> list[str]:
     """Names of the molecule files shipped in ``molecules/``, sorted."""
-    return sorted(p.stem for p in MOLECULES_DIR.glob("*.toml"))
+    return sorted(p.stem for p in molecules_dir().glob("*.toml"))
 
 
 def resolve_molecule_path(name_or_path: str | Path) -> Path:
@@ -72,7 +87,7 @@ def resolve_molecule_path(name_or_path: str | Path) -> Path:
         if not candidate.is_file():
             raise MoleculeFileError(f"molecule file {str(candidate)!r} does not exist")
         return candidate
-    shipped = MOLECULES_DIR / f"{name_or_path}.toml"
+    shipped = molecules_dir() / f"{name_or_path}.toml"
     if not shipped.is_file():
         raise MoleculeFileError(
             f"unknown molecule {str(name_or_path)!r}: expected one of {known_molecules()} "
