@@ -206,3 +206,31 @@ def test_checkpoint_errors(h2, tmp_path):
     (tmp_path / "junk").write_bytes(b"junk")
     with pytest.raises(ValueError, match="not a readable qvopt checkpoint"):
         qvopt.resume(tmp_path / "junk")
+
+
+@pytest.mark.parametrize("controls", [1, 2, 3])
+def test_gray_code_controlled_ry_is_exact_and_cheap(controls):
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import Operator
+
+    from qvopt.ansatz.gates import MultiControlledRY, gray_code_mcry
+
+    reference = QuantumCircuit(controls + 1)
+    reference.append(MultiControlledRY(0.91, controls), range(controls + 1))
+    network = gray_code_mcry(0.91, controls)
+    assert np.allclose(Operator(network).data, Operator(reference).data, atol=1e-12)
+    assert network.count_ops()["cx"] == 2**controls
+
+
+def test_device_circuits_prepare_the_same_states(lih_fc):
+    from qiskit.quantum_info import Statevector
+
+    from qvopt.estimation.backends import for_devices
+
+    circuit = qvopt.ansatz.uccsd(lih_fc)
+    theta = np.random.default_rng(3).normal(size=circuit.num_parameters)
+    device = for_devices(circuit)
+    assert "mcry" not in device.count_ops()
+    overlap = np.vdot(Statevector(device.assign_parameters(theta)).data,
+                      Statevector(circuit.assign_parameters(theta)).data)
+    assert abs(abs(overlap) - 1) < 1e-10
