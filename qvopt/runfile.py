@@ -30,6 +30,8 @@ backend (including IBM credentials being present) are checked before the run sta
 
 from __future__ import annotations
 
+from .errors import RunFileError
+
 from pathlib import Path
 
 from .chem.molecule import read_molecule_file
@@ -43,8 +45,6 @@ TOP_KEYS = {"molecule", "ansatz", "shots", "allocation", "seed", "maxiter", "sho
 OUTPUT_KEYS = {"result", "checkpoint"}
 
 
-class RunFileError(ValueError):
-    """A run file is unreadable or has an invalid key or value."""
 
 
 def _reject_unknown(table: dict, allowed: set[str], path: Path, prefix: str = "") -> None:

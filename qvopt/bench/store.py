@@ -10,6 +10,8 @@ is recognised and refused before anything is written.
 
 from __future__ import annotations
 
+from ..errors import StoreError
+
 import json
 import sqlite3
 from datetime import UTC, datetime
@@ -53,8 +55,6 @@ CREATE TABLE IF NOT EXISTS trace (
 """
 
 
-class StoreError(ValueError):
-    """The file is not a qvopt study store, or cannot be opened as one."""
 
 
 class Store:

@@ -27,6 +27,8 @@ Every error names the file and the offending field.
 
 from __future__ import annotations
 
+from ..errors import MoleculeFileError
+
 import os
 import sys
 import tomllib
@@ -51,8 +53,6 @@ def molecules_dir() -> Path:
 _UNITS = ("angstrom", "bohr")
 
 
-class MoleculeFileError(ValueError):
-    """A molecule file is missing, unreadable, or has an invalid field."""
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ sample variance as before; it is unbiased when readout errors are independent pe
 
 from __future__ import annotations
 
+from ..errors import BackendError
+
 import os
 import time
 
@@ -37,8 +39,6 @@ from qiskit import QuantumCircuit, transpile
 from .grouping import GroupedHamiltonian
 
 
-class BackendError(RuntimeError):
-    """The backend could not be reached or kept failing after the allowed retries."""
 
 
 BACKEND_OPTIONS = {"noise", "mitigation", "max_retries", "retry_delay", "optimization_level",

@@ -16,6 +16,8 @@ correct).
 
 from __future__ import annotations
 
+from ..errors import GPUUnavailableError
+
 from collections.abc import Iterator
 import warnings
 from importlib import metadata
@@ -30,8 +32,6 @@ BASIS_GATES = ("cx", "cz", "ccx", "cu", "u", "mcry", "rx", "ry", "rz", "h", "x",
                "tdg")
 
 
-class GPUUnavailableError(RuntimeError):
-    """``device="GPU"`` was requested but Aer cannot use a GPU here."""
 
 
 def _aer_distribution() -> str | None:

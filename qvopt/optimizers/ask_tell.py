@@ -1,5 +1,7 @@
 """The ask/tell protocol between an optimizer and whoever evaluates the objective.
 
+(:class:`Request` and :class:`Reply` live in :mod:`qvopt.estimation.request`; re-exported here.)
+
 Each iteration the optimizer *asks* for what it needs at once (a :class:`Request`: energies
 at some points, a gradient, a metric), the evaluator computes it in one batch and charges
 the shot ledger, and the optimizer is *told* the :class:`Reply`. Optimizer state is an
@@ -8,45 +10,14 @@ immutable value passed in and out, so a run can be checkpointed and resumed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from ..estimation.base import Estimate
+from ..estimation.request import Reply, Request
 from .base import GradientTransformation
 
-
-@dataclass(frozen=True)
-class Request:
-    """What an optimizer needs for its next step.
-
-    ``energies``: points (m, p) whose energies are needed; ``gradient``: the point (p,) at
-    which a gradient is needed; ``metric``: the point at which the Fubini–Study metric is
-    needed, with ``metric_approx`` (None, "block-diag" or "diag"); ``fidelities``: points
-    θ' whose state fidelity ``|⟨ψ(θ)|ψ(θ')⟩|²`` with the current point θ is needed.
-    """
-
-    energies: np.ndarray | None = None
-    gradient: np.ndarray | None = None
-    metric: np.ndarray | None = None
-    metric_approx: str | None = None
-    fidelities: np.ndarray | None = None
-
-
-@dataclass(frozen=True)
-class Reply:
-    """Evaluations answering a :class:`Request`.
-
-    ``value`` is the estimated energy at the optimizer's current point, which the driver
-    measures every iteration (same cost for every optimizer).
-    """
-
-    value: Estimate
-    energies: Estimate | None = None
-    gradient: Estimate | None = None
-    metric: Estimate | None = None
-    fidelities: Estimate | None = None
+__all__ = ["AskTellOptimizer", "FirstOrderOptimizer", "FirstOrderState", "Reply", "Request"]
 
 
 class AskTellOptimizer(Protocol):

@@ -1,0 +1,62 @@
+"""What an optimizer asks an evaluator for (:class:`Request`) and what it gets (:class:`Reply`).
+
+Each iteration an ask/tell optimizer states everything it needs at once; the evaluator (an
+:class:`~.estimator.Estimator` in VQE, the user's function in ``qvopt.minimize``) answers the
+whole request in one batch, always including the energy at the optimizer's current point,
+and charges the shot ledger. Both are immutable values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import Estimate
+
+
+@dataclass(frozen=True)
+class Request:
+    """What an optimizer needs for its next step.
+
+    ``energies``: points (m, p) whose energies are needed; ``gradient``: the point (p,) at
+    which a parameter-shift gradient is needed; ``gradient_shots``: optional shots for each
+    gradient component (length p, same meaning as the estimator's ``shots``: per group, or
+    per evaluation when an allocation is set), used for every shifted point of that
+    parameter (shot-adaptive optimizers); ``metric``: the point at which the Fubini–Study
+    metric is needed, with ``metric_approx`` (None, "block-diag" or "diag");
+    ``fidelities``: points θ' whose state fidelity ``|⟨ψ(θ)|ψ(θ')⟩|²`` with the current
+    point θ is needed.
+    """
+
+    energies: np.ndarray | None = None
+    gradient: np.ndarray | None = None
+    gradient_shots: np.ndarray | None = None
+    metric: np.ndarray | None = None
+    metric_approx: str | None = None
+    fidelities: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.gradient_shots is not None:
+            if self.gradient is None:
+                raise ValueError("Request.gradient_shots needs Request.gradient")
+            shots = np.asarray(self.gradient_shots)
+            if shots.ndim != 1 or not np.issubdtype(shots.dtype, np.integer) \
+                    or np.any(shots <= 0):
+                raise ValueError("Request.gradient_shots must be a 1-D array of positive "
+                                 f"integers, got {self.gradient_shots!r}")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Evaluations answering a :class:`Request`.
+
+    ``value`` is the estimated energy at the optimizer's current point, which the evaluator
+    measures every iteration (the same cost for every optimizer).
+    """
+
+    value: Estimate
+    energies: Estimate | None = None
+    gradient: Estimate | None = None
+    metric: Estimate | None = None
+    fidelities: Estimate | None = None
