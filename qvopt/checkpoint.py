@@ -1,76 +1,216 @@
-"""Checkpoints of a VQE run: everything needed to continue the same trajectory.
+"""Checkpoints of a VQE run: data only (one ``.npz``, no pickle), enough to continue exactly.
 
-After every iteration the driver writes (atomically: temporary file + rename) the run's
-configuration, the optimizer state, the iteration count, the estimator's random-generator
-state, the shot-allocation estimates, the shot ledger and the history. ``qvopt.resume`` /
-``qvopt run --resume FILE`` rebuilds the run from the configuration and restores the rest,
-so the resumed run continues exactly where the interrupted one stopped.
+After every iteration the driver writes, atomically (temporary file + rename), one NumPy
+``.npz`` archive read back with ``allow_pickle=False``:
 
-The file is a pickle (it holds numpy arrays and optimizer NamedTuples): load only
-checkpoints you wrote yourself. Credentials are never part of it: IBM backends read them
-from the environment or Qiskit's saved account at run time.
+* ``meta`` — a JSON document: format and version, the :class:`~qvopt.config.RunConfig`,
+  the SHA-256 of the molecule file, the iteration count, elapsed time, the shot ledger,
+  the estimator's random-stream states and allocation estimates, the optimizer state's
+  structure, and one entry per recorded point of the history;
+* ``x`` (records × parameters) — the iterates of the history; ``last_gradient``;
+  ``state.N`` — the arrays of the optimizer state.
+
+The optimizer state (a tree of NamedTuples, tuples, dicts, arrays and scalars) is stored
+field by field and rebuilt on the structure of a freshly initialised state of the same
+optimizer, so nothing in the file names a Python class to construct. Anything missing,
+mistyped or truncated is a :class:`~qvopt.errors.CheckpointError` naming the field.
+Credentials are never part of a checkpoint.
 """
 
 from __future__ import annotations
 
-import pickle
+import hashlib
+import io
+import json
+import numbers
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from .errors import CheckpointError, InputError
 from .io import write_bytes_atomic
 
-FORMAT = "qvopt-checkpoint-v1"
+FORMAT = "qvopt-checkpoint"
+VERSION = 2
+META_TYPES = {"format": str, "version": int, "config": dict, "molecule_sha256": str,
+              "nit": int, "elapsed": float, "ledger": dict, "random_state": dict,
+              "optimizer_state": dict, "records": list}
+RECORD_KEYS = ("iteration", "energy", "stderr", "shots", "shots_used", "time")
 
 
-def check_checkpointable(config: dict, optimizer) -> None:
-    """Clear errors for runs that cannot be continued from a checkpoint."""
-    if config["problem"] is None:
-        raise ValueError("checkpointing needs the molecule as a name or file path")
-    if config["ansatz"] is None or config["optimizer"] is None:
-        raise ValueError("checkpointing needs the ansatz and the optimizer given by name")
-    if config["backend"] is None:
-        raise ValueError("checkpointing needs the backend given by name")
-    if hasattr(optimizer, "run"):
-        raise ValueError(f"optimizer {config['optimizer']!r} runs inside SciPy and cannot be "
-                         "checkpointed between iterations")
+def molecule_digest(molecule: str) -> str:
+    """SHA-256 of the molecule file behind a shipped name or a path."""
+    from .chem.molecule import resolve_molecule_path
+
+    return hashlib.sha256(resolve_molecule_path(molecule).read_bytes()).hexdigest()
 
 
-def save(path, config: dict, state, nit: int, estimator, history: list, last_gradient,
-         elapsed: float) -> None:
-    payload = {
-        "format": FORMAT, "config": {**config, "problem": str(config["problem"])},
-        "optimizer_state": state, "nit": nit,
-        "rng_state": estimator.rng.bit_generator.state,
-        "allocation_variances": (None if estimator.allocator is None
-                                 else estimator.allocator.variances.copy()),
-        "ledger": (estimator.ledger.shots_used, estimator.ledger.executions,
-                   estimator.ledger.evaluations),
-        "history": list(history), "last_gradient": last_gradient, "elapsed": elapsed,
-    }
-    write_bytes_atomic(path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+# ---------------------------------------------------------------- optimizer state as data
+def encode_state(value: Any, arrays: dict[str, np.ndarray]) -> dict:
+    """A JSON tree for ``value``; arrays go to ``arrays`` under ``state.N`` keys."""
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return {"namedtuple": type(value).__name__,
+                "fields": {f: encode_state(getattr(value, f), arrays) for f in value._fields}}
+    if isinstance(value, (tuple, list)):
+        return {"sequence": [encode_state(v, arrays) for v in value]}
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise InputError("optimizer state dicts need string keys to be checkpointed")
+        return {"dict": {k: encode_state(v, arrays) for k, v in value.items()}}
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            raise InputError("optimizer state holds an object array: cannot checkpoint")
+        key = f"state.{len(arrays)}"
+        arrays[key] = value
+        return {"array": key}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, numbers.Real, str)):
+        return {"value": value}
+    raise InputError(f"cannot checkpoint an optimizer state value of type "
+                     f"{type(value).__name__}")
 
 
-def load(path) -> dict:
-    path = Path(path)
-    try:
-        payload = pickle.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise ValueError(f"checkpoint {str(path)!r} does not exist") from None
-    except Exception as exc:
-        raise ValueError(f"{path} is not a readable qvopt checkpoint ({exc})") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a qvopt checkpoint (format {FORMAT})")
-    return payload
+def decode_state(node: Any, template: Any, arrays, where: str = "optimizer_state") -> Any:
+    """Rebuild a value from :func:`encode_state`'s tree on ``template``'s structure."""
+    if not isinstance(node, dict) or len(node) not in (1, 2):
+        raise CheckpointError(f"checkpoint field {where!r} is malformed")
+    if "namedtuple" in node:
+        if not (isinstance(template, tuple) and hasattr(template, "_fields")) \
+                or node["namedtuple"] != type(template).__name__:
+            raise CheckpointError(f"checkpoint field {where!r} holds a "
+                                  f"{node['namedtuple']!r} state, expected "
+                                  f"{type(template).__name__!r} for this optimizer")
+        fields = node.get("fields")
+        if not isinstance(fields, dict) or set(fields) != set(template._fields):
+            raise CheckpointError(f"checkpoint field {where!r} has fields "
+                                  f"{sorted(fields or {})}, expected {list(template._fields)}")
+        return type(template)(**{f: decode_state(fields[f], getattr(template, f), arrays,
+                                                 f"{where}.{f}") for f in template._fields})
+    if "sequence" in node:
+        items = node["sequence"]
+        like = template if isinstance(template, (tuple, list)) else [None] * len(items)
+        if not isinstance(items, list) or len(items) != len(like):
+            raise CheckpointError(f"checkpoint field {where!r} has the wrong length")
+        out = [decode_state(n, t, arrays, f"{where}[{i}]")
+               for i, (n, t) in enumerate(zip(items, like, strict=True))]
+        return type(template)(out) if isinstance(template, (tuple, list)) else tuple(out)
+    if "dict" in node:
+        table = node["dict"]
+        if not isinstance(table, dict):
+            raise CheckpointError(f"checkpoint field {where!r} is malformed")
+        like = template if isinstance(template, dict) else {}
+        return {k: decode_state(v, like.get(k), arrays, f"{where}.{k}") for k, v in table.items()}
+    if "array" in node:
+        if node["array"] not in arrays:
+            raise CheckpointError(f"checkpoint field {where!r}: array {node['array']!r} "
+                                  "is missing")
+        return np.array(arrays[node["array"]])
+    if "value" in node:
+        return node["value"]
+    raise CheckpointError(f"checkpoint field {where!r} is malformed")
 
 
-def restore(payload: dict, estimator, history: list):
-    """Put the saved state into a freshly built estimator; returns what the loop needs."""
-    estimator.rng.bit_generator.state = payload["rng_state"]
-    if payload["allocation_variances"] is not None:
-        estimator.allocator.variances = np.array(payload["allocation_variances"])
+# ---------------------------------------------------------------- write and read
+def save(path: str | Path, config, loop, state, estimator, digest: str) -> None:
+    """Write the run after ``loop.nit`` iterations to ``path`` (atomically)."""
+    arrays: dict[str, np.ndarray] = {}
     ledger = estimator.ledger
-    ledger.shots_used, ledger.executions, ledger.evaluations = payload["ledger"]
-    history.extend(payload["history"])
-    return payload["optimizer_state"], payload["nit"], payload["last_gradient"], \
-        payload["elapsed"]
+    meta = {
+        "format": FORMAT, "version": VERSION, "config": config.to_dict(),
+        "molecule_sha256": digest, "nit": loop.nit, "elapsed": loop.clock(),
+        "ledger": {"shots_used": ledger.shots_used, "executions": ledger.executions,
+                   "evaluations": ledger.evaluations},
+        "random_state": estimator.random_state(),
+        "optimizer_state": encode_state(state, arrays),
+        "records": [[r.iteration, float(r.value.value), float(r.value.stderr),
+                     int(r.value.shots), r.shots_used, r.time] for r in loop.records],
+    }
+    n = estimator.n_params
+    arrays["x"] = np.array([r.x for r in loop.records]).reshape(-1, n)
+    arrays["last_gradient"] = (np.full(0, np.nan) if loop.last_gradient is None
+                               else np.asarray(loop.last_gradient, dtype=float))
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def load(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(meta, arrays)`` of a checkpoint, checked field by field (no code is loaded)."""
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint {str(path)!r} is a directory, expected a file")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint {str(path)!r} does not exist") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise CheckpointError(f"{path} is not a readable qvopt checkpoint (truncated, or not "
+                              f"written by qvopt: {type(exc).__name__})") from None
+    try:
+        meta = json.loads(str(arrays.pop("meta")))
+    except (KeyError, ValueError):
+        raise CheckpointError(f"{path} is not a readable qvopt checkpoint (field 'meta' "
+                              "missing or not JSON)") from None
+    _check_meta(meta, arrays, path)
+    return meta, arrays
+
+
+def _check_meta(meta: Any, arrays: dict, path: Path) -> None:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a qvopt checkpoint (format {FORMAT})")
+    if meta.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {meta.get('version')!r} is not "
+                              f"supported (this qvopt reads version {VERSION})")
+    for key, kind in META_TYPES.items():
+        value = meta.get(key)
+        ok = isinstance(value, kind) and not isinstance(value, bool)
+        if kind is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not ok:
+            raise CheckpointError(f"{path}: checkpoint field {key!r} must be "
+                                  f"{kind.__name__}, got {value!r}")
+    for key in ("x", "last_gradient"):
+        if key not in arrays:
+            raise CheckpointError(f"{path}: checkpoint field {key!r} is missing")
+    records = meta["records"]
+    if arrays["x"].ndim != 2 or len(arrays["x"]) != len(records):
+        raise CheckpointError(f"{path}: checkpoint field 'x' does not match 'records'")
+    for i, row in enumerate(records):
+        if not isinstance(row, list) or len(row) != len(RECORD_KEYS) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in row):
+            raise CheckpointError(f"{path}: checkpoint field 'records[{i}]' must be "
+                                  f"{len(RECORD_KEYS)} numbers {list(RECORD_KEYS)}")
+    ledger = meta["ledger"]
+    for key in ("shots_used", "executions", "evaluations"):
+        if not isinstance(ledger.get(key), int) or ledger[key] < 0:
+            raise CheckpointError(f"{path}: checkpoint field 'ledger.{key}' must be an "
+                                  "integer >= 0")
+
+
+def restore(meta: dict, arrays: dict, loop, estimator, template: Any) -> Any:
+    """Put the saved run into a fresh ``loop``/``estimator``; returns the optimizer state."""
+    from .driver import Record
+    from .estimation.base import Estimate
+
+    try:
+        estimator.set_random_state(meta["random_state"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint field 'random_state' is malformed ({exc})") from None
+    ledger = estimator.ledger
+    ledger.shots_used = meta["ledger"]["shots_used"]
+    ledger.executions = meta["ledger"]["executions"]
+    ledger.evaluations = meta["ledger"]["evaluations"]
+    if arrays["x"].shape[1:] != (estimator.n_params,) and len(arrays["x"]):
+        raise CheckpointError(f"checkpoint field 'x' has {arrays['x'].shape[1]} parameters, "
+                              f"the circuit has {estimator.n_params}")
+    loop.records[:] = [Record(int(it), x, Estimate(float(e), float(s), int(sh)), int(used), t)
+                       for (it, e, s, sh, used, t), x in zip(meta["records"], arrays["x"],
+                                                             strict=True)]
+    loop.nit, loop.elapsed = meta["nit"], float(meta["elapsed"])
+    gradient = arrays["last_gradient"]
+    loop.last_gradient = None if gradient.size == 0 else np.array(gradient)
+    return decode_state(meta["optimizer_state"], template, arrays)

@@ -218,13 +218,15 @@ def _qubits_without_active_space(spec) -> str:
 
 def _cmd_compare(args, console: Console) -> int:
     from .bench import compare, load_study_file, make_study
+    from .bench.study import parse_shot_list
+    from .errors import InputError
 
     if args.config is not None:
         study = load_study_file(args.config)
     else:
         if not args.molecules or not args.optimizers or not args.shots:
-            raise ValueError("give MOLECULES, --optimizers and --shots, or --config FILE")
-        shots = [parse_shots(s) for s in args.shots.split(",")]
+            raise InputError("give MOLECULES, --optimizers and --shots, or --config FILE")
+        shots = parse_shot_list(args.shots)
         study = make_study(args.molecules, [o.strip() for o in args.optimizers.split(",")],
                            shots, seeds=args.seeds, study_seed=args.study_seed,
                            shot_budget=args.shot_budget, maxiter=args.maxiter)
@@ -247,29 +249,25 @@ def _cmd_compare(args, console: Console) -> int:
 
 def _cmd_report(args, console: Console) -> int:
     from .bench import report
+    from .bench.report import TABLE_COLUMNS, failure_lines, table_rows
 
     table, paths = report(args.store, plots=not args.no_plots, csv=args.csv)
     out = Table(title=f"study {args.store}")
-    for title in ("molecule", "optimizer", "shots", "runs", "median |err| mHa [95% CI]",
-                  "IQR (mHa)", "success [95% CI]", "median shots to CA", "median time to CA (s)"):
+    for title in TABLE_COLUMNS:
         out.add_column(title, justify="right")
-    for row in table.itertuples():
-        out.add_row(
-            row.molecule, row.optimizer,
-            "exact" if row.shots != row.shots else f"{int(row.shots)}", str(row.runs),
-            f"{row.median_error_mha:.3f} [{row.median_error_ci_low:.3f}, "
-            f"{row.median_error_ci_high:.3f}]",
-            f"{row.q25_error_mha:.3f}–{row.q75_error_mha:.3f}",
-            f"{row.success_rate:.0%} [{row.success_ci_low:.0%}, {row.success_ci_high:.0%}]",
-            f"{row.median_shots_to_ca:.3g} ({row.reached}/{row.runs})"
-            if row.reached else f"– (0/{row.runs})",
-            f"{row.median_time_to_ca:.2f}" if row.reached else "–")
+    for cells in table_rows(table):
+        out.add_row(*cells)
     console.print(out)
+    failures = failure_lines(table)
+    if failures:
+        console.print(f"failed runs ({int(table['failed'].sum())}):", soft_wrap=True)
+        for line in failures:
+            console.print(f"  {line}", soft_wrap=True, markup=False)
     for path in paths:
         console.print(f"plot: {path}", soft_wrap=True)
     if args.csv:
         console.print(f"table: {args.csv}", soft_wrap=True)
-    return 0
+    return 0 if int(table["runs"].sum()) > 0 else 1
 
 
 def _cmd_cache(args, console: Console) -> int:

@@ -40,7 +40,7 @@ def test_predicted_stderr_matches_empirical_spread(h2, method):
     predicted = est.predicted_stderr(theta)
     values, errs = [], []
     for seed in range(300):
-        est.rng = np.random.default_rng(seed)
+        est.reseed(seed)
         shots_before = est.group_shots().copy()
         e = est.energy(theta)
         values.append(e.value)

@@ -41,7 +41,7 @@ def test_energy_unbiased_with_right_error_bars_over_200_seeds(setup, request):
     exact = est.exact_energy(theta)
     values, errs = [], []
     for seed in range(200):
-        est.rng = np.random.default_rng(seed)
+        est.reseed(seed)
         e = est.energy(theta)
         values.append(e.value)
         errs.append(e.stderr)

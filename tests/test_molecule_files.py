@@ -89,3 +89,105 @@ def test_molecules_folder_can_be_overridden(tmp_path, monkeypatch):
     assert molecules_dir() == tmp_path
     assert qvopt.known_molecules() == ["only"]
     assert read_molecule_file("only").name == "h2_custom"
+
+
+# ------------------------------------------------------------ checked before PySCF runs
+def _h2(extra: str = "", symbols: str = '["H", "H"]',
+        coordinates: str = "[[0.0, 0.0, 0.0], [0.0, 0.0, 0.7414]]", units: str = "angstrom"):
+    return (f'basis = "sto-3g"\n{extra}\n[geometry]\nunits = "{units}"\n'
+            f"symbols = {symbols}\ncoordinates = {coordinates}\n")
+
+
+@pytest.mark.parametrize("multiplicity", [0, -1])
+def test_multiplicity_below_one_is_an_error(tmp_path, multiplicity):
+    path = write(tmp_path, _h2(f"multiplicity = {multiplicity}"))
+    with pytest.raises(MoleculeFileError,
+                       match=r"field 'multiplicity' must be an integer >= 1") as info:
+        read_molecule_file(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("extra, electrons", [
+    ("multiplicity = 2", 2),  # H2: even electron count, odd 2S
+    ("charge = 1\nmultiplicity = 1", 1),  # H2+: one electron cannot be a singlet
+    ("multiplicity = 5", 2),  # more unpaired electrons than electrons
+])
+def test_multiplicity_must_match_electron_parity(tmp_path, extra, electrons):
+    path = write(tmp_path, _h2(extra))
+    with pytest.raises(MoleculeFileError,
+                       match=rf"field 'multiplicity' = \d+ does not fit {electrons} electrons"):
+        read_molecule_file(path)
+
+
+def test_consistent_open_shell_multiplicity_is_read(tmp_path):
+    spec = read_molecule_file(write(tmp_path, _h2("charge = 1\nmultiplicity = 2")))
+    assert (spec.charge, spec.multiplicity) == (1, 2)
+
+
+def test_charge_leaving_no_electrons(tmp_path):
+    with pytest.raises(MoleculeFileError, match=r"field 'charge' = 2 leaves 0 electrons"):
+        read_molecule_file(write(tmp_path, _h2("charge = 2")))
+
+
+@pytest.mark.parametrize("symbols, index, symbol", [
+    ('["H", "Xx"]', 1, "Xx"), ('["Q", "H"]', 0, "Q"), ('["H", "H-"]', 1, "H-"),
+])
+def test_unknown_element_names_atom_index_and_symbol(tmp_path, symbols, index, symbol):
+    path = write(tmp_path, _h2(symbols=symbols))
+    with pytest.raises(MoleculeFileError,
+                       match=rf"'geometry.symbols\[{index}\]' \(atom {index}\) is '{symbol}'"):
+        read_molecule_file(path)
+
+
+def test_element_symbols_are_case_insensitive_and_may_carry_labels(tmp_path):
+    spec = read_molecule_file(write(tmp_path, _h2(symbols='["h", "H1"]')))
+    assert spec.symbols == ("h", "H1")
+
+
+@pytest.mark.parametrize("coordinates, units", [
+    ("[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]", "angstrom"),
+    ("[[0.0, 0.0, 0.0], [0.0, 0.05, 0.0]]", "angstrom"),
+    ("[[1.0, 0.0, 0.0], [1.0, 0.0, 0.15]]", "bohr"),  # 0.079 Å
+])
+def test_atoms_at_the_same_position_name_both_indices(tmp_path, coordinates, units):
+    path = write(tmp_path, _h2(coordinates=coordinates, units=units))
+    with pytest.raises(MoleculeFileError, match=r"atoms 0 \(H\) and 1 \(H\) .*"
+                                                r"'geometry.coordinates' .*at least 0.1 Å"):
+        read_molecule_file(path)
+
+
+def test_three_atoms_name_the_clashing_pair(tmp_path):
+    text = _h2(symbols='["H", "He", "H"]',
+               coordinates="[[0.0, 0.0, 0.0], [0.0, 0.0, 1.6], [0.0, 0.0, 1.6]]")
+    with pytest.raises(MoleculeFileError, match=r"atoms 1 \(He\) and 2 \(H\)"):
+        read_molecule_file(write(tmp_path, text))
+
+
+def test_non_finite_coordinate(tmp_path):
+    path = write(tmp_path, _h2(coordinates="[[0.0, 0.0, 0.0], [0.0, 0.0, nan]]"))
+    with pytest.raises(MoleculeFileError, match=r"geometry.coordinates\[1\]' must be three "
+                                                r"finite numbers"):
+        read_molecule_file(path)
+
+
+def test_active_space_with_too_many_electrons_is_caught_when_reading(tmp_path):
+    path = write(tmp_path, VALID + "[active_space]\nelectrons = 4\norbitals = 2\n")
+    with pytest.raises(MoleculeFileError, match=r"'active_space.electrons' = 4 must be at most 2"):
+        read_molecule_file(path)
+
+
+@pytest.mark.parametrize("as_string", [True, False])
+def test_directory_is_not_a_molecule_file(tmp_path, as_string):
+    folder = tmp_path / "mols"
+    folder.mkdir()
+    with pytest.raises(MoleculeFileError,
+                       match=r"is a directory, expected a molecule \.toml file") as info:
+        read_molecule_file(str(folder) if as_string else folder)
+    assert str(folder) in str(info.value)
+
+
+@pytest.mark.filterwarnings("ignore:Basis may be available")
+def test_unknown_basis_names_the_basis_field(tmp_path):
+    path = write(tmp_path, VALID.replace('"sto-3g"', '"sto-99g"'))
+    with pytest.raises(MoleculeFileError, match=r"field 'basis' = 'sto-99g'"):
+        qvopt.load_problem(path, cache=False)

@@ -8,7 +8,8 @@ Per (molecule, optimizer, shots), over the finished seeds:
   (1.6 mHa), with a bootstrap 95% interval;
 * ``median_shots_to_ca`` / ``median_time_to_ca``: cumulative shots and wall time at the
   first recorded point whose exact energy is within chemical accuracy (runs that never
-  reach it are left out; ``reached`` counts the ones that did), with bootstrap intervals.
+  reach it are left out; ``reached`` counts the ones that did), with bootstrap intervals;
+* ``failed`` / ``errors``: how many runs of the grid point failed, and their messages.
 
 Bootstrap: 2000 resamples of the seeds with a fixed generator (reproducible), percentile
 intervals. Plots (PNG, next to the store): error vs cumulative shots per molecule (median
@@ -18,10 +19,12 @@ success rate vs shot budget, and final-error distributions.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import StoreError
 from ..vqe import CHEMICAL_ACCURACY_MHA
 from .store import Store
 
@@ -49,43 +52,100 @@ def first_reach(trace, e_fci: float) -> tuple[float, float]:
     return float(row["shots"]), float(row["time"])
 
 
+def _failure_columns(group) -> dict:
+    """``failed`` (how many runs of the group failed) and their distinct error messages."""
+    failed = group[group["status"] != "finished"]
+    messages = sorted({str(m) for m in failed["message"] if m is not None})
+    return {"failed": int(len(failed)), "errors": " | ".join(messages)}
+
+
+def _finished_stats(group, by_run: dict, rng: np.random.Generator) -> dict:
+    """The statistics of one grid point's finished runs (NaN where there are none)."""
+    errors = group["error_mha"].abs().to_numpy(dtype=float)
+    successes = (errors <= CHEMICAL_ACCURACY_MHA).astype(float)
+    reach = [first_reach(by_run[rid], e) for rid, e in zip(group["run_id"], group["e_fci"],
+                                                           strict=True) if rid in by_run]
+    shots_ca = np.array([r[0] for r in reach if np.isfinite(r[0])])
+    time_ca = np.array([r[1] for r in reach if np.isfinite(r[1])])
+    lo, hi = bootstrap_interval(errors, np.median, rng)
+    s_lo, s_hi = bootstrap_interval(successes, np.mean, rng)
+    sh_lo, sh_hi = bootstrap_interval(shots_ca, np.median, rng)
+    t_lo, t_hi = bootstrap_interval(time_ca, np.median, rng)
+    some = len(errors) > 0
+    return {
+        "runs": len(group),
+        "median_error_mha": float(np.median(errors)) if some else np.nan,
+        "median_error_ci_low": lo, "median_error_ci_high": hi,
+        "q25_error_mha": float(np.percentile(errors, 25)) if some else np.nan,
+        "q75_error_mha": float(np.percentile(errors, 75)) if some else np.nan,
+        "success_rate": float(successes.mean()) if some else np.nan,
+        "success_ci_low": s_lo, "success_ci_high": s_hi,
+        "reached": int(len(shots_ca)),
+        "median_shots_to_ca": float(np.median(shots_ca)) if len(shots_ca) else np.nan,
+        "shots_to_ca_ci_low": sh_lo, "shots_to_ca_ci_high": sh_hi,
+        "median_time_to_ca": float(np.median(time_ca)) if len(time_ca) else np.nan,
+        "time_to_ca_ci_low": t_lo, "time_to_ca_ci_high": t_hi,
+        "median_shots_used": float(group["shots_used"].median()) if some else np.nan,
+    }
+
+
 def summarize(runs, traces, seed: int = 0):
-    """The per-(molecule, optimizer, shots) table described in the module docstring."""
+    """The per-(molecule, optimizer, shots) table described in the module docstring.
+
+    ``runs`` counts the finished runs the statistics are taken over; ``failed`` counts
+    the failed runs of the same grid point and ``errors`` lists their distinct messages
+    (a grid point whose runs all failed has a row with ``runs == 0`` and NaN statistics).
+    """
     import pandas as pd
 
     rng = np.random.default_rng(seed)
-    finished = runs[runs["status"] == "finished"].copy()
-    finished["abs_error_mha"] = finished["error_mha"].abs()
     by_run = {rid: t for rid, t in traces.groupby("run_id")}
     rows = []
     keys = ["molecule", "optimizer", "shots"]
-    for key, group in finished.groupby(keys, dropna=False, sort=True):
-        errors = group["abs_error_mha"].to_numpy()
-        successes = (errors <= CHEMICAL_ACCURACY_MHA).astype(float)
-        reach = [first_reach(by_run[rid], e) for rid, e in zip(group["run_id"], group["e_fci"],
-                                                               strict=True) if rid in by_run]
-        shots_ca = np.array([r[0] for r in reach if np.isfinite(r[0])])
-        time_ca = np.array([r[1] for r in reach if np.isfinite(r[1])])
-        lo, hi = bootstrap_interval(errors, np.median, rng)
-        s_lo, s_hi = bootstrap_interval(successes, np.mean, rng)
-        sh_lo, sh_hi = bootstrap_interval(shots_ca, np.median, rng)
-        t_lo, t_hi = bootstrap_interval(time_ca, np.median, rng)
-        rows.append({
-            "molecule": key[0], "optimizer": key[1], "shots": key[2], "runs": len(group),
-            "median_error_mha": float(np.median(errors)),
-            "median_error_ci_low": lo, "median_error_ci_high": hi,
-            "q25_error_mha": float(np.percentile(errors, 25)),
-            "q75_error_mha": float(np.percentile(errors, 75)),
-            "success_rate": float(successes.mean()),
-            "success_ci_low": s_lo, "success_ci_high": s_hi,
-            "reached": int(len(shots_ca)),
-            "median_shots_to_ca": float(np.median(shots_ca)) if len(shots_ca) else np.nan,
-            "shots_to_ca_ci_low": sh_lo, "shots_to_ca_ci_high": sh_hi,
-            "median_time_to_ca": float(np.median(time_ca)) if len(time_ca) else np.nan,
-            "time_to_ca_ci_low": t_lo, "time_to_ca_ci_high": t_hi,
-            "median_shots_used": float(group["shots_used"].median()),
-        })
+    for key, group in runs.groupby(keys, dropna=False, sort=True):
+        finished = group[group["status"] == "finished"]
+        rows.append({"molecule": key[0], "optimizer": key[1], "shots": key[2],
+                     **_finished_stats(finished, by_run, rng), **_failure_columns(group)})
     return pd.DataFrame(rows)
+
+
+TABLE_COLUMNS = ("molecule", "optimizer", "shots", "runs", "failed",
+                 "median |err| mHa [95% CI]", "IQR (mHa)", "success [95% CI]",
+                 "median shots to CA", "median time to CA (s)")
+
+
+def _shots_label(shots) -> str:
+    return "exact" if shots != shots or shots is None else f"{int(shots)}"
+
+
+def table_rows(table) -> list[tuple[str, ...]]:
+    """The summary ``table`` as text cells under :data:`TABLE_COLUMNS` (``–`` where a grid
+    point has no finished run or never reached chemical accuracy)."""
+    rows = []
+    for row in table.itertuples():
+        head = (str(row.molecule), str(row.optimizer), _shots_label(row.shots),
+                str(row.runs), str(row.failed))
+        if row.runs == 0:
+            rows.append(head + ("–",) * 5)
+            continue
+        rows.append(head + (
+            f"{row.median_error_mha:.3f} [{row.median_error_ci_low:.3f}, "
+            f"{row.median_error_ci_high:.3f}]",
+            f"{row.q25_error_mha:.3f}–{row.q75_error_mha:.3f}",
+            f"{row.success_rate:.0%} [{row.success_ci_low:.0%}, {row.success_ci_high:.0%}]",
+            f"{row.median_shots_to_ca:.3g} ({row.reached}/{row.runs})"
+            if row.reached else f"– (0/{row.runs})",
+            f"{row.median_time_to_ca:.2f}" if row.reached else "–"))
+    return rows
+
+
+def failure_lines(table) -> list[str]:
+    """One line per grid point with failed runs: its key, the count and the messages."""
+    lines = []
+    for row in table[table["failed"] > 0].itertuples():
+        lines.append(f"{row.molecule} / {row.optimizer} / {_shots_label(row.shots)} shots: "
+                     f"{row.failed} failed: {row.errors}")
+    return lines
 
 
 def _error_on_grid(trace, e_fci: float, grid: np.ndarray, extend: bool) -> np.ndarray:
@@ -133,7 +193,8 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
             curves = np.array([_error_on_grid(by_run[r], e, grid, False) for r, e in pairs])
             final = np.array([_error_on_grid(by_run[r], e, grid, True) for r, e in pairs])
             label = f"{optimizer}, {'exact' if shots != shots else int(shots)} shots"
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns → NaN
                 median = np.nanmedian(curves, axis=0)
                 q25, q75 = np.nanpercentile(curves, [25, 75], axis=0)
             style = {"color": colours[optimizer],
@@ -181,12 +242,17 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
 
 def report(store: str | Path, plots: bool = True, csv: str | Path | None = None,
            seed: int = 0):
-    """Summary DataFrame of ``store`` and the plot paths (PNG next to the store)."""
+    """Summary DataFrame of ``store`` and the plot paths (PNG next to the store).
+
+    The store is opened read-only; a missing, empty or foreign file, or a store without
+    runs, raises :class:`~qvopt.errors.StoreError`. Failed runs are counted per row
+    (``failed``, ``errors``); plots cover finished runs only.
+    """
     store = Path(store)
-    with Store(store, create=False) as db:
+    with Store(store, create=False) as db:  # read-only: a foreign file is never modified
         runs, traces = db.runs_frame(), db.trace_frame()
     if runs.empty:
-        raise ValueError(f"store {str(store)!r} holds no runs yet")
+        raise StoreError(f"store {str(store)!r} holds no runs yet")
     table = summarize(runs, traces, seed=seed)
     if csv is not None:
         table.to_csv(csv, index=False)

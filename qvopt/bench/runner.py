@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from ..errors import BackendError, InputError, missing_extra
 from .store import Store
 from .study import Study, make_study
 
 
 def package_versions() -> dict[str, str]:
+    """Installed versions of qvopt and the packages its numbers depend on."""
     out = {}
     for name in ("qvopt", "qiskit", "qiskit-aer", "pennylane", "pyscf", "numpy", "scipy"):
         try:
@@ -68,18 +73,135 @@ class CompareSummary:
     failed: int
 
 
-def _dask_client(executor):
+DASK_CONNECT_TIMEOUT_S = 5
+PARENT_POLL_S = 0.5
+
+
+def _check_workers(workers) -> None:
+    """``workers`` is None (one per run, up to the CPU count) or a positive integer."""
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise InputError(f"workers must be an integer >= 1 (or None for one per CPU), "
+                         f"got {workers!r}")
+
+
+def _check_executor(executor) -> None:
+    """A Dask executor is well formed and Dask is installed, before anything runs."""
+    if executor is None:
+        return
     try:
-        from distributed import Client, LocalCluster
+        import distributed  # noqa: F401
     except ImportError:
-        raise RuntimeError("the Dask executor needs the optional extra: pip install "
-                           "'qvopt[dask]'") from None
-    if isinstance(executor, Client):
+        raise missing_extra("the Dask executor", "dask") from None
+    if not isinstance(executor, str):
+        if not hasattr(executor, "submit"):
+            raise InputError(f"executor must be 'dask://HOST:PORT', 'dask-local' or a "
+                             f"distributed.Client, got {executor!r}")
+        return
+    host, _, port = executor.removeprefix("dask://").rpartition(":")
+    if executor != "dask-local" and not (executor.startswith("dask://") and host
+                                         and port.isdigit()):
+        raise InputError(f"executor must be 'dask://HOST:PORT' or 'dask-local', got "
+                         f"{executor!r}")
+
+
+def _dask_client(executor):
+    """(client, owned): connect to the scheduler, fast; an unreachable one → BackendError."""
+    from distributed import Client
+
+    if not isinstance(executor, str):
         return executor, False
-    if executor == "dask-local":
-        return Client(LocalCluster(n_workers=2, threads_per_worker=1, processes=True)), True
+    if executor == "dask-local":  # the client owns (and closes) the cluster it starts
+        return Client(n_workers=2, threads_per_worker=1, processes=True), True
     address = executor.removeprefix("dask://")
-    return Client(f"tcp://{address}", timeout=30), True
+    try:
+        return Client(f"tcp://{address}", timeout=DASK_CONNECT_TIMEOUT_S), True
+    except (OSError, TimeoutError) as exc:
+        raise BackendError(f"cannot reach the Dask scheduler at {address} within "
+                           f"{DASK_CONNECT_TIMEOUT_S} s ({type(exc).__name__}: {exc})") from exc
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit this worker as soon as its parent (the driver) is gone: no orphans."""
+    while True:
+        time.sleep(PARENT_POLL_S)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Pool initializer: ignore Ctrl-C (the driver decides) and die with the driver."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True,
+                     name="qvopt-parent-watch").start()
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """While the grid runs, SIGTERM stops it like Ctrl-C (raises KeyboardInterrupt)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (their runs are redone later)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)
+
+
+def _run_pool(todo: list[dict], n_workers: int, record: Callable[[dict, dict], None]) -> None:
+    """Run ``todo`` on local worker processes; on any interruption stop them and re-raise."""
+    # "spawn": forking a parent that already runs threads (Aer's OpenMP, the sampling
+    # thread pool) can deadlock the children.
+    context = multiprocessing.get_context("spawn")
+    share = max(1, (os.cpu_count() or 1) // n_workers)
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=context,
+                               initializer=_worker_init, initargs=(os.getpid(),))
+    try:
+        pending = {pool.submit(execute_run, c, share): c for c in todo}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                record(pending.pop(future), future.result())
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _run_dask(executor, todo: list[dict], record: Callable[[dict, dict], None]) -> None:
+    """Run ``todo`` on a Dask cluster; on any interruption cancel what is left."""
+    from distributed import as_completed
+
+    client, owned = _dask_client(executor)
+    futures = {}
+    try:
+        futures = {client.submit(execute_run, c, pure=False): c for c in todo}
+        for future in as_completed(futures):
+            record(futures[future], future.result())
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+    finally:
+        if owned:
+            client.close()
 
 
 def compare(molecules=None, optimizers=None, shots=None, seeds: int = 5, store="study.sqlite",
@@ -89,14 +211,20 @@ def compare(molecules=None, optimizers=None, shots=None, seeds: int = 5, store="
             progress: Callable[[int, int], None] | None = None) -> CompareSummary:
     """Run the grid (or ``study``) and record it in ``store``; see the module docstring.
 
-    ``progress(done, total)`` is called after each run is written.
+    ``progress(done, total)`` is called after each run is written. Everything is validated
+    before the store is touched (:class:`~qvopt.errors.InputError`,
+    :class:`~qvopt.errors.MissingExtraError`). Ctrl-C or SIGTERM stops the grid promptly:
+    pending runs are cancelled, workers ended, every run already recorded is kept, and
+    ``KeyboardInterrupt`` is re-raised. Workers exit by themselves if the driver dies.
     """
+    _check_workers(workers)
+    _check_executor(executor)
     if study is None:
         study = make_study(molecules or [], optimizers or {}, shots or [], seeds=seeds,
                            study_seed=study_seed, shot_budget=shot_budget, maxiter=maxiter,
                            ansatz=ansatz, allocation=allocation)
     configs = study.runs()
-    with Store(store) as db:  # foreign/unreadable store: error before any run starts
+    with Store(store) as db, _sigterm_as_interrupt():  # foreign store: refused before runs
         done = db.finished_ids()
         todo = [c for c in configs if c["run_id"] not in done]
         summary = CompareSummary(Path(store), len(configs), len(configs) - len(todo), 0, 0)
@@ -112,33 +240,14 @@ def compare(molecules=None, optimizers=None, shots=None, seeds: int = 5, store="
             if progress:
                 progress(summary.skipped + summary.finished + summary.failed, summary.total)
 
-        if not todo:
-            return summary
-        if executor is not None:
-            client, owned = _dask_client(executor)
-            try:
-                futures = {client.submit(execute_run, c, pure=False): c for c in todo}
-                from distributed import as_completed
-
-                for future in as_completed(futures):
-                    record(futures[future], future.result())
-            finally:
-                if owned:
-                    client.close()
-            return summary
         n_workers = workers or min(len(todo), os.cpu_count() or 1)
-        if n_workers <= 1:
+        if not todo:
+            pass
+        elif executor is not None:
+            _run_dask(executor, todo, record)
+        elif n_workers <= 1:
             for config in todo:
                 record(config, execute_run(config))
-            return summary
-        # "spawn": forking a parent that already runs threads (Aer's OpenMP, the sampling
-        # thread pool) can deadlock the children.
-        context = multiprocessing.get_context("spawn")
-        share = max(1, (os.cpu_count() or 1) // n_workers)
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
-            pending = {pool.submit(execute_run, c, share): c for c in todo}
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    record(pending.pop(future), future.result())
+        else:
+            _run_pool(todo, n_workers, record)
         return summary

@@ -10,12 +10,12 @@ is recognised and refused before anything is written.
 
 from __future__ import annotations
 
-from ..errors import StoreError
-
 import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+
+from ..errors import StoreError
 
 APPLICATION_ID = 0x71766F70  # "qvop"
 SCHEMA_VERSION = "1"
@@ -55,31 +55,76 @@ CREATE TABLE IF NOT EXISTS trace (
 """
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+_TABLES = {"runs", "trace", "meta"}
+
+
+def _check_file(path: Path, create: bool) -> bool:
+    """Refuse what cannot be a qvopt store without touching it; True if it has content."""
+    if not path.exists():
+        if not create:
+            raise StoreError(f"store {str(path)!r} does not exist")
+        return False
+    if path.is_dir():
+        raise StoreError(f"store {str(path)!r} is a directory, not a SQLite file")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"store {str(path)!r} cannot be read ({exc})") from exc
+    if not header:
+        if not create:
+            raise StoreError(f"store {str(path)!r} is an empty file; expected a qvopt study "
+                             "store (a SQLite database written by `qvopt compare`)")
+        return False
+    if header != SQLITE_HEADER:
+        raise StoreError(f"{path} is not a qvopt study store (not a SQLite database; expected "
+                         "a file written by `qvopt compare`); refusing to modify it")
+    return True
+
+
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    """A connection; read-only through a SQLite URI (``mode=ro``) so nothing is written.
+
+    Without a ``-wal`` file next to the store (no driver has it open) it is opened
+    ``immutable``, so not even the ``-wal``/``-shm`` side files of a WAL database appear.
+    """
+    if not read_only:
+        return sqlite3.connect(path, timeout=30)
+    wal = path.with_name(path.name + "-wal")
+    flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    return sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True, timeout=30)
 
 
 class Store:
-    """A qvopt study store (create it, or open an existing one)."""
+    """A qvopt study store: create it (``create=True``) or open an existing one read-only.
+
+    A file that is not a qvopt store (empty, a text file, another SQLite database) is
+    refused with :class:`StoreError` before anything is written to it.
+    """
 
     def __init__(self, path: str | Path, create: bool = True):
         self.path = Path(path)
-        if not self.path.exists() and not create:
-            raise StoreError(f"store {str(self.path)!r} does not exist")
-        if self.path.exists() and self.path.is_dir():
-            raise StoreError(f"store {str(self.path)!r} is a directory, not a SQLite file")
-        existed = self.path.exists() and self.path.stat().st_size > 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        existed = _check_file(self.path, create)
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.conn = sqlite3.connect(self.path, timeout=30)
+            self.conn = _connect(self.path, read_only=not create)
             app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
             tables = {r[0] for r in self.conn.execute(
                 "SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a qvopt study store (not a SQLite "
-                             f"database: {exc})") from exc
-        if existed and (app_id != APPLICATION_ID or not {"runs", "trace", "meta"} <= tables):
+            raise StoreError(f"{self.path} is not a qvopt study store (cannot be read as a "
+                             f"SQLite database: {exc})") from exc
+        if existed and (app_id != APPLICATION_ID or not _TABLES <= tables):
             self.conn.close()
             raise StoreError(f"{self.path} is a SQLite file but not a qvopt study store "
-                             "(refusing to modify it)")
+                             "(expected its runs/trace/meta tables; refusing to modify it)")
+        if create:
+            self._initialise()
+
+    def _initialise(self) -> None:
+        """Create the tables (idempotent) and mark the file as a qvopt store."""
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         with self.conn:
@@ -91,6 +136,7 @@ class Store:
                               (_now(),))
 
     def close(self) -> None:
+        """Close the connection."""
         self.conn.close()
 
     def __enter__(self) -> Store:

@@ -35,6 +35,7 @@ class ActiveSpaceIntegrals:
 
 def _build_scf(spec: MoleculeSpec):
     from pyscf import gto, scf
+    from pyscf.lib.exceptions import BasisNotFoundError
 
     mol = gto.Mole()
     mol.atom = [(s, c) for s, c in zip(spec.symbols, spec.coordinates, strict=True)]
@@ -45,6 +46,9 @@ def _build_scf(spec: MoleculeSpec):
     mol.verbose = 0
     try:
         mol.build()
+    except BasisNotFoundError as exc:
+        raise MoleculeFileError(f"{spec.source}: field 'basis' = {spec.basis!r}: PySCF has no "
+                                f"such basis for these elements ({exc})") from exc
     except (RuntimeError, KeyError, ValueError) as exc:
         raise MoleculeFileError(f"{spec.source}: PySCF cannot build this molecule ({exc})") from exc
     if mol.spin != 0:

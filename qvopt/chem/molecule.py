@@ -22,18 +22,23 @@ A molecule file holds data only::
     program = "PySCF"
     version = "2.14.0"
 
-Every error names the file and the offending field.
+Every error names the file and the offending field (``geometry.symbols[i]`` for atom ``i``).
+Conventions: ``multiplicity = 2S + 1`` (default 1), ``charge`` default 0; atoms must be at
+least 0.1 Å apart.
 """
 
 from __future__ import annotations
 
-from ..errors import MoleculeFileError
-
+import itertools
+import math
 import os
 import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..errors import MoleculeFileError
+from .elements import atomic_number
 
 
 def molecules_dir() -> Path:
@@ -51,8 +56,8 @@ def molecules_dir() -> Path:
     return Path(sys.prefix) / "share" / "qvopt" / "molecules"
 
 _UNITS = ("angstrom", "bohr")
-
-
+BOHR_IN_ANGSTROM = 0.529177210903  # CODATA 2018
+MIN_DISTANCE_ANGSTROM = 0.1  # closer atoms are a typo (PySCF fails with "singular matrix")
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,9 @@ def resolve_molecule_path(name_or_path: str | Path) -> Path:
     """Map a shipped molecule name (``"h2"``) or a file path to an existing file."""
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.exists() or "/" in str(name_or_path):
+        if candidate.is_dir():
+            raise MoleculeFileError(f"molecule file {str(candidate)!r} is a directory, "
+                                    "expected a molecule .toml file")
         if not candidate.is_file():
             raise MoleculeFileError(f"molecule file {str(candidate)!r} does not exist")
         return candidate
@@ -120,28 +128,18 @@ def _field(table: dict, key: str, kind, path: Path, prefix: str = "", required: 
     return value
 
 
-def read_molecule_file(name_or_path: str | Path) -> MoleculeSpec:
-    """Parse and validate a molecule file (or a shipped molecule by name)."""
-    path = resolve_molecule_path(name_or_path)
+def _load_toml(path: Path) -> dict:
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError) as exc:
         raise MoleculeFileError(f"{path}: cannot read molecule file ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise MoleculeFileError(f"{path}: not valid TOML ({exc})") from exc
 
-    allowed = {"name", "description", "basis", "charge", "multiplicity", "geometry",
-               "active_space", "reference"}
-    _reject_unknown(data, allowed, path)
 
-    name = _field(data, "name", str, path, required=False) or path.stem
-    basis = _field(data, "basis", str, path)
-    charge = _field(data, "charge", int, path, required=False) or 0
-    multiplicity = _field(data, "multiplicity", int, path, required=False) or 1
-    if multiplicity < 1:
-        raise MoleculeFileError(f"{path}: field 'multiplicity' must be >= 1, got {multiplicity}")
-
-    geometry = _field(data, "geometry", dict, path)
+def _parse_geometry(geometry: dict, path: Path
+                    ) -> tuple[list[str], list[tuple[float, float, float]], str]:
+    """``(symbols, coordinates, units)`` of the ``[geometry]`` table, shapes checked."""
     _reject_unknown(geometry, {"units", "symbols", "coordinates"}, path, "geometry.")
     symbols = _field(geometry, "symbols", list, path, "geometry.")
     coords = _field(geometry, "coordinates", list, path, "geometry.")
@@ -161,25 +159,82 @@ def read_molecule_file(name_or_path: str | Path) -> MoleculeSpec:
     parsed_coords = []
     for i, row in enumerate(coords):
         if (not isinstance(row, list) or len(row) != 3
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row)):
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                           and math.isfinite(v) for v in row)):
             raise MoleculeFileError(
-                f"{path}: field 'geometry.coordinates[{i}]' must be three numbers, got {row!r}"
+                f"{path}: field 'geometry.coordinates[{i}]' must be three finite numbers, "
+                f"got {row!r}"
             )
         parsed_coords.append(tuple(float(v) for v in row))
+    return symbols, parsed_coords, units.lower()
 
-    active = data.get("active_space")
-    n_act_e = n_act_o = None
-    if active is not None:
-        if not isinstance(active, dict):
-            raise MoleculeFileError(f"{path}: field 'active_space' must be a table")
-        _reject_unknown(active, {"electrons", "orbitals"}, path, "active_space.")
-        n_act_e = _field(active, "electrons", int, path, "active_space.")
-        n_act_o = _field(active, "orbitals", int, path, "active_space.")
-        if n_act_e < 1 or n_act_o < 1:
-            raise MoleculeFileError(f"{path}: fields 'active_space.electrons' and "
-                                    "'active_space.orbitals' must be positive")
 
-    ref = data.get("reference") or {}
+def _electron_count(symbols: list[str], charge: int, path: Path) -> int:
+    """Σ Z − charge; every symbol must be a chemical element (index named if not)."""
+    protons = 0
+    for i, symbol in enumerate(symbols):
+        z = atomic_number(symbol)
+        if z is None:
+            raise MoleculeFileError(
+                f"{path}: field 'geometry.symbols[{i}]' (atom {i}) is {symbol!r}: expected a "
+                "chemical element symbol such as 'H', 'Li' or 'O'"
+            )
+        protons += z
+    if protons - charge < 1:
+        raise MoleculeFileError(f"{path}: field 'charge' = {charge} leaves "
+                                f"{protons - charge} electrons: expected a charge < {protons}")
+    return protons - charge
+
+
+def _check_multiplicity(multiplicity: int, n_electrons: int, path: Path) -> None:
+    """``multiplicity = 2S + 1 ≥ 1``; ``2S`` unpaired electrons: at most N, same parity as N."""
+    if multiplicity < 1:
+        raise MoleculeFileError(f"{path}: field 'multiplicity' must be an integer >= 1 "
+                                f"(2S + 1), got {multiplicity}")
+    unpaired = multiplicity - 1
+    if unpaired > n_electrons or unpaired % 2 != n_electrons % 2:
+        hint = 1 if n_electrons % 2 == 0 else 2
+        raise MoleculeFileError(
+            f"{path}: field 'multiplicity' = {multiplicity} does not fit {n_electrons} "
+            f"electrons: multiplicity - 1 must be at most the electron count and have its "
+            f"parity (e.g. multiplicity = {hint})"
+        )
+
+
+def _check_distances(symbols: list[str], coords: list, units: str, path: Path) -> None:
+    """No two atoms closer than :data:`MIN_DISTANCE_ANGSTROM` (both indices named)."""
+    scale = BOHR_IN_ANGSTROM if units == "bohr" else 1.0
+    for i, j in itertools.combinations(range(len(coords)), 2):
+        distance = math.dist(coords[i], coords[j]) * scale
+        if distance < MIN_DISTANCE_ANGSTROM:
+            raise MoleculeFileError(
+                f"{path}: atoms {i} ({symbols[i]}) and {j} ({symbols[j]}) in field "
+                f"'geometry.coordinates' are {distance:.3g} Å apart: expected at least "
+                f"{MIN_DISTANCE_ANGSTROM} Å between atoms"
+            )
+
+
+def _parse_active_space(active, n_electrons: int, path: Path
+                        ) -> tuple[int | None, int | None]:
+    if active is None:
+        return None, None
+    if not isinstance(active, dict):
+        raise MoleculeFileError(f"{path}: field 'active_space' must be a table")
+    _reject_unknown(active, {"electrons", "orbitals"}, path, "active_space.")
+    n_act_e = _field(active, "electrons", int, path, "active_space.")
+    n_act_o = _field(active, "orbitals", int, path, "active_space.")
+    if n_act_e < 1 or n_act_o < 1:
+        raise MoleculeFileError(f"{path}: fields 'active_space.electrons' and "
+                                "'active_space.orbitals' must be positive")
+    if n_act_e > n_electrons or (n_electrons - n_act_e) % 2:
+        raise MoleculeFileError(
+            f"{path}: field 'active_space.electrons' = {n_act_e} must be at most "
+            f"{n_electrons} and leave an even number of core electrons"
+        )
+    return n_act_e, n_act_o
+
+
+def _parse_reference(ref, path: Path) -> tuple[float | None, float | None, str | None]:
     if not isinstance(ref, dict):
         raise MoleculeFileError(f"{path}: field 'reference' must be a table")
     _reject_unknown(ref, {"e_hf", "e_fci", "program", "version", "method"}, path, "reference.")
@@ -189,10 +244,41 @@ def read_molecule_file(name_or_path: str | Path) -> MoleculeSpec:
     version = _field(ref, "version", str, path, "reference.", required=False)
     if program and version:
         program = f"{program} {version}"
+    return e_hf, e_fci, program
+
+
+def _optional_int(data: dict, key: str, default: int, path: Path) -> int:
+    value = _field(data, key, int, path, required=False)
+    return default if value is None else value
+
+
+def read_molecule_file(name_or_path: str | Path) -> MoleculeSpec:
+    """Parse and validate a molecule file (or a shipped molecule by name).
+
+    Everything that needs no quantum chemistry is checked here, before PySCF runs: field
+    types, element symbols, electron count vs. charge and multiplicity, and that no two
+    atoms are closer than :data:`MIN_DISTANCE_ANGSTROM`.
+    """
+    path = resolve_molecule_path(name_or_path)
+    data = _load_toml(path)
+    allowed = {"name", "description", "basis", "charge", "multiplicity", "geometry",
+               "active_space", "reference"}
+    _reject_unknown(data, allowed, path)
+
+    name = _field(data, "name", str, path, required=False) or path.stem
+    basis = _field(data, "basis", str, path)
+    charge = _optional_int(data, "charge", 0, path)
+    multiplicity = _optional_int(data, "multiplicity", 1, path)
+    symbols, coords, units = _parse_geometry(_field(data, "geometry", dict, path), path)
+    n_electrons = _electron_count(symbols, charge, path)
+    _check_multiplicity(multiplicity, n_electrons, path)
+    _check_distances(symbols, coords, units, path)
+    n_act_e, n_act_o = _parse_active_space(data.get("active_space"), n_electrons, path)
+    e_hf, e_fci, program = _parse_reference(data.get("reference") or {}, path)
 
     return MoleculeSpec(
-        name=name, symbols=tuple(symbols), coordinates=tuple(parsed_coords),
-        units=units.lower(), basis=basis, charge=charge, multiplicity=multiplicity,
+        name=name, symbols=tuple(symbols), coordinates=tuple(coords),
+        units=units, basis=basis, charge=charge, multiplicity=multiplicity,
         active_electrons=n_act_e, active_orbitals=n_act_o, e_hf=e_hf, e_fci=e_fci,
         reference_program=program, source=path,
         description=_field(data, "description", str, path, required=False) or "",

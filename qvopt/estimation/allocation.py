@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from .grouping import GroupedHamiltonian
 
 METHODS = ("uniform", "weighted", "variance")
@@ -28,10 +29,10 @@ def allocate(total: int, weights: np.ndarray, minimum: int = 2) -> np.ndarray:
     weights = np.asarray(weights, dtype=float)
     groups = len(weights)
     if total < minimum * groups:
-        raise ValueError(f"a total of {total} shots cannot give {groups} groups "
+        raise InputError(f"a total of {total} shots cannot give {groups} groups "
                          f"{minimum} shots each: use at least {minimum * groups}")
     if np.any(weights < 0) or not np.all(np.isfinite(weights)):
-        raise ValueError("allocation weights must be finite and non-negative")
+        raise InputError("allocation weights must be finite and non-negative")
     if weights.sum() == 0:
         weights = np.ones(groups)
     spare = total - minimum * groups
@@ -55,7 +56,7 @@ class ShotAllocator:
 
     def __init__(self, method: str, total: int, grouped: GroupedHamiltonian):
         if method not in METHODS:
-            raise ValueError(f"allocation must be one of {list(METHODS)} or None, got {method!r}")
+            raise InputError(f"allocation must be one of {list(METHODS)} or None, got {method!r}")
         self.method = method
         self.total = int(total)
         self.grouped = grouped
@@ -69,9 +70,9 @@ class ShotAllocator:
             return np.array([float(np.sum(np.abs(g.coeffs))) for g in self.grouped.groups])
         return np.sqrt(self.variances)
 
-    def shots(self) -> np.ndarray:
-        """Shots per group for the next evaluation."""
-        return allocate(self.total, self.weights())
+    def shots(self, total: int | None = None) -> np.ndarray:
+        """Shots per group for the next evaluation of ``total`` shots (default: ``self.total``)."""
+        return allocate(self.total if total is None else int(total), self.weights())
 
     def update(self, per_shot_variances: np.ndarray) -> None:
         """Learn σ_g² from the mean per-shot sample variance of each group (last call)."""

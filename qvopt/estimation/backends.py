@@ -28,18 +28,21 @@ sample variance as before; it is unbiased when readout errors are independent pe
 
 from __future__ import annotations
 
-from ..errors import BackendError
-
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from qiskit import QuantumCircuit, transpile
 
+from ..errors import BackendError, InputError, missing_extra
 from .grouping import GroupedHamiltonian
+from .registry import validate_backend
+from .sampler import GroupMoments, moments_from_counts
 
-
-
+__all__ = ["BACKEND_OPTIONS", "BackendError", "CircuitSampler", "Device", "fake_backend",
+           "ibm_credentials_present", "validate_backend"]
 
 BACKEND_OPTIONS = {"noise", "mitigation", "max_retries", "retry_delay", "optimization_level",
                    "calibration_shots"}
@@ -50,8 +53,7 @@ def fake_backend(name: str):
     try:
         from qiskit_ibm_runtime import fake_provider
     except ImportError:
-        raise BackendError(f"backend {name!r} needs qiskit-ibm-runtime: pip install "
-                           "'qvopt[ibm]'") from None
+        raise missing_extra(f"backend {name!r}", "ibm") from None
     wanted = name.lower()
     available = {}
     for attr in dir(fake_provider):
@@ -59,7 +61,7 @@ def fake_backend(name: str):
             snake = "fake_" + attr[4:-2].lower()
             available[snake] = attr
     if wanted not in available:
-        raise ValueError(f"unknown fake backend {name!r}: expected one of "
+        raise InputError(f"unknown fake backend {name!r}: expected one of "
                          f"{sorted(available)[:10]}… ({len(available)} in qiskit-ibm-runtime)")
     return getattr(fake_provider, available[wanted])()
 
@@ -71,13 +73,13 @@ def simple_noise_model(noise: dict):
     allowed = {"depolarizing", "depolarizing_2q", "readout"}
     unknown = sorted(set(noise) - allowed)
     if unknown:
-        raise ValueError(f"unknown noise option(s) {unknown}; valid: {sorted(allowed)}")
+        raise InputError(f"unknown noise option(s) {unknown}; valid: {sorted(allowed)}")
     model = NoiseModel(basis_gates=["rz", "sx", "x", "cx"])
     p1, p2, q = (float(noise.get(k, 0.0)) for k in ("depolarizing", "depolarizing_2q",
                                                      "readout"))
     for name, value in (("depolarizing", p1), ("depolarizing_2q", p2), ("readout", q)):
         if not 0 <= value < 1:
-            raise ValueError(f"noise option {name!r} must be in [0, 1), got {value}")
+            raise InputError(f"noise option {name!r} must be in [0, 1), got {value}")
     if p1:
         model.add_all_qubit_quantum_error(depolarizing_error(p1, 1), ["rz", "sx", "x"])
     if p2:
@@ -94,16 +96,20 @@ def ibm_credentials_present() -> bool:
     return os.path.isfile(os.path.expanduser("~/.qiskit/qiskit-ibm.json"))
 
 
-def _ibm_sampler(name: str):
-    try:
-        from qiskit_ibm_runtime import Batch, QiskitRuntimeService, SamplerV2
-    except ImportError:
-        raise BackendError("backend 'ibm:…' needs qiskit-ibm-runtime: pip install "
-                           "'qvopt[ibm]'") from None
+def check_ibm_credentials() -> None:
+    """A :class:`~qvopt.errors.BackendError` when no IBM Quantum credentials are present."""
     if not ibm_credentials_present():
         raise BackendError("no IBM Quantum credentials: set QISKIT_IBM_TOKEN (and "
                            "QISKIT_IBM_INSTANCE) or save an account with "
                            "QiskitRuntimeService.save_account(...)")
+
+
+def _ibm_sampler(name: str):
+    try:
+        from qiskit_ibm_runtime import Batch, QiskitRuntimeService, SamplerV2
+    except ImportError:
+        raise missing_extra("backend 'ibm:…'", "ibm") from None
+    check_ibm_credentials()
     try:
         token = os.environ.get("QISKIT_IBM_TOKEN")
         kwargs = {}
@@ -160,28 +166,82 @@ def counts_from_bits(bit_array, n_points: int, n_qubits: int) -> np.ndarray:
     return flat.reshape(n_points, 2**n_qubits)
 
 
-class CircuitSampler:
-    """Measured circuits per group on a noisy simulator, a fake device or hardware."""
+@dataclass(frozen=True)
+class Device:
+    """Where measured circuits run: ``make(seed)`` returns a SamplerV2-like object (Aer
+    samplers get a fresh seed for every job, drawn from the estimator's ``backend`` stream);
+    ``target`` is what circuits are transpiled for (``None``: a generic CX basis)."""
 
-    def __init__(self, circuit: QuantumCircuit, grouped: GroupedHamiltonian, backend,
+    name: str
+    make: Callable[[int], object]
+    target: object = None
+
+
+def aer_device(options: dict) -> Device:
+    """Aer with the simple noise model of ``options["noise"]`` (noiseless without it)."""
+    from qiskit_aer.primitives import SamplerV2 as AerSampler
+
+    noise = simple_noise_model(options.get("noise") or {})
+    return Device("aer", lambda seed: AerSampler(
+        seed=seed, options={"backend_options": {"noise_model": noise}}))
+
+
+def fake_device(name: str) -> Device:
+    """Aer with a fake IBM device's noise model, coupling map and basis."""
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.primitives import SamplerV2 as AerSampler
+
+    simulator = AerSimulator.from_backend(fake_backend(name))
+    return Device(name, lambda seed: AerSampler.from_backend(simulator, seed=seed), simulator)
+
+
+def ibm_device(name: str) -> Device:
+    """IBM Quantum hardware ``ibm:<name>`` through SamplerV2 in Batch mode."""
+    sampler, device = _ibm_sampler(name.split(":", 1)[1])
+    return Device(name, lambda seed: sampler, device)
+
+
+def custom_device(backend) -> Device:
+    """A user's SamplerV2-like object (``run(pubs, shots=...)``), used as it is."""
+    return Device(getattr(backend, "name", "custom"), lambda seed: backend,
+                  getattr(backend, "target_backend", None))
+
+
+def check_options(options: dict | None) -> dict:
+    """Known circuit-backend options with valid values (cheap: nothing is built)."""
+    options = dict(options or {})
+    unknown = sorted(set(options) - BACKEND_OPTIONS)
+    if unknown:
+        raise InputError(f"unknown backend option(s) {unknown}; valid: "
+                         f"{sorted(BACKEND_OPTIONS)}")
+    if options.get("mitigation") not in (None, "readout"):
+        raise InputError(f"mitigation must be None or 'readout', got {options['mitigation']!r}")
+    if options.get("noise"):
+        simple_noise_model(options["noise"])
+    return options
+
+
+class CircuitSampler:
+    """Measured circuits per group on a noisy simulator, a fake device or hardware.
+
+    Implements :class:`~.sampler.Sampler` (``stream = "backend"``: the generator passed to
+    :meth:`sample` only seeds the simulator's jobs).
+    """
+
+    stream = "backend"
+
+    def __init__(self, circuit: QuantumCircuit, grouped: GroupedHamiltonian, device: Device,
                  options: dict | None = None, seed_source: np.random.Generator | None = None):
-        options = dict(options or {})
-        unknown = sorted(set(options) - BACKEND_OPTIONS)
-        if unknown:
-            raise ValueError(f"unknown backend option(s) {unknown}; valid: "
-                             f"{sorted(BACKEND_OPTIONS)}")
+        options = check_options(options)
         self.n_qubits = circuit.num_qubits
         self.grouped = grouped
         self.max_retries = int(options.get("max_retries", 3))
         self.retry_delay = float(options.get("retry_delay", 1.0))
         self.mitigation = options.get("mitigation")
-        if self.mitigation not in (None, "readout"):
-            raise ValueError(f"mitigation must be None or 'readout', got {self.mitigation!r}")
         self.calibration_shots = int(options.get("calibration_shots", 10_000))
-        self.seed_source = seed_source if seed_source is not None else np.random.default_rng()
-        self.name, self._factory, target = self._make_sampler(backend, options)
+        self.name, self._factory = device.name, device.make
         level = int(options.get("optimization_level", 1))
-        compile_kwargs = ({"backend": target} if target is not None
+        compile_kwargs = ({"backend": device.target} if device.target is not None
                           else {"basis_gates": ["rz", "sx", "x", "cx"]})
         inlined = for_devices(circuit)
         self.circuits = [transpile(measured_in_basis(inlined, g.basis), optimization_level=level,
@@ -189,38 +249,13 @@ class CircuitSampler:
                          for g in grouped.groups]
         position = {p: i for i, p in enumerate(circuit.parameters)}
         self.columns = [[position[p] for p in c.parameters] for c in self.circuits]
-        self.transforms = None
-        self.calibration = None
-        if self.mitigation == "readout":
-            self.calibration = self._calibrate(compile_kwargs, level)
-        self.calibration_spent = self.calibration_shots * 2 if self.calibration is not None \
-            else 0
+        seed_source = seed_source if seed_source is not None else np.random.default_rng()
+        self.calibration = (self._calibrate(compile_kwargs, level, seed_source)
+                            if self.mitigation == "readout" else None)
+        self.calibration_spent = 2 * self.calibration_shots if self.calibration else 0
+        self.values = [self.mitigated_values(g.values(self.n_qubits)) for g in grouped.groups]
 
-    # ------------------------------------------------------------------ construction
-    def _make_sampler(self, backend, options):
-        from qiskit_aer import AerSimulator
-        from qiskit_aer.primitives import SamplerV2 as AerSampler
-
-        # a factory seed -> sampler: Aer samplers get a fresh seed from the estimator's
-        # generator for every job (reproducible, independent across calls)
-        if hasattr(backend, "run") and not isinstance(backend, str):
-            target = getattr(backend, "target_backend", None)
-            return getattr(backend, "name", "custom"), lambda seed: backend, target
-        if backend == "aer":
-            noise = simple_noise_model(options.get("noise") or {})
-            return "aer", lambda seed: AerSampler(
-                seed=seed, options={"backend_options": {"noise_model": noise}}), None
-        if isinstance(backend, str) and backend.startswith("fake_"):
-            simulator = AerSimulator.from_backend(fake_backend(backend))
-            return backend, lambda seed: AerSampler.from_backend(simulator, seed=seed), \
-                simulator
-        if isinstance(backend, str) and backend.startswith("ibm:"):
-            sampler, device = _ibm_sampler(backend.split(":", 1)[1])
-            return backend, lambda seed: sampler, device
-        raise ValueError(f"unknown backend {backend!r}: expected 'statevector', 'aer', "
-                         "'fake_<device>', 'ibm:<name>' or 'pennylane:<device>'")
-
-    def _calibrate(self, compile_kwargs, level) -> list[np.ndarray]:
+    def _calibrate(self, compile_kwargs, level, rng) -> list[np.ndarray]:
         n = self.n_qubits
         zero, one = QuantumCircuit(n), QuantumCircuit(n)
         one.x(range(n))
@@ -229,7 +264,7 @@ class CircuitSampler:
             prep.measure_all()
             circuits.append(transpile(prep, optimization_level=level, seed_transpiler=11,
                                       **compile_kwargs))
-        results = self._submit([(c,) for c in circuits], self.calibration_shots)
+        results = self._submit([(c,) for c in circuits], self.calibration_shots, rng)
         counts = [counts_from_bits(r.data.meas, 1, n)[0] for r in results]
         outcomes = np.arange(2**n)
         matrices = []
@@ -241,11 +276,11 @@ class CircuitSampler:
         return matrices
 
     # ------------------------------------------------------------------ execution
-    def _submit(self, pubs, shots: int):
+    def _submit(self, pubs, shots: int, rng: np.random.Generator):
         last = None
         for attempt in range(self.max_retries + 1):
             try:
-                sampler = self._factory(int(self.seed_source.integers(2**31)))
+                sampler = self._factory(int(rng.integers(2**31)))
                 return sampler.run(pubs, shots=int(shots)).result()
             except Exception as exc:  # retried; the final failure becomes a BackendError
                 last = exc
@@ -266,16 +301,30 @@ class CircuitSampler:
                                               axes=([1], [axis])), 0, axis)
         return tensor.reshape(-1)
 
-    def counts(self, points: np.ndarray, shots: np.ndarray) -> list[np.ndarray]:
-        """Outcome counts (points, 2^n) of every group; one job per distinct shot count."""
-        pubs_by_shots: dict[int, list[int]] = {}
-        for k, s in enumerate(shots):
-            pubs_by_shots.setdefault(int(s), []).append(k)
-        out: list[np.ndarray | None] = [None] * len(self.circuits)
-        for s, groups in pubs_by_shots.items():
-            pubs = [(self.circuits[k], points[:, self.columns[k]]) if self.columns[k]
-                    else (self.circuits[k],) for k in groups]
-            results = self._submit(pubs, s)
-            for k, result in zip(groups, results, strict=True):
-                out[k] = counts_from_bits(result.data.meas, len(points), self.n_qubits)
+    def counts(self, points: np.ndarray, shots: np.ndarray, rng: np.random.Generator
+               ) -> list[np.ndarray]:
+        """Outcome counts (P, 2^n) of every group with ``shots`` (P, G): one job per distinct
+        shot count, holding a PUB for each group and the points measured with that count."""
+        shots = np.asarray(shots, dtype=np.int64)
+        out = [np.zeros((len(points), 2**self.n_qubits), dtype=np.int64)
+               for _ in self.circuits]
+        for s in np.unique(shots):
+            jobs = [(k, np.flatnonzero(shots[:, k] == s)) for k in range(len(self.circuits))]
+            jobs = [(k, rows) for k, rows in jobs if len(rows)]
+            pubs = [(self.circuits[k], points[np.ix_(rows, self.columns[k])])
+                    if self.columns[k] else (self.circuits[k],) for k, rows in jobs]
+            results = self._submit(pubs, int(s), rng)
+            for (k, rows), result in zip(jobs, results, strict=True):
+                n_rows = len(rows) if self.columns[k] else 1
+                out[k][rows] = counts_from_bits(result.data.meas, n_rows, self.n_qubits)
         return out
+
+    def sample(self, points: np.ndarray, shots: np.ndarray, rng: np.random.Generator
+               ) -> GroupMoments:
+        """Per-group moments from measured counts (see :func:`.sampler.moments_from_counts`)."""
+        return moments_from_counts(self.counts(points, shots, rng), self.values, shots,
+                                   self.grouped.constant)
+
+    def exact(self, points: np.ndarray) -> np.ndarray:
+        raise InputError(f"backend {self.name!r} samples measurements: give shots "
+                         "(exact values need backend='statevector')")

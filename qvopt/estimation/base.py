@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..errors import InputError
+
+MAX_SHOTS = 10**12
+"""Largest shot count accepted for one measurement group (or one evaluation with an
+allocation): far beyond any device budget, well inside int64 after summing over points."""
+
+
+def validate_shots(shots, name: str = "shots") -> int | None:
+    """``None`` (exact) or an int in ``1 … MAX_SHOTS`` (10¹²); anything else is an
+    :class:`~qvopt.errors.InputError` naming ``name``. Integral floats (``1e4``) are accepted."""
+    if shots is None:
+        return None
+    if isinstance(shots, bool) or not isinstance(shots, (numbers.Integral, float)) or (
+            isinstance(shots, float) and not (np.isfinite(shots) and shots.is_integer())):
+        raise InputError(f"{name} must be a positive integer or None (exact), got {shots!r}")
+    if shots <= 0:
+        raise InputError(f"{name} must be a positive integer or None (exact), got {shots!r}")
+    if shots > MAX_SHOTS:
+        raise InputError(f"{name} must be at most {MAX_SHOTS:.0e} (10**12) per measurement "
+                         f"group, got {shots!r}")
+    return int(shots)
 
 
 @dataclass(frozen=True)

@@ -1,56 +1,52 @@
-"""``Estimator``: energies and parameter-shift gradients of ⟨ψ(θ)|H|ψ(θ)⟩, exact or sampled.
+"""``Estimator``: a façade over a :class:`~.sampler.Sampler` for energies, gradients,
+fidelities and the metric of ``⟨ψ(θ)|H|ψ(θ)⟩``, exact or sampled.
 
-Exact mode (``shots=None``): ``E(θ) = ⟨ψ|H|ψ⟩`` from the Aer statevector and the sparse
-matrix of ``H``; ``stderr = 0``; no shots are charged.
+Exact mode (``shots=None``): ``E(θ) = ⟨ψ|H|ψ⟩``; ``stderr = 0``; no shots are charged.
 
-Sampled mode (``shots=N``): for every parameter point the statevector is simulated once
-(Aer, all points of a call in one job); for every qubit-wise-commuting group the state is
-rotated into the group's basis and ``N`` outcomes are drawn (see :mod:`.sampling`).
+Sampled mode: the sampler measures every QWC group ``g`` at every point with ``N_g`` shots
+(``shots`` each, or a split of the total ``shots`` when an allocation is set) and returns
+the group means ``m_g`` and their variances; then
 
-    Ê = c_I + Σ_g mean_g(v_g),        stderr² = Σ_g s_g² / N
+    Ê = c_I + Σ_g m_g,        stderr² = Σ_g Var(m_g) = Σ_g s_g² / N_g
 
-with ``s_g²`` the sample variance of the group's per-shot values (covariances of terms in
-one group included; groups are independent samples). Each (point, group) counts as one
-circuit execution of ``N`` shots on the :class:`~.base.ShotLedger`.
+Each (point, group) is one circuit execution of ``N_g`` shots on the
+:class:`~.base.ShotLedger`. Gradients (:mod:`.parameter_shift`), fidelities
+(:mod:`.fidelity`) and the metric (:mod:`.metric`) are built on the same sampler; energies,
+fidelities, metric shots and backend-job seeds use independent random streams
+(:mod:`.random_streams`).
 """
 
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
+from ..errors import CheckpointError, InputError
 from .allocation import ShotAllocator, predicted_stderr
-from .base import Estimate, ShotLedger
+from .base import Estimate, ShotLedger, validate_shots
+from .fidelity import sample_fidelities
 from .observable import SampledObservable
-from .parameter_shift import shift_rules, shifted_points
+from .parameter_shift import (ShiftRule, gradient_from_energies, points_per_parameter,
+                              shift_rules, shifted_points)
+from .random_streams import set_streams_state, spawn_streams, streams_state
+from .registry import SamplerContext, make_sampler
+from .request import Reply, Request
+from .sampler import StatevectorSampler
 from .statevector import AerStatevectorEngine
 
-
-def validate_shots(shots) -> int | None:
-    """``None`` (exact) or a positive int; anything else gets a clear ``ValueError``."""
-    if shots is None:
-        return None
-    if isinstance(shots, bool) or not isinstance(shots, numbers.Integral):
-        if isinstance(shots, float) and shots.is_integer() and shots > 0:
-            return int(shots)
-        raise ValueError(f"shots must be a positive integer or None (exact), got {shots!r}")
-    if shots <= 0:
-        raise ValueError(f"shots must be a positive integer or None (exact), got {shots}")
-    return int(shots)
+__all__ = ["Estimator", "validate_shots"]
 
 
 class Estimator:
-    """Energy and gradient estimates for ``hamiltonian`` on the states of ``circuit``.
+    """Energy, gradient, fidelity and metric estimates for ``hamiltonian`` on ``circuit``.
 
     Args:
         hamiltonian: a Hermitian ``SparsePauliOp`` on ``circuit.num_qubits`` qubits.
         circuit: a ``QuantumCircuit`` whose free Parameters are θ, in
             ``circuit.parameters`` order.
-        shots: shots per measurement group per parameter point, or ``None`` for exact values;
-            with ``allocation`` set, the total shots of one energy evaluation.
+        shots: shots per measurement group per parameter point (at most 10¹²), or ``None``
+            for exact values; with ``allocation`` set, the total shots of one evaluation.
         allocation: ``None`` (``shots`` per group) or how a total is split over the groups:
             ``"uniform"``, ``"weighted"`` (∝ Σ|c|) or ``"variance"`` (∝ running σ_g
             estimates; optimal). See :mod:`.allocation`.
@@ -58,35 +54,28 @@ class Estimator:
             groups); see :mod:`.grouping`.
         backend: ``"statevector"`` (default), ``"aer"``, ``"fake_<device>"``,
             ``"ibm:<name>"``, ``"pennylane:<device>"`` or a SamplerV2-like object; see
-            :mod:`.backends`. ``exact_energy`` always uses the noiseless statevector.
+            :mod:`.registry`. ``exact_energy`` always uses the noiseless statevector.
         backend_options: ``noise``, ``mitigation``, ``max_retries``, … (circuit backends).
-        threads: CPU threads for simulation and sampling (default: all cores; a study
-            with several worker processes gives each its share).
-        seed: seed (or ``numpy.random.Generator``) of the sampling; same seed and same
-            calls → identical results.
+        threads: CPU threads for simulation and sampling (default: all cores).
+        seed: int, None, ``numpy.random.SeedSequence`` or ``numpy.random.Generator``; the
+            streams ``energy``, ``fidelity``, ``metric``, ``backend`` are spawned from it.
+            Same seed and same calls → identical results.
         device: ``"CPU"`` or ``"GPU"`` (needs qiskit-aer-gpu, see ``qvopt[gpu]``).
         ledger: a :class:`ShotLedger` to charge (shared by a whole run); a new one if None.
     """
 
     def __init__(self, hamiltonian: SparsePauliOp, circuit: QuantumCircuit,
-                 shots: int | None = None, seed: int | np.random.Generator | None = None,
+                 shots: int | None = None,
+                 seed: int | np.random.SeedSequence | np.random.Generator | None = None,
                  device: str = "CPU", ledger: ShotLedger | None = None,
                  allocation: str | None = None, grouping: str = "sorted_insertion",
                  backend="statevector", backend_options: dict | None = None,
                  threads: int | None = None):
-        if not isinstance(hamiltonian, SparsePauliOp):
-            raise TypeError(f"hamiltonian must be a qiskit SparsePauliOp, got "
-                            f"{type(hamiltonian).__name__}")
-        if not isinstance(circuit, QuantumCircuit):
-            raise TypeError(f"circuit must be a qiskit QuantumCircuit, got "
-                            f"{type(circuit).__name__}")
-        if hamiltonian.num_qubits != circuit.num_qubits:
-            raise ValueError(f"hamiltonian acts on {hamiltonian.num_qubits} qubits but the "
-                             f"circuit has {circuit.num_qubits}")
+        _check_problem(hamiltonian, circuit)
         self.hamiltonian = hamiltonian
         self.circuit = circuit
         self.shots = validate_shots(shots)
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self._streams = spawn_streams(seed)
         self.ledger = ledger if ledger is not None else ShotLedger()
         self.n_qubits = circuit.num_qubits
         self.n_params = circuit.num_parameters
@@ -96,36 +85,22 @@ class Estimator:
         self.allocator = None
         if allocation is not None:
             if self.shots is None:
-                raise ValueError("allocation needs a total number of shots (shots=None is exact)")
+                raise InputError("allocation needs a total number of shots (shots=None is exact)")
             self.allocator = ShotAllocator(allocation, self.shots, self.grouped)
+        self.reference = StatevectorSampler(self.engine, self.observable)
+        self.sampler = make_sampler(SamplerContext(
+            backend, circuit, hamiltonian, self.reference, self.shots,
+            dict(backend_options or {}), self._streams["backend"]))
         self.backend_name = backend if isinstance(backend, str) else getattr(backend, "name",
                                                                              "custom")
-        self.sampler = None
-        if isinstance(backend, str) and backend == "statevector":
-            if backend_options:
-                raise ValueError("backend_options only apply to circuit backends "
-                                 "(aer, fake_*, ibm:*, pennylane:*)")
-        elif isinstance(backend, str) and backend.startswith("pennylane:"):
-            from .pennylane_device import PennyLaneSampler
-
-            self.sampler = PennyLaneSampler(circuit, hamiltonian, self.grouped,
-                                            backend.split(":", 1)[1])
-        else:
-            if self.shots is None:
-                raise ValueError(f"backend {self.backend_name!r} samples measurements: give "
-                                 "shots (exact values need backend='statevector')")
-            from .backends import CircuitSampler
-
-            self.sampler = CircuitSampler(circuit, self.grouped, backend, backend_options,
-                                          seed_source=self.rng)
-            if self.sampler.calibration_spent:
-                self.ledger.charge_total(2, self.sampler.calibration_spent, 0)
-        self._group_values = None
-        self._rules = None
+        calibration = getattr(self.sampler, "calibration_spent", 0)
+        if calibration:
+            self.ledger.charge_total(2, calibration, 0)
+        self._rule_cache: list[ShiftRule] | None = None
         self._structure = None
         self._block_metric = None
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ shots and state
     @property
     def shots_used(self) -> int:
         """Total shots charged to this estimator's ledger."""
@@ -134,115 +109,170 @@ class Estimator:
     @property
     def shots_per_evaluation(self) -> int:
         """Shots one energy evaluation costs (0 in exact mode)."""
-        if self.shots is None:
-            return 0
-        if self.allocator is not None:
-            return self.allocator.total
-        return self.shots * self.grouped.n_groups
+        return self._evaluation_cost(self.shots)
 
-    def group_shots(self) -> np.ndarray:
-        """Shots each measurement group gets in the next energy evaluation."""
+    def _evaluation_cost(self, shots: int | None) -> int:
+        """Shots of one evaluation with ``shots`` (per group, or the total with allocation)."""
+        if self.shots is None or shots is None:
+            return 0
+        return int(shots) if self.allocator is not None else int(shots) * self.grouped.n_groups
+
+    def group_shots(self, shots: int | None = None) -> np.ndarray:
+        """Shots each measurement group gets in an evaluation with ``shots`` (default: the
+        estimator's ``shots``; per group, or the total split by the allocation)."""
+        shots = self.shots if shots is None else validate_shots(shots)
         if self.allocator is not None:
-            return self.allocator.shots()
-        return np.full(self.grouped.n_groups, self.shots or 0, dtype=np.int64)
+            return self.allocator.shots(shots)
+        return np.full(self.grouped.n_groups, shots or 0, dtype=np.int64)
+
+    def random_state(self) -> dict:
+        """Every random stream's bit-generator state and the allocator's running variances,
+        as JSON-serializable plain data (restore with :meth:`set_random_state`)."""
+        variances = None if self.allocator is None else self.allocator.variances.tolist()
+        return {"streams": streams_state(self._streams), "allocator_variances": variances}
+
+    def set_random_state(self, state: dict) -> None:
+        """Restore what :meth:`random_state` captured: subsequent estimates are identical."""
+        if not isinstance(state, dict) or "streams" not in state:
+            raise CheckpointError(f"not an estimator random state: {state!r}")
+        set_streams_state(self._streams, state["streams"])
+        variances = state.get("allocator_variances")
+        if (variances is None) != (self.allocator is None):
+            raise CheckpointError("random state and estimator disagree on the shot allocation")
+        if variances is not None:
+            variances = np.asarray(variances, dtype=float)
+            if variances.shape != self.allocator.variances.shape:
+                raise CheckpointError(f"allocator variances have shape {variances.shape}, "
+                                      f"expected {self.allocator.variances.shape}")
+            self.allocator.variances = variances
+
+    def reseed(self, seed) -> None:
+        """Restart every random stream from ``seed`` (as a new ``Estimator(seed=seed)``);
+        the allocator's learned variances and the ledger are kept."""
+        self._streams = spawn_streams(seed)
+
+    @property
+    def rng(self):
+        """Transitional (checkpoint.py): ``rng.bit_generator.state`` reads and writes the
+        state of *every* stream. Use :meth:`random_state` instead."""
+        return _LegacyStateView(self)
+
+    # ------------------------------------------------------------------ points
+    def check_points(self, theta, name: str = "theta") -> tuple[np.ndarray, bool]:
+        """``theta`` as a float array (P, p) and whether it was one point (shape (p,)).
+
+        Errors (:class:`~qvopt.errors.InputError` naming ``name``): complex dtype (even with
+        zero imaginary part), non-numeric entries, a shape other than (p,) or (B, p) with
+        B ≥ 1, NaN or infinite entries.
+        """
+        try:
+            arr = np.asarray(theta)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{name} must be numeric, got {theta!r}") from exc
+        if np.iscomplexobj(arr):
+            raise InputError(f"{name} must be real, got complex values (dtype {arr.dtype})")
+        try:
+            arr = arr.astype(float)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{name} must be numeric, got {theta!r}") from exc
+        if arr.ndim not in (1, 2) or arr.shape[-1] != self.n_params or arr.size == 0:
+            raise InputError(
+                f"{name} must have shape ({self.n_params},) or (batch, {self.n_params}) for "
+                f"this circuit's {self.n_params} parameters, got shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise InputError(f"{name} contains NaN or infinite values")
+        return np.atleast_2d(arr), arr.ndim == 1
+
+    def _check_point(self, theta, name: str) -> np.ndarray:
+        points, single = self.check_points(theta, name)
+        if not single:
+            raise InputError(f"{name} must be one parameter vector of shape ({self.n_params},),"
+                             f" got shape {points.shape}")
+        return points[0]
+
+    _check_points = check_points  # transitional: qvopt/vqe.py still calls it
+
+    def shift_rules(self) -> list[ShiftRule]:
+        """The parameter-shift rule of each parameter (read off the circuit once, cached)."""
+        if self._rule_cache is None:
+            self._rule_cache = shift_rules(self.circuit)
+        return self._rule_cache
+
+    _rules = property(shift_rules)  # transitional: qvopt/vqe.py still reads it
+
+    # ------------------------------------------------------------------ sampling
+    def _measure(self, points: np.ndarray, shots: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Energies, their variances and the shots of each point, in one sampler call;
+        ``shots`` (P, G) defaults to :meth:`group_shots` for every point. Charges the ledger
+        and lets the allocation learn."""
+        n_points = len(points)
+        if self.shots is None:
+            self.ledger.charge(0, 0, n_points)
+            return self.sampler.exact(points), np.zeros(n_points), np.zeros(n_points, np.int64)
+        if shots is None:
+            shots = np.tile(self.group_shots(), (n_points, 1))
+        moments = self.sampler.sample(points, shots, self._streams[self.sampler.stream])
+        if self.allocator is not None:
+            self.allocator.update(moments.per_shot_variances())
+        self.ledger.charge_total(shots.size, int(shots.sum()), n_points)
+        values, variances = moments.energies()
+        return values, variances, shots.sum(axis=1)
+
+    def _gradient_shots(self, gradient_shots) -> np.ndarray:
+        """(p, G) group shots of each parameter's shifted points (``gradient_shots`` (p,) in
+        the meaning of ``shots``; None: the estimator's shots)."""
+        if gradient_shots is None:
+            return np.tile(self.group_shots(), (self.n_params, 1))
+        per = np.asarray(gradient_shots)
+        if per.shape != (self.n_params,):
+            raise InputError(f"gradient_shots must have shape ({self.n_params},), got "
+                             f"{per.shape}")
+        return np.stack([self.group_shots(validate_shots(int(s), "gradient_shots"))
+                         for s in per])
+
+    def _batch(self, energies, gradient_at, gradient_shots=None):
+        """(energy points, values, variances, shots) and the gradient Estimate (or None):
+        every point sampled in one call."""
+        blocks, shots = [], []
+        if energies is not None:
+            blocks.append(energies)
+            shots.append(np.tile(self.group_shots(), (len(energies), 1)))
+        if gradient_at is not None:
+            rules = self.shift_rules()
+            shifted, weights = shifted_points(gradient_at, rules)
+            blocks.append(shifted)
+            shots.append(np.repeat(self._gradient_shots(gradient_shots),
+                                   points_per_parameter(rules), axis=0))
+        values, variances, spent = self._measure(np.vstack(blocks), np.vstack(shots))
+        n_e = 0 if energies is None else len(energies)
+        gradient = None
+        if gradient_at is not None:
+            grad, var = gradient_from_energies(weights, values[n_e:], variances[n_e:])
+            gradient = Estimate(grad, np.sqrt(var), int(spent[n_e:].sum()))
+        return values[:n_e], variances[:n_e], spent[:n_e], gradient
+
+    # ------------------------------------------------------------------ energies
+    def energy(self, theta) -> Estimate:
+        """Energy at θ (shape (p,)) or at each row of a batch (shape (B, p))."""
+        points, single = self.check_points(theta)
+        values, variances, spent = self._measure(points)
+        return _energy_estimate(values, variances, spent, single)
+
+    def exact_energy(self, theta) -> float | np.ndarray:
+        """Noiseless ⟨ψ(θ)|H|ψ(θ)⟩ from the statevector; a reference, not charged."""
+        points, single = self.check_points(theta)
+        values = self.reference.exact(points)
+        return float(values[0]) if single else values
 
     def predicted_stderr(self, theta) -> float | np.ndarray:
         """``sqrt(Σ_g σ_g²(θ) / N_g)`` with the exact group variances at θ and the current
-        allocation: the standard error an energy estimate at θ will have (a reference; not
-        charged)."""
-        points, single = self._check_points(theta)
-        variances = np.concatenate([self.observable.group_variances(states)
-                                    for _, states in self.engine.iter_statevectors(points)])
+        allocation: the standard error an energy estimate at θ will have (not charged)."""
+        points, single = self.check_points(theta)
         shots = self.group_shots()
-        out = np.array([predicted_stderr(v, shots) for v in variances])
+        out = np.array([predicted_stderr(v, shots)
+                        for v in self.reference.group_variances(points)])
         return float(out[0]) if single else out
-
-    def _check_points(self, theta) -> tuple[np.ndarray, bool]:
-        arr = np.asarray(theta, dtype=float) if not isinstance(theta, np.ndarray) else theta
-        try:
-            arr = np.asarray(arr, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"theta must be numeric, got {theta!r}") from exc
-        single = arr.ndim == 1
-        if arr.ndim not in (1, 2) or arr.shape[-1] != self.n_params:
-            raise ValueError(
-                f"theta must have shape ({self.n_params},) or (batch, {self.n_params}) for "
-                f"this circuit's {self.n_params} parameters, got shape {arr.shape}"
-            )
-        if not np.all(np.isfinite(arr)):
-            raise ValueError("theta contains NaN or infinite values")
-        return np.atleast_2d(arr), single
-
-    def _evaluate(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-        """Energies and their variances at ``points`` (P, p); charges the ledger."""
-        n_points = len(points)
-        if self.shots is None:
-            values = (self.sampler.exact(points) if self.sampler is not None
-                      else self._exact(points))
-            self.ledger.charge(0, 0, n_points)
-            return values, np.zeros(n_points), 0
-        if self.sampler is not None:
-            return self._evaluate_on_backend(points)
-        means = np.empty(n_points)
-        variances = np.empty(n_points)
-        shots = self.group_shots()
-        per_shot = np.zeros(self.grouped.n_groups)
-        for rows, states in self.engine.iter_statevectors(points):
-            means[rows], variances[rows], chunk_var = self.observable.sample(
-                states, shots, self.rng, group_variances=True)
-            per_shot += chunk_var * (rows.stop - rows.start) / n_points
-        if self.allocator is not None:
-            self.allocator.update(per_shot)
-        spent = self.ledger.charge_total(n_points * self.grouped.n_groups,
-                                         n_points * int(shots.sum()), n_points)
-        return means, variances, spent
-
-    def _evaluate_on_backend(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-        """Means and variances from measured counts (circuit or PennyLane backends)."""
-        if self._group_values is None:
-            mitigate = getattr(self.sampler, "mitigated_values", lambda v: v)
-            self._group_values = [mitigate(g.values(self.n_qubits))
-                                  for g in self.grouped.groups]
-        shots = self.group_shots()
-        counts = self.sampler.counts(points, shots)
-        means = np.full(len(points), self.grouped.constant)
-        variances = np.zeros(len(points))
-        per_shot = np.zeros(self.grouped.n_groups)
-        for k, (c, values) in enumerate(zip(counts, self._group_values, strict=True)):
-            n = int(shots[k])
-            mean = c @ values / n
-            second = c @ values**2 / n
-            var = np.maximum(second - mean**2, 0.0) / (n - 1) if n > 1 else np.nan * mean
-            means += mean
-            variances += var
-            per_shot[k] = float(np.mean(var)) * n
-        if self.allocator is not None:
-            self.allocator.update(per_shot)
-        spent = self.ledger.charge_total(len(points) * self.grouped.n_groups,
-                                         len(points) * int(shots.sum()), len(points))
-        return means, variances, spent
-
-    def _exact(self, points: np.ndarray) -> np.ndarray:
-        out = np.empty(len(points))
-        for rows, states in self.engine.iter_statevectors(points):
-            out[rows] = self.observable.exact(states)
-        return out
-
-    # ------------------------------------------------------------------ public API
-    def energy(self, theta) -> Estimate:
-        """Energy at θ (shape (p,)) or at each row of a batch (shape (B, p))."""
-        points, single = self._check_points(theta)
-        values, variances, spent = self._evaluate(points)
-        stderr = np.sqrt(variances)
-        if single:
-            return Estimate(float(values[0]), float(stderr[0]), spent)
-        return Estimate(values, stderr, spent)
-
-    def exact_energy(self, theta) -> float | np.ndarray:
-        """Noiseless ⟨ψ(θ)|H|ψ(θ)⟩; a reference value, not charged to the ledger."""
-        points, single = self._check_points(theta)
-        values = self._exact(points)
-        return float(values[0]) if single else values
 
     def gradient(self, theta) -> Estimate:
         """Parameter-shift gradient at θ: all shifted points evaluated in one batch.
@@ -253,133 +283,178 @@ class Estimator:
 
     def value_and_gradient(self, theta) -> tuple[Estimate, Estimate]:
         """Energy at θ and the parameter-shift gradient, sampled in one batched call."""
-        energies, gradient = self.evaluate(energies=theta, gradient_at=theta)
-        return energies, gradient
+        return self.evaluate(energies=theta, gradient_at=theta)
 
     def evaluate(self, energies=None, gradient_at=None) -> tuple[Estimate | None,
                                                                  Estimate | None]:
-        """Energies at ``energies`` (one point or a batch) and a gradient at ``gradient_at``.
-
-        Everything is simulated and sampled in one batch (one Aer job). Returns
-        ``(energy_estimate or None, gradient_estimate or None)``; each Estimate's ``shots``
-        is what its own points cost.
-        """
-        blocks, single = [], True
+        """Energies at ``energies`` (one point or a batch) and a gradient at ``gradient_at``,
+        all sampled in one sampler call. Each Estimate's ``shots`` is what its points cost."""
+        single = True
         if energies is not None:
-            e_points, single = self._check_points(energies)
-            blocks.append(e_points)
+            energies, single = self.check_points(energies)
         if gradient_at is not None:
-            g_points, g_single = self._check_points(gradient_at)
-            if not g_single:
-                raise ValueError(f"gradient_at must be one parameter vector of shape "
-                                 f"({self.n_params},), got shape {g_points.shape}")
-            if self._rules is None:
-                self._rules = shift_rules(self.circuit)
-            shifted, weights = shifted_points(g_points[0], self._rules)
-            blocks.append(shifted)
-        if not blocks:
+            gradient_at = self._check_point(gradient_at, "gradient_at")
+        if energies is None and gradient_at is None:
             return None, None
-        values, variances, _ = self._evaluate(np.vstack(blocks))
-        per_point = self.shots_per_evaluation
-        energy = gradient = None
-        n_e = 0
-        if energies is not None:
-            n_e = len(blocks[0])
-            e_val, e_err = values[:n_e], np.sqrt(variances[:n_e])
-            energy = (Estimate(float(e_val[0]), float(e_err[0]), per_point) if single
-                      else Estimate(e_val, e_err, per_point * n_e))
-        if gradient_at is not None:
-            grad = weights @ values[n_e:]
-            grad_err = np.sqrt((weights**2) @ variances[n_e:])
-            gradient = Estimate(grad, grad_err, per_point * (len(values) - n_e))
+        values, variances, spent, gradient = self._batch(energies, gradient_at)
+        energy = (None if energies is None
+                  else _energy_estimate(values, variances, spent, single))
         return energy, gradient
 
+    # ------------------------------------------------------------------ requests
+    def cost(self, request: Request) -> int:
+        """Shots :meth:`answer` will charge for ``request``, the energy at x included."""
+        if self.shots is None:
+            return 0
+        n_energies = 1 + (0 if request.energies is None
+                          else len(np.atleast_2d(request.energies)))
+        cost = n_energies * self.shots_per_evaluation
+        if request.gradient is not None:
+            counts = points_per_parameter(self.shift_rules())
+            per = (np.full(self.n_params, self.shots) if request.gradient_shots is None
+                   else np.asarray(request.gradient_shots))
+            cost += sum(int(c) * self._evaluation_cost(int(s)) for c, s in zip(counts, per))
+        if request.fidelities is not None:
+            cost += len(np.atleast_2d(request.fidelities)) * self.shots
+        if request.metric is not None:
+            cost += self.metric_cost(request.metric_approx)
+        return cost
+
+    def answer(self, x, request: Request) -> Reply:
+        """Evaluate ``request`` plus the energy at ``x``: the energy at x, the requested
+        energies and every shifted point of the gradient (with ``request.gradient_shots``)
+        in ONE sampler call; then the metric and the fidelities to x. The ledger grows by
+        exactly :meth:`cost`."""
+        x = self._check_point(x, "x")
+        points = x[None, :]
+        if request.energies is not None:
+            points = np.vstack([points, self.check_points(request.energies, "energies")[0]])
+        g_point = (None if request.gradient is None
+                   else self._check_point(request.gradient, "gradient"))
+        values, variances, spent, gradient = self._batch(points, g_point,
+                                                         request.gradient_shots)
+        value = _energy_estimate(values[:1], variances[:1], spent[:1], True)
+        others = (None if request.energies is None
+                  else _energy_estimate(values[1:], variances[1:], spent[1:], False))
+        metric = (None if request.metric is None
+                  else self.metric(request.metric, approx=request.metric_approx))
+        fidelities = (None if request.fidelities is None
+                      else self.fidelity(x, np.atleast_2d(request.fidelities)))
+        return Reply(value=value, energies=others, gradient=gradient, metric=metric,
+                     fidelities=fidelities)
+
     # ------------------------------------------------------------------ fidelity and metric
+    def _require_statevector(self, what: str) -> None:
+        if self.sampler is not self.reference:
+            raise InputError(f"{what} only available on the statevector backend, not "
+                             f"{self.backend_name!r}")
+
+    def _fidelities(self, theta: np.ndarray, targets: np.ndarray, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Sampled (or exact) fidelities of ``targets`` with θ; charges the ledger."""
+        values, variances = sample_fidelities(self.reference.fidelities(theta, targets),
+                                              self.shots, rng)
+        self.ledger.charge(len(targets) if self.shots else 0, self.shots or 0, len(targets))
+        return values, variances
+
     def fidelity(self, theta, others) -> Estimate:
         """``|⟨ψ(θ)|ψ(θ')⟩|²`` for each θ' in ``others`` (one point or a batch).
 
-        Sampled as the compute–uncompute circuit ``U(θ')†U(θ)|0⟩`` measured ``shots`` times:
-        the number of all-zeros outcomes is Binomial(shots, F); the estimate is its frequency
-        and the variance ``F̂(1 − F̂)/(shots − 1)``. One circuit execution per θ'.
+        Sampled as the compute–uncompute circuit ``U(θ')†U(θ)|0⟩`` measured ``shots`` times
+        (see :mod:`.fidelity`): ``F̂ = k/shots``, variance ``F̂(1 − F̂)/(shots − 1)``. One
+        circuit execution per θ', drawn from the ``fidelity`` stream.
         """
-        if self.sampler is not None:
-            raise ValueError(f"fidelities are only available on the statevector backend, not "
-                             f"{self.backend_name!r}")
-        base, _ = self._check_points(theta)
-        targets, single = self._check_points(others)
-        state = self.engine.statevectors(base)[0]
-        fids = np.empty(len(targets))
-        for rows, states in self.engine.iter_statevectors(targets):
-            fids[rows] = np.abs(states.conj() @ state) ** 2
-        fids = np.clip(fids, 0.0, 1.0)
-        if self.shots is None:
-            self.ledger.charge(0, 0, len(targets))
-            variances = np.zeros_like(fids)
-            spent = 0
-        else:
-            counts = self.rng.binomial(self.shots, fids)
-            fids = counts / self.shots
-            variances = (fids * (1 - fids) / (self.shots - 1) if self.shots > 1
-                         else np.full_like(fids, np.nan))
-            spent = self.ledger.charge(len(targets), self.shots, len(targets))
+        self._require_statevector("fidelities are")
+        base = self._check_point(theta, "theta")
+        targets, single = self.check_points(others, "others")
+        values, variances = self._fidelities(base, targets, self._streams["fidelity"])
+        spent = len(targets) * (self.shots or 0)
         if single:
-            return Estimate(float(fids[0]), float(np.sqrt(variances[0])), spent)
-        return Estimate(fids, np.sqrt(variances), spent)
+            return Estimate(float(values[0]), float(np.sqrt(variances[0])), spent)
+        return Estimate(values, np.sqrt(variances), spent)
+
+    def _metric_parts(self):
+        from .metric import CircuitStructure, SampledBlockMetric
+
+        if self._structure is None:
+            self._structure = CircuitStructure(self.circuit)
+        if self._block_metric is None and self.shots is not None:
+            self._block_metric = SampledBlockMetric(self._structure)
+        return self._structure, self._block_metric
 
     def metric_cost(self, approx: str | None = None) -> int:
         """Shots one :meth:`metric` call charges (0 in exact mode)."""
-        from .metric import CircuitStructure, SampledBlockMetric
+        from .metric import full_metric_executions
 
         if self.shots is None:
             return 0
-        if self._rules is None:
-            self._rules = shift_rules(self.circuit)
         if approx is None:
-            counts = [len(r.shifts) for r in self._rules]
-            pairs = sum(counts[i] * counts[j] for i in range(len(counts))
-                        for j in range(i, len(counts)))
-            return pairs * self.shots
-        if self._structure is None:
-            self._structure = CircuitStructure(self.circuit)
-        if self._block_metric is None:
-            self._block_metric = SampledBlockMetric(self._structure)
-        return self._block_metric.executions(approx) * self.shots
+            return full_metric_executions(self.shift_rules()) * self.shots
+        return self._metric_parts()[1].executions(approx) * self.shots
 
     def metric(self, theta, approx: str | None = None) -> Estimate:
         """Fubini–Study metric g(θ) (QFI/4), ``approx`` ∈ {None, "block-diag", "diag"}.
 
         Exact mode: exact full / block-diagonal / diagonal metric. With shots: block-diagonal
         and diagonal from sampled generator moments of each layer's prefix state; full from
-        sampled fidelities and the double parameter-shift rule. See :mod:`.metric`.
+        sampled fidelities and the double parameter-shift rule (see :mod:`.metric`), drawn
+        from the ``metric`` stream.
         """
-        from .metric import (APPROXIMATIONS, CircuitStructure, SampledBlockMetric,
-                             exact_metric, fidelity_shift_points, metric_from_fidelities)
+        from .metric import APPROXIMATIONS, exact_metric, sampled_metric
 
         if approx not in APPROXIMATIONS:
-            raise ValueError(f"approx must be one of {list(APPROXIMATIONS)}, got {approx!r}")
-        if self.sampler is not None:
-            raise ValueError(f"the metric is only available on the statevector backend, not "
-                             f"{self.backend_name!r}")
-        points, single = self._check_points(theta)
-        if not single:
-            raise ValueError(f"metric needs one parameter vector of shape ({self.n_params},)")
-        theta = points[0]
-        if self._structure is None:
-            self._structure = CircuitStructure(self.circuit)
+            raise InputError(f"approx must be one of {list(APPROXIMATIONS)}, got {approx!r}")
+        self._require_statevector("the metric is")
+        theta = self._check_point(theta, "theta")
+        structure, block = self._metric_parts()
         if self.shots is None:
-            value = exact_metric(self._structure, theta, approx)
+            value = exact_metric(structure, theta, approx)
             return Estimate(value, np.zeros_like(value), 0)
-        if approx is None:
-            if self._rules is None:
-                self._rules = shift_rules(self.circuit)
-            shifted, terms = fidelity_shift_points(theta, self._rules)
-            fids = self.fidelity(theta, shifted)
-            value, variance = metric_from_fidelities(self.n_params, terms, fids.value,
-                                                     fids.stderr**2)
-            return Estimate(value, np.sqrt(variance), fids.shots)
-        if self._block_metric is None:
-            self._block_metric = SampledBlockMetric(self._structure)
-        value, variance, executions = self._block_metric.estimate(theta, approx, self.shots,
-                                                                  self.rng)
-        spent = self.ledger.charge(executions, self.shots, 0)
-        return Estimate(value, np.sqrt(variance), spent)
+
+        def fidelities(points, rng):
+            return self._fidelities(theta, points, rng)
+
+        value, variance, executions = sampled_metric(
+            theta, approx, self.shots, self._streams["metric"], block, self.shift_rules(),
+            fidelities)
+        if approx is not None:
+            self.ledger.charge(executions, self.shots, 0)
+        return Estimate(value, np.sqrt(variance), executions * self.shots)
+
+
+def _check_problem(hamiltonian, circuit) -> None:
+    if not isinstance(hamiltonian, SparsePauliOp):
+        raise TypeError(f"hamiltonian must be a qiskit SparsePauliOp, got "
+                        f"{type(hamiltonian).__name__}")
+    if not isinstance(circuit, QuantumCircuit):
+        raise TypeError(f"circuit must be a qiskit QuantumCircuit, got "
+                        f"{type(circuit).__name__}")
+    if hamiltonian.num_qubits != circuit.num_qubits:
+        raise InputError(f"hamiltonian acts on {hamiltonian.num_qubits} qubits but the "
+                         f"circuit has {circuit.num_qubits}")
+
+
+def _energy_estimate(values, variances, spent, single: bool) -> Estimate:
+    stderr = np.sqrt(variances)
+    if single:
+        return Estimate(float(values[0]), float(stderr[0]), int(spent[0]))
+    return Estimate(values, stderr, int(np.sum(spent)))
+
+
+class _LegacyStateView:
+    """``est.rng.bit_generator.state`` ↔ the state of all streams (transitional)."""
+
+    def __init__(self, estimator: Estimator):
+        self._estimator = estimator
+
+    @property
+    def bit_generator(self):
+        return self
+
+    @property
+    def state(self) -> dict:
+        return streams_state(self._estimator._streams)
+
+    @state.setter
+    def state(self, value: dict) -> None:
+        set_streams_state(self._estimator._streams, value)

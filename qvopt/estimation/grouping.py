@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
+from ..errors import InputError
+
 
 @dataclass(frozen=True)
 class MeasurementGroup:
@@ -132,10 +134,10 @@ def group_qubitwise_commuting(hamiltonian: SparsePauliOp, method: str = "sorted_
                               ) -> GroupedHamiltonian:
     """Split ``hamiltonian`` into QWC groups (see module docstring for ``method``)."""
     if method not in GROUPING_METHODS:
-        raise ValueError(f"grouping must be one of {list(GROUPING_METHODS)}, got {method!r}")
+        raise InputError(f"grouping must be one of {list(GROUPING_METHODS)}, got {method!r}")
     coeffs = np.asarray(hamiltonian.coeffs)
     if np.max(np.abs(coeffs.imag), initial=0.0) > 1e-12:
-        raise ValueError("hamiltonian must be Hermitian with real Pauli coefficients")
+        raise InputError("hamiltonian must be Hermitian with real Pauli coefficients")
     coeffs = coeffs.real
     chars = _pauli_chars(hamiltonian)
     n = hamiltonian.num_qubits

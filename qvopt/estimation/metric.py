@@ -33,6 +33,7 @@ from qiskit.circuit import Parameter
 from qiskit.quantum_info import Operator, SparsePauliOp
 
 from ..ansatz.gates import DOUBLE_NAME, SINGLE_NAME
+from ..errors import InputError
 
 _X = np.array([[0, 1], [1, 0]], dtype=complex)
 _Y = np.array([[0, -1j], [1j, 0]], dtype=complex)
@@ -57,7 +58,7 @@ def gate_generator(operation) -> np.ndarray:
         return np.diag([0.0, -1.0]).astype(complex)
     if name in (SINGLE_NAME, DOUBLE_NAME):
         return operation.generator().to_matrix() / 2
-    raise ValueError(f"no generator known for gate {name!r}: the metric supports "
+    raise InputError(f"no generator known for gate {name!r}: the metric supports "
                      "rx, ry, rz, rxx, ryy, rzz, p and the Givens excitations")
 
 
@@ -103,7 +104,7 @@ class CircuitStructure:
                 steps.append(_Step(qubits, op, None, None))
                 continue
             if len(params) != 1 or not isinstance(params[0], Parameter):
-                raise ValueError(f"gate {op.name!r}: the metric needs one bare Parameter a gate")
+                raise InputError(f"gate {op.name!r}: the metric needs one bare Parameter a gate")
             gate_generator(op)  # validates support early
             if open_layer is None or layer_qubits & set(qubits):
                 open_layer, layer_qubits = [], set()
@@ -271,3 +272,27 @@ def metric_from_fidelities(n_params: int, terms, fidelities: np.ndarray, varianc
     metric[upper[::-1]] = metric[upper]
     variance[upper[::-1]] = variance[upper]
     return metric, variance
+
+
+def full_metric_executions(rules) -> int:
+    """Fidelities (circuit executions) of the double-shift full metric:
+    ``Σ_{i≤j} n_i n_j`` with ``n_i`` the shifts of parameter ``i``."""
+    counts = [len(r.shifts) for r in rules]
+    return sum(counts[i] * counts[j] for i in range(len(counts)) for j in range(i, len(counts)))
+
+
+def sampled_metric(theta: np.ndarray, approx: str | None, shots: int,
+                   rng: np.random.Generator, block: SampledBlockMetric, rules,
+                   fidelities) -> tuple[np.ndarray, np.ndarray, int]:
+    """(metric, variance of each entry, circuit executions) with ``shots`` per execution.
+
+    ``approx=None``: the double parameter-shift rule on fidelities,
+    ``g_ij = −½ Σ_{k,l} c_k c_l F(θ, θ + s_k e_i + s_l e_j)``, where
+    ``fidelities(points, rng) -> (F̂, Var F̂)``; otherwise ``block.estimate``.
+    """
+    if approx is None:
+        points, terms = fidelity_shift_points(theta, rules)
+        values, variances = fidelities(points, rng)
+        metric, variance = metric_from_fidelities(len(rules), terms, values, variances)
+        return metric, variance, len(points)
+    return block.estimate(theta, approx, shots, rng)

@@ -57,18 +57,23 @@ class SampledObservable:
 
     def sample(self, states: np.ndarray, shots, rng: np.random.Generator,
                group_variances: bool = False):
-        """Sampled means and their variances for each row of ``states`` (see module doc).
+        """Sampled means ``c_I + Σ_g m_g`` and their variances ``Σ_g Var(m_g)`` for each row
+        of ``states`` (see module doc).
 
-        ``shots`` is one count for every group or an array of counts per group. Costs
+        ``shots``: one count, (groups,) counts or (points, groups) counts. Costs
         ``len(states) × n_groups`` circuit executions. With ``group_variances=True`` also
         returns each group's per-shot sample variance averaged over the points.
         """
-        per_group = np.broadcast_to(np.asarray(shots, dtype=np.int64), (self.n_groups,))
+        means, variances = self.sample_groups(states, shots, rng)
+        total = self.grouped.constant + means.sum(axis=1)
+        if group_variances:
+            per_group = np.broadcast_to(np.asarray(shots), means.shape)
+            return total, variances.sum(axis=1), np.mean(variances * per_group, axis=0)
+        return total, variances.sum(axis=1)
+
+    def class_probabilities(self, states: np.ndarray) -> list[np.ndarray]:
+        """Outcome-class probabilities of every group, ``[k] -> (points, classes_k)``."""
         n_points = len(states)
-        means = np.full(n_points, self.grouped.constant)
-        variances = np.zeros(n_points)
-        # Class probabilities of every group and point first, then the draws in group order,
-        # so the random stream depends neither on the blocking nor on the trie's visit order.
         class_probs = [np.empty((n_points, len(c.values))) for c in self.classes]
         # Single precision for the rotations: probabilities accurate to ~1e-7, far below any
         # shot noise, at half the memory traffic. Exact values keep double precision.
@@ -86,13 +91,25 @@ class SampledObservable:
         else:
             for start in starts:
                 block(start)
-        per_shot = np.empty(self.n_groups)
+        return class_probs
+
+    def sample_groups(self, states: np.ndarray, shots, rng: np.random.Generator
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-group sample means ``m_g`` and variances ``Var(m_g)``, each (points, groups).
+
+        ``shots``: one count, (groups,) or (points, groups). Class probabilities of every
+        group and point are formed first, then the draws in group order (within a group, in
+        point order), so the random stream depends neither on the blocking nor on the trie's
+        visit order. The constant ``c_I`` is not included.
+        """
+        n_points = len(states)
+        shots = np.broadcast_to(np.asarray(shots, dtype=np.int64), (n_points, self.n_groups))
+        class_probs = self.class_probabilities(states)
+        means = np.empty((n_points, self.n_groups))
+        variances = np.empty((n_points, self.n_groups))
         for k, classes in enumerate(self.classes):
-            mean, var = sample_class_means(class_probs[k], classes.values, int(per_group[k]),
-                                           rng)
-            means += mean
-            variances += var
-            per_shot[k] = float(np.mean(var)) * int(per_group[k])
-        if group_variances:
-            return means, variances, per_shot
+            column = shots[:, k]
+            n = int(column[0]) if np.all(column == column[0]) else column
+            means[:, k], variances[:, k] = sample_class_means(class_probs[k], classes.values,
+                                                              n, rng)
         return means, variances

@@ -21,6 +21,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 
 from ..ansatz.gates import DOUBLE_NAME, SINGLE_NAME
+from ..errors import InputError
 
 
 @dataclass(frozen=True)
@@ -53,17 +54,17 @@ def shift_rules(circuit: QuantumCircuit) -> list[ShiftRule]:
             if not params:
                 continue
             if not isinstance(value, Parameter):
-                raise ValueError(
+                raise InputError(
                     f"gate {op.name!r} has the parameter expression {value}: parameter-shift "
                     "gradients need each gate angle to be a bare Parameter"
                 )
             if value in found:
-                raise ValueError(
+                raise InputError(
                     f"parameter {value.name!r} appears in more than one gate: parameter-shift "
                     "gradients here need each parameter in exactly one gate"
                 )
             if op.name not in RULES_BY_GATE:
-                raise ValueError(
+                raise InputError(
                     f"no parameter-shift rule for gate {op.name!r} (parameter {value.name!r}); "
                     f"supported gates: {sorted(RULES_BY_GATE)}"
                 )
@@ -87,3 +88,16 @@ def shifted_points(theta: np.ndarray, rules: list[ShiftRule]) -> tuple[np.ndarra
             weights[i, row] = coeff
             row += 1
     return points, weights
+
+
+def points_per_parameter(rules: list[ShiftRule]) -> np.ndarray:
+    """Number of shifted points of each parameter (2 or 4), in the order of
+    :func:`shifted_points`' rows."""
+    return np.array([len(r.shifts) for r in rules], dtype=np.int64)
+
+
+def gradient_from_energies(weights: np.ndarray, values: np.ndarray, variances: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """``∂_iE = Σ_k w_ik E_k`` and ``Var(∂_iE) = Σ_k w_ik² Var(E_k)`` (the shifted energies
+    are independent samples)."""
+    return weights @ values, (weights**2) @ variances

@@ -16,7 +16,19 @@ from qiskit.circuit import Parameter
 from qiskit.quantum_info import SparsePauliOp
 
 from ..ansatz.gates import DOUBLE_NAME, SINGLE_NAME
+from ..errors import InputError, MissingExtraError
 from .grouping import GroupedHamiltonian
+from .sampler import GroupMoments, moments_from_counts
+
+
+def import_pennylane():
+    """The ``pennylane`` module, or a :class:`~qvopt.errors.MissingExtraError`."""
+    try:
+        import pennylane
+    except ImportError:
+        raise MissingExtraError("backend 'pennylane:<device>' needs PennyLane: "
+                                "pip install pennylane") from None
+    return pennylane
 
 
 def _operations(circuit: QuantumCircuit):
@@ -45,7 +57,7 @@ def _operations(circuit: QuantumCircuit):
             else:
                 plan.append((cls, sign, float(value), wires))
             continue
-        raise ValueError(f"the PennyLane adapter cannot translate gate {op.name!r}")
+        raise InputError(f"the PennyLane adapter cannot translate gate {op.name!r}")
     return plan
 
 
@@ -62,12 +74,17 @@ def _pennylane_hamiltonian(hamiltonian: SparsePauliOp):
 
 
 class PennyLaneSampler:
-    """Energies from a PennyLane device (exact ``expval`` or sampled per group)."""
+    """Energies from a PennyLane device (exact ``expval`` or sampled per group).
+
+    Implements :class:`~.sampler.Sampler`; the device draws its own shots (``stream =
+    "backend"``, the generator passed to :meth:`sample` is not used).
+    """
+
+    stream = "backend"
 
     def __init__(self, circuit: QuantumCircuit, hamiltonian: SparsePauliOp,
                  grouped: GroupedHamiltonian, device_name: str):
-        import pennylane as qml
-
+        qml = import_pennylane()
         self.n = circuit.num_qubits
         self.plan = _operations(circuit)
         self.grouped = grouped
@@ -75,8 +92,9 @@ class PennyLaneSampler:
         try:
             self.device = qml.device(device_name, wires=self.n)
         except Exception as exc:
-            raise ValueError(f"PennyLane cannot create device {device_name!r}: {exc}") from exc
+            raise InputError(f"PennyLane cannot create device {device_name!r}: {exc}") from exc
         self.hamiltonian = _pennylane_hamiltonian(hamiltonian)
+        self.values = [g.values(self.n) for g in grouped.groups]
 
     def _prepare(self, theta):
         for cls, sign, arg, wires in self.plan:
@@ -97,29 +115,34 @@ class PennyLaneSampler:
 
         return np.array([float(energy(p)) for p in points])
 
-    def counts(self, points: np.ndarray, shots: np.ndarray) -> list[np.ndarray]:
-        """Outcome counts (points, 2^n) of every group, sampled by the device."""
+    def _group_counts(self, basis: str, points: np.ndarray, shots: np.ndarray) -> np.ndarray:
+        """Outcome counts (P, 2^n) of one group, ``shots[p]`` shots at point ``p``."""
         import pennylane as qml
 
         weights = 1 << np.arange(self.n)
-        out = []
-        for group, n_shots in zip(self.grouped.groups, shots, strict=True):
 
-            @qml.set_shots(int(n_shots))
-            @qml.qnode(self.device)
-            def sample(theta, basis=group.basis):
-                self._prepare(theta)
-                for wire, b in enumerate(basis):
-                    if b == "X":
-                        qml.Hadamard(wires=wire)
-                    elif b == "Y":
-                        qml.adjoint(qml.S)(wires=wire)
-                        qml.Hadamard(wires=wire)
-                return qml.sample(wires=range(self.n))
+        def measured(theta):
+            self._prepare(theta)
+            for wire, b in enumerate(basis):
+                if b == "X":
+                    qml.Hadamard(wires=wire)
+                elif b == "Y":
+                    qml.adjoint(qml.S)(wires=wire)
+                    qml.Hadamard(wires=wire)
+            return qml.sample(wires=range(self.n))
 
-            counts = np.zeros((len(points), 2**self.n), dtype=np.int64)
-            for k, p in enumerate(points):
-                bits = np.asarray(sample(p)).reshape(int(n_shots), self.n)
-                counts[k] = np.bincount(bits @ weights, minlength=2**self.n)
-            out.append(counts)
-        return out
+        qnode = qml.QNode(measured, self.device)
+        counts = np.zeros((len(points), 2**self.n), dtype=np.int64)
+        for k, (p, n_shots) in enumerate(zip(points, shots, strict=True)):
+            bits = np.asarray(qml.set_shots(qnode, shots=int(n_shots))(p))
+            bits = bits.reshape(int(n_shots), self.n)
+            counts[k] = np.bincount(bits @ weights, minlength=2**self.n)
+        return counts
+
+    def sample(self, points: np.ndarray, shots: np.ndarray, rng: np.random.Generator
+               ) -> GroupMoments:
+        """Per-group moments from the device's samples (``shots`` (P, G))."""
+        shots = np.asarray(shots, dtype=np.int64)
+        counts = [self._group_counts(g.basis, points, shots[:, k])
+                  for k, g in enumerate(self.grouped.groups)]
+        return moments_from_counts(counts, self.values, shots, self.grouped.constant)

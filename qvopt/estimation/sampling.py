@@ -92,20 +92,36 @@ def rotated_probabilities(states: np.ndarray, bases: Sequence[str]
     yield from RotationProgram(bases).run(states)
 
 
-def sample_class_means(class_probs: np.ndarray, values: np.ndarray, shots: int,
+def reduce_counts(counts: np.ndarray, values: np.ndarray, shots) -> tuple[np.ndarray,
+                                                                        np.ndarray]:
+    """Sample mean of the per-shot value and the variance of that mean, from counts.
+
+    ``counts`` (P, K): how often each of ``K`` outcomes (or outcome classes) was seen in each
+    of ``P`` samples; ``values`` (K,): the value of each outcome; ``shots``: one int or (P,)
+    ints, the row sums of ``counts``. With ``n`` shots,
+
+        m = Σ_k n_k v_k / n,    s² = (Σ_k n_k v_k² / n − m²) · n / (n − 1),    Var(m) = s² / n,
+
+    i.e. ``Var(m) = (Σ_k n_k v_k² / n − m²) / (n − 1)`` (``nan`` when ``n == 1``). Every
+    counts-based sampler (statevector multinomials, measured circuits, PennyLane) uses it.
+    """
+    shots = np.asarray(shots)
+    mean = counts @ values / shots
+    second = counts @ (values * values) / shots
+    spread = np.maximum(second - mean**2, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var_of_mean = np.where(shots > 1, spread / np.maximum(shots - 1, 1), np.nan)
+    return mean, var_of_mean
+
+
+def sample_class_means(class_probs: np.ndarray, values: np.ndarray, shots,
                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Draw ``shots`` outcomes per row of ``class_probs``; return (mean v, variance of mean).
 
-    The variance is the unbiased sample variance of ``v`` over the shots divided by
-    ``shots`` (``nan`` when ``shots == 1``).
+    ``shots`` is one int or (P,) ints, one per row. One multinomial draw per row, in row
+    order; see :func:`reduce_counts` for the reduction.
     """
     class_probs = np.clip(class_probs, 0.0, None)
     class_probs /= class_probs.sum(axis=1, keepdims=True)
     counts = rng.multinomial(shots, class_probs)
-    mean = counts @ values / shots
-    second = counts @ (values * values) / shots
-    if shots > 1:
-        var_of_mean = np.maximum(second - mean**2, 0.0) / (shots - 1)
-    else:
-        var_of_mean = np.full_like(mean, np.nan)
-    return mean, var_of_mean
+    return reduce_counts(counts, values, shots)

@@ -16,7 +16,7 @@ correct).
 
 from __future__ import annotations
 
-from ..errors import GPUUnavailableError
+from ..errors import GPUUnavailableError, InputError
 
 from collections.abc import Iterator
 import warnings
@@ -49,7 +49,7 @@ def make_simulator(device: str = "CPU", **options):
     from qiskit_aer import AerSimulator
 
     if not isinstance(device, str) or device.upper() not in DEVICES:
-        raise ValueError(f"device must be one of {list(DEVICES)}, got {device!r}")
+        raise InputError(f"device must be one of {list(DEVICES)}, got {device!r}")
     device = device.upper()
     if device == "GPU" and "GPU" not in AerSimulator().available_devices():
         dist = _aer_distribution()

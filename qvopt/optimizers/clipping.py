@@ -1,16 +1,18 @@
-"""Gradient clipping as stateless links of a chain (put them first, on the raw gradient)."""
+"""Gradient clipping as stateless links of a chain (put them first, on the raw gradient).
+
+The bounds are named after the registry options that set them (``clip_norm``, ``clip_value``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import EmptyState, GradientTransformation
+from .base import EmptyState, GradientTransformation, check_number
 
 
 def clip_by_global_norm(max_norm: float) -> GradientTransformation:
     """``g ← g · min(1, c / ‖g‖₂)`` with ``c = max_norm``: rescale only if the norm exceeds c."""
-    if not max_norm > 0:
-        raise ValueError(f"clip_norm must be > 0, got {max_norm!r}")
+    max_norm = check_number("clip_norm", max_norm, 0.0, low_open=True)
 
     def update(updates, state, params=None, **extra):
         norm = float(np.linalg.norm(updates))
@@ -23,8 +25,7 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
 
 def clip_by_value(max_value: float) -> GradientTransformation:
     """``g_i ← min(max(g_i, −c), c)`` element-wise, ``c = max_value``."""
-    if not max_value > 0:
-        raise ValueError(f"clip_value must be > 0, got {max_value!r}")
+    max_value = check_number("clip_value", max_value, 0.0, low_open=True)
 
     def update(updates, state, params=None, **extra):
         return np.clip(updates, -max_value, max_value), state

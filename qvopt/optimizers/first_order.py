@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..errors import InputError
 from .base import (
     CountState,
     GradientTransformation,
@@ -22,16 +23,10 @@ from .base import (
     add_decayed_weights,
     as_schedule,
     chain,
+    check_flag,
+    check_number,
     scale_by_learning_rate,
 )
-
-
-def _check(name: str, value: float, low: float, high: float | None = None,
-           closed_high: bool = False) -> None:
-    ok = value >= low and (high is None or (value <= high if closed_high else value < high))
-    if not ok or isinstance(value, bool):
-        bound = f"[{low}, {high}{']' if closed_high else ')'}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be in {bound}, got {value!r}")
 
 
 # --------------------------------------------------------------------------- rules
@@ -46,9 +41,10 @@ def trace(momentum: float, dampening: float = 0.0, nesterov: bool = False
     ``b_1 = g_1``, ``b_t = μ b_{t−1} + (1 − τ) g_t``; direction ``d_t = b_t``, or with
     Nesterov ``d_t = g_t + μ b_t``. ``μ = momentum``, ``τ = dampening``.
     """
-    _check("momentum", momentum, 0.0)
-    if nesterov and (momentum <= 0 or dampening != 0):
-        raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
+    momentum = check_number("momentum", momentum, 0.0)
+    dampening = check_number("dampening", dampening, 0.0, 1.0)
+    if check_flag("nesterov", nesterov) and (momentum <= 0 or dampening != 0):
+        raise InputError("nesterov momentum requires momentum > 0 and dampening = 0")
 
     def update(updates, state, params=None, **extra):
         if momentum == 0.0:
@@ -80,9 +76,10 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
     AMSGrad (Reddi et al. 2018, PyTorch form): ``v_t^max = max(v_{t−1}^max, v_t)`` replaces
     ``v_t`` in ``v̂_t``.
     """
-    _check("betas[0]", b1, 0.0, 1.0)
-    _check("betas[1]", b2, 0.0, 1.0)
-    _check("eps", eps, 0.0)
+    b1 = check_number("betas[0]", b1, 0.0, 1.0, high_open=True)
+    b2 = check_number("betas[1]", b2, 0.0, 1.0, high_open=True)
+    eps = check_number("eps", eps, 0.0)
+    amsgrad = check_flag("amsgrad", amsgrad)
 
     def init(params):
         zeros = np.zeros_like(np.asarray(params, dtype=float))
@@ -116,10 +113,10 @@ def scale_by_nadam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
     ``m_t``, ``v_t`` as in Adam, ``v̂_t = v_t / (1 − β₂ᵗ)``;
     ``d_t = (1 − μ_t)/(1 − Π_t) · g_t/(√v̂_t + ε) + μ_{t+1}/(1 − Π_t μ_{t+1}) · m_t/(√v̂_t + ε)``.
     """
-    _check("betas[0]", b1, 0.0, 1.0)
-    _check("betas[1]", b2, 0.0, 1.0)
-    _check("eps", eps, 0.0)
-    _check("momentum_decay", momentum_decay, 0.0)
+    b1 = check_number("betas[0]", b1, 0.0, 1.0, high_open=True)
+    b2 = check_number("betas[1]", b2, 0.0, 1.0, high_open=True)
+    eps = check_number("eps", eps, 0.0)
+    momentum_decay = check_number("momentum_decay", momentum_decay, 0.0)
 
     def init(params):
         zeros = np.zeros_like(np.asarray(params, dtype=float))
@@ -153,8 +150,9 @@ def scale_by_rms(alpha: float = 0.99, eps: float = 1e-8, centered: bool = False
     centered: ``ḡ_t = α ḡ_{t−1} + (1 − α) g_t`` and ``v_t − ḡ_t²`` replaces ``v_t``;
     ``d_t = g_t / (√v_t + ε)``.
     """
-    _check("alpha", alpha, 0.0, 1.0, closed_high=True)
-    _check("eps", eps, 0.0)
+    alpha = check_number("alpha", alpha, 0.0, 1.0)
+    eps = check_number("eps", eps, 0.0)
+    centered = check_flag("centered", centered)
 
     def init(params):
         zeros = np.zeros_like(np.asarray(params, dtype=float))
@@ -180,8 +178,9 @@ def scale_by_rss(initial_accumulator_value: float = 0.0, eps: float = 1e-10
     ``s_t = s_{t−1} + g_t²`` (``s_0 = initial_accumulator_value``),
     ``d_t = g_t / (√s_t + ε)``.
     """
-    _check("initial_accumulator_value", initial_accumulator_value, 0.0)
-    _check("eps", eps, 0.0)
+    initial_accumulator_value = check_number("initial_accumulator_value",
+                                             initial_accumulator_value, 0.0)
+    eps = check_number("eps", eps, 0.0)
 
     def init(params):
         return AccumulatorState(np.full_like(np.asarray(params, dtype=float),
@@ -196,11 +195,11 @@ def scale_by_rss(initial_accumulator_value: float = 0.0, eps: float = 1e-10
 
 # --------------------------------------------------------------------------- recipes
 def _betas(betas) -> tuple[float, float]:
-    try:
-        b1, b2 = (float(b) for b in betas)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"betas must be a pair of numbers, got {betas!r}") from exc
-    return b1, b2
+    """``(β₁, β₂)`` from a pair; each is range-checked by the rule that uses it."""
+    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+        raise InputError(f"option betas must be a pair of finite numbers in [0, 1), "
+                         f"got {betas!r}")
+    return betas[0], betas[1]
 
 
 def sgd(lr: ScalarOrSchedule = 0.1, momentum: float = 0.0, dampening: float = 0.0,
@@ -229,7 +228,7 @@ def adagrad(lr: ScalarOrSchedule = 0.1, lr_decay: float = 0.0, weight_decay: flo
             initial_accumulator_value: float = 0.0, eps: float = 1e-10
             ) -> GradientTransformation:
     """Adagrad, PyTorch's ``Adagrad``: ``θ_t = θ_{t−1} − η_t/(1 + (t−1)·lr_decay) · d_t``."""
-    _check("lr_decay", lr_decay, 0.0)
+    lr_decay = check_number("lr_decay", lr_decay, 0.0)
     base = as_schedule(lr)
     decayed = (lambda step: base(step) / (1.0 + step * lr_decay)) if lr_decay else base
     return chain(add_decayed_weights(weight_decay),

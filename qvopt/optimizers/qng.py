@@ -15,7 +15,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .ask_tell import Reply, Request
-from .base import ScalarOrSchedule, as_schedule
+from ..errors import InputError
+from .base import ScalarOrSchedule, as_schedule, check_number
 
 
 class QNGState(NamedTuple):
@@ -42,14 +43,13 @@ class QuantumNaturalGradient:
                  approx: str | None = "block-diag", metric_every: int = 1):
         from ..estimation.metric import APPROXIMATIONS
 
-        if approx not in APPROXIMATIONS:
-            raise ValueError(f"approx must be one of {list(APPROXIMATIONS)}, got {approx!r}")
-        if not lam > 0:
-            raise ValueError(f"lam must be > 0, got {lam!r}")
-        if not isinstance(metric_every, int) or metric_every < 1:
-            raise ValueError(f"metric_every must be a positive integer, got {metric_every!r}")
+        if not isinstance(approx, (str, type(None))) or approx not in APPROXIMATIONS:
+            raise InputError(f"option approx must be one of {list(APPROXIMATIONS)}, "
+                             f"got {approx!r}")
+        lam = check_number("lam", lam, 0.0, low_open=True)
+        metric_every = check_number("metric_every", metric_every, 1, integer=True)
         self.schedule = as_schedule(lr)
-        self.lam, self.approx, self.metric_every = float(lam), approx, metric_every
+        self.lam, self.approx, self.metric_every = lam, approx, metric_every
         self.options = {"lr": lr if not callable(lr) else repr(lr), "lam": lam,
                         "approx": approx, "metric_every": metric_every}
 

@@ -12,6 +12,12 @@ Every first-order recipe also takes these options, which wrap its chain:
 ``VQE_DEFAULTS`` holds the settings used when an optimizer is picked by name for a VQE run
 without options (tuned for UCCSD with ~1000 shots per group); ``minimize`` uses the
 recipe's own (PyTorch) defaults.
+
+Option values are checked when the optimizer is built: every factory validates its own
+numbers with :func:`.base.check_number` (SciPy's methods through :data:`SCIPY_OPTION_RULES`
+here), and :func:`get_optimizer` puts the optimizer's name in front of any
+:class:`~qvopt.errors.InputError`, e.g. ``"adam: option lr must be > 0 (a finite number)
+…, got 'abc'"``.
 """
 
 from __future__ import annotations
@@ -20,9 +26,12 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from typing import Any
+
+from ..errors import InputError
 from . import first_order, scipy_methods
 from .ask_tell import AskTellOptimizer, FirstOrderOptimizer
-from .base import chain
+from .base import chain, check_flag, check_number
 from .clipping import clip_by_global_norm, clip_by_value
 from .qng import QuantumNaturalGradient
 from .spsa import SPSA
@@ -31,47 +40,75 @@ from .schedules import build_schedule, scale_by_plateau
 FIRST_ORDER_COMMON = ("schedule", "clip_norm", "clip_value", "plateau")
 
 
+def _option(name: str, annotation: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                             annotation=annotation)
+
+
+_COMMON_PARAMETERS = (_option("schedule", "str | dict | None"),
+                      _option("clip_norm", "float | None"),
+                      _option("clip_value", "float | None"),
+                      _option("plateau", "dict | None"))
+
+
 @dataclass(frozen=True)
 class OptimizerEntry:
+    """A registered optimizer: ``build(**options)`` and the options it takes.
+
+    ``parameters`` are the options with their defaults and annotations (from the factory's
+    signature), so callers and tests can see which options are numeric.
+    """
+
     name: str
     build: Callable[..., AskTellOptimizer]
-    options: tuple[str, ...]
+    parameters: tuple[inspect.Parameter, ...]
     summary: str
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+
+def _plateau_rule(plateau):
+    if not isinstance(plateau, dict):
+        raise InputError(f"option plateau must be a table of options, got {plateau!r}")
+    allowed = set(inspect.signature(scale_by_plateau).parameters)
+    unknown = sorted(set(plateau) - allowed)
+    if unknown:
+        raise InputError(f"unknown plateau option(s) {unknown}; valid: {sorted(allowed)}")
+    try:
+        return scale_by_plateau(**plateau)
+    except InputError as exc:
+        raise InputError(f"plateau: {exc}") from exc
 
 
 def _first_order_entry(name: str, recipe, summary: str) -> OptimizerEntry:
-    recipe_options = tuple(inspect.signature(recipe).parameters)
+    recipe_parameters = tuple(inspect.signature(recipe).parameters.values())
 
     def build(**options) -> AskTellOptimizer:
         spec = dict(options)  # as given, for records (lr stays a number)
         common = {k: options.pop(k) for k in FIRST_ORDER_COMMON if k in options}
-        if "schedule" in common and common["schedule"] is not None:
+        if common.get("schedule") is not None:
             if "lr" in options and callable(options["lr"]):
-                raise ValueError("give either a callable lr or a schedule spec, not both")
+                raise InputError("give either a callable lr or a schedule spec, not both")
             base_lr = options.get("lr", inspect.signature(recipe).parameters["lr"].default)
-            options["lr"] = build_schedule(base_lr, common["schedule"])
+            options["lr"] = build_schedule(check_number("lr", base_lr, 0.0, low_open=True),
+                                           common["schedule"])
         rule = recipe(**options)
         prefix = []
         if common.get("clip_norm") is not None:
-            prefix.append(clip_by_global_norm(float(common["clip_norm"])))
+            prefix.append(clip_by_global_norm(common["clip_norm"]))
         if common.get("clip_value") is not None:
-            prefix.append(clip_by_value(float(common["clip_value"])))
+            prefix.append(clip_by_value(common["clip_value"]))
         if prefix:
             rule = chain(*prefix, rule)
         if common.get("plateau") is not None:
-            plateau = common["plateau"]
-            if not isinstance(plateau, dict):
-                raise ValueError(f"plateau must be a table of options, got {plateau!r}")
-            allowed = set(inspect.signature(scale_by_plateau).parameters)
-            unknown = sorted(set(plateau) - allowed)
-            if unknown:
-                raise ValueError(f"unknown plateau option(s) {unknown}; valid: {sorted(allowed)}")
             # chain(plateau, rule): the plateau scale multiplies the gradient before the
             # rule, which for Adam-type rules would cancel; so scale the rule's output.
-            rule = chain(rule, scale_by_plateau(**plateau))
+            rule = chain(rule, _plateau_rule(common["plateau"]))
         return FirstOrderOptimizer(name, rule, spec)
 
-    return OptimizerEntry(name, build, recipe_options + FIRST_ORDER_COMMON, summary)
+    return OptimizerEntry(name, build, recipe_parameters + _COMMON_PARAMETERS, summary)
 
 
 _ENTRIES: dict[str, OptimizerEntry] = {}
@@ -98,10 +135,35 @@ for _name, _recipe, _summary in [
     register(_first_order_entry(_name, _recipe, _summary))
 
 _DECAY = {"name": "exponential", "gamma": 0.98}
-def _plain_entry(name: str, factory, summary: str, fixed: dict | None = None) -> OptimizerEntry:
-    fixed = fixed or {}
-    options = tuple(k for k in inspect.signature(factory).parameters if k not in fixed)
-    return OptimizerEntry(name, lambda **opts: factory(**fixed, **opts), options, summary)
+
+# SciPy's options, checked here because scipy_methods.py passes them through unchecked:
+# option → check_number keyword arguments, or "flag" for a boolean.
+SCIPY_OPTION_RULES: dict[str, dict[str, Any] | str] = {
+    "ftol": {"low": 0.0}, "gtol": {"low": 0.0}, "xtol": {"low": 0.0},
+    "xatol": {"low": 0.0}, "fatol": {"low": 0.0}, "tol": {"low": 0.0},
+    "maxcor": {"low": 1, "integer": True}, "maxls": {"low": 1, "integer": True},
+    "rhobeg": {"low": 0.0, "low_open": True}, "initial_step": {"low": 0.0, "low_open": True},
+    "adaptive": "flag",
+}
+
+
+def _checked(factory, options: dict, rules: dict[str, dict[str, Any] | str]):
+    """``factory(**options)`` after checking the options that ``rules`` describe."""
+    for key, rule in rules.items():
+        if key in options:
+            value = options[key]
+            options[key] = check_flag(key, value) if rule == "flag" \
+                else check_number(key, value, **rule)
+    return factory(**options)
+
+
+def _plain_entry(name: str, factory, summary: str, fixed: dict | None = None,
+                 rules: dict[str, dict[str, Any] | str] | None = None) -> OptimizerEntry:
+    fixed, rules = fixed or {}, rules or {}
+    parameters = tuple(p for p in inspect.signature(factory).parameters.values()
+                       if p.name not in fixed and p.name != "self")
+    return OptimizerEntry(name, lambda **opts: _checked(factory, {**fixed, **opts}, rules),
+                          parameters, summary)
 
 
 register(_plain_entry("qng", QuantumNaturalGradient,
@@ -112,11 +174,14 @@ register(_plain_entry("2spsa", SPSA, "second-order SPSA (Hessian estimate, regul
                       {"second_order": "2spsa"}))
 register(_plain_entry("qnspsa", SPSA, "quantum-natural SPSA (metric from sampled fidelities)",
                       {"second_order": "qnspsa"}))
-register(_plain_entry("lbfgs", scipy_methods.lbfgs, "SciPy L-BFGS-B with parameter-shift gradients"))
-register(_plain_entry("cobyla", scipy_methods.cobyla, "SciPy COBYLA (gradient-free)"))
+register(_plain_entry("lbfgs", scipy_methods.lbfgs, "SciPy L-BFGS-B with parameter-shift gradients",
+                      rules=SCIPY_OPTION_RULES))
+register(_plain_entry("cobyla", scipy_methods.cobyla, "SciPy COBYLA (gradient-free)",
+                      rules=SCIPY_OPTION_RULES))
 register(_plain_entry("nelder-mead", scipy_methods.nelder_mead,
-                      "SciPy Nelder-Mead (gradient-free)"))
-register(_plain_entry("powell", scipy_methods.powell, "SciPy Powell (gradient-free)"))
+                      "SciPy Nelder-Mead (gradient-free)", rules=SCIPY_OPTION_RULES))
+register(_plain_entry("powell", scipy_methods.powell, "SciPy Powell (gradient-free)",
+                      rules=SCIPY_OPTION_RULES))
 
 VQE_DEFAULTS: dict[str, dict] = {
     # Measured on H2 and LiH (frozen core), UCCSD, 1000 shots per group, 120 steps: Adam
@@ -148,20 +213,35 @@ def describe() -> dict[str, str]:
     return {name: _ENTRIES[name].summary for name in available()}
 
 
+def option_parameters(name: str) -> dict[str, inspect.Parameter]:
+    """``{option: inspect.Parameter}`` (default, annotation) of the optimizer ``name``."""
+    return {p.name: p for p in _ENTRIES[_canonical(name)].parameters}
+
+
+def _canonical(name: str) -> str:
+    key = name.lower().replace("_", "-") if isinstance(name, str) else name
+    key = {"gd": "sgd", "nelder_mead": "nelder-mead", "2-spsa": "2spsa"}.get(key, key)
+    if key not in _ENTRIES:
+        raise InputError(f"unknown optimizer {name!r}: expected one of {available()}")
+    return key
+
+
 def get_optimizer(name: str, vqe_defaults: bool = False, **options) -> AskTellOptimizer:
     """Build the optimizer ``name`` with ``options``; unknown names/options are errors.
 
     With ``vqe_defaults=True`` the options in :data:`VQE_DEFAULTS` fill the ones not given.
+    Every option value is checked here, before any evaluation: a bad one raises
+    :class:`~qvopt.errors.InputError` ``"NAME: option OPTION must be …, got VALUE"``.
     """
-    key = name.lower().replace("_", "-") if isinstance(name, str) else name
-    key = {"gd": "sgd", "nelder_mead": "nelder-mead", "2-spsa": "2spsa"}.get(key, key)
-    if key not in _ENTRIES:
-        raise ValueError(f"unknown optimizer {name!r}: expected one of {available()}")
+    key = _canonical(name)
     entry = _ENTRIES[key]
     unknown = sorted(set(options) - set(entry.options))
     if unknown:
-        raise ValueError(f"unknown option(s) {unknown} for optimizer {key!r}; valid options: "
+        raise InputError(f"unknown option(s) {unknown} for optimizer {key!r}; valid options: "
                          f"{list(entry.options)}")
     if vqe_defaults:
         options = {**VQE_DEFAULTS.get(key, {}), **options}
-    return entry.build(**options)
+    try:
+        return entry.build(**options)
+    except InputError as exc:
+        raise InputError(f"{key}: {exc}") from exc

@@ -7,19 +7,27 @@ energy, so it is a rule of the chain (:func:`scale_by_plateau`), not a function 
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import NamedTuple
 
 import numpy as np
 
-from .base import GradientTransformation, Schedule, ScalarOrSchedule, as_schedule
+from ..errors import InputError
+from .base import (GradientTransformation, Schedule, ScalarOrSchedule, as_schedule,
+                   check_number)
 
 
-def _positive(name: str, value, integer: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or (
-            integer and int(value) != value):
-        kind = "a positive integer" if integer else "> 0"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
+def _lr(lr) -> float:
+    return check_number("lr", lr, 0.0, low_open=True)
+
+
+def _count(name: str, value, low: int = 1) -> int:
+    return check_number(name, value, low, integer=True)
+
+
+def _positive(name: str, value) -> float:
+    return check_number(name, value, 0.0, low_open=True)
 
 
 def constant(lr: float) -> Schedule:
@@ -29,14 +37,13 @@ def constant(lr: float) -> Schedule:
 
 def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     """``η_k = lr · γ^⌊k / step_size⌋`` (PyTorch ``StepLR``)."""
-    _positive("step_size", step_size, integer=True)
-    _positive("gamma", gamma)
+    lr, step_size, gamma = _lr(lr), _count("step_size", step_size), _positive("gamma", gamma)
     return lambda k: lr * gamma ** (k // step_size)
 
 
 def exponential_decay(lr: float, gamma: float) -> Schedule:
     """``η_k = lr · γ^k`` (PyTorch ``ExponentialLR``)."""
-    _positive("gamma", gamma)
+    lr, gamma = _lr(lr), _positive("gamma", gamma)
     return lambda k: lr * gamma**k
 
 
@@ -47,9 +54,8 @@ def cosine_warm_restarts(lr: float, T_0: int, T_mult: int = 1, eta_min: float = 
     ``η_k = η_min + ½(lr − η_min)(1 + cos(π T_cur / T_i))`` where the ``i``-th period has
     length ``T_i = T_0 · T_mult^i`` and ``T_cur`` counts updates since the last restart.
     """
-    _positive("T_0", T_0, integer=True)
-    if not isinstance(T_mult, int) or T_mult < 1:
-        raise ValueError(f"T_mult must be an integer >= 1, got {T_mult!r}")
+    lr, T_0, T_mult = _lr(lr), _count("T_0", T_0), _count("T_mult", T_mult)
+    eta_min = check_number("eta_min", eta_min, 0.0)
 
     def schedule(k: int) -> float:
         t_cur, t_i = k, T_0
@@ -69,9 +75,10 @@ def one_cycle(max_lr: float, total_steps: int, pct_start: float = 0.3,
     then down to ``η₀ / final_div_factor`` at ``k₂ = total_steps − 1``, each phase following
     ``cos_anneal(a, b, p) = b + ½(a − b)(1 + cos πp)``. Constant after ``k₂``.
     """
-    _positive("total_steps", total_steps, integer=True)
-    if not 0 < pct_start < 1:
-        raise ValueError(f"pct_start must be in (0, 1), got {pct_start!r}")
+    max_lr, total_steps = _lr(max_lr), _count("total_steps", total_steps)
+    pct_start = check_number("pct_start", pct_start, 0.0, 1.0, low_open=True, high_open=True)
+    div_factor = _positive("div_factor", div_factor)
+    final_div_factor = _positive("final_div_factor", final_div_factor)
     initial = max_lr / div_factor
     final = initial / final_div_factor
     k1 = float(pct_start * total_steps) - 1
@@ -96,9 +103,8 @@ def linear_warmup(lr: ScalarOrSchedule, warmup_steps: int, start_factor: float =
 
     ``η_k = base(k) · (f₀ + (1 − f₀) · min(k, W) / W)``, ``W = warmup_steps``, ``f₀ = start_factor``.
     """
-    _positive("warmup_steps", warmup_steps, integer=True)
-    if not 0 <= start_factor <= 1:
-        raise ValueError(f"start_factor must be in [0, 1], got {start_factor!r}")
+    warmup_steps = _count("warmup_steps", warmup_steps)
+    start_factor = check_number("start_factor", start_factor, 0.0, 1.0)
     base = as_schedule(lr)
     return lambda k: base(k) * (start_factor + (1 - start_factor) * min(k, warmup_steps)
                                 / warmup_steps)
@@ -122,12 +128,10 @@ def scale_by_plateau(factor: float = 0.5, patience: int = 10, threshold: float =
     before counting again (PyTorch ``ReduceLROnPlateau``, mode "min", threshold "abs").
     Updates are multiplied by the current scale; place it just before the learning rate.
     """
-    if not 0 < factor < 1:
-        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
-    if not isinstance(patience, int) or patience < 0:
-        raise ValueError(f"patience must be an integer >= 0, got {patience!r}")
-    if threshold < 0:
-        raise ValueError(f"threshold must be >= 0, got {threshold!r}")
+    factor = check_number("factor", factor, 0.0, 1.0, low_open=True, high_open=True)
+    patience, cooldown = _count("patience", patience, 0), _count("cooldown", cooldown, 0)
+    threshold = check_number("threshold", threshold, 0.0)
+    min_scale = check_number("min_scale", min_scale, 0.0)
 
     def update(updates, state, params=None, value=None, **extra):
         if value is None or not np.isfinite(value):
@@ -161,27 +165,32 @@ def build_schedule(lr: float, spec) -> Schedule:
     """A schedule from a spec: a name, or a dict ``{"name": …, **options}``.
 
     ``{"name": "step", "step_size": 50, "gamma": 0.5}`` → ``step_decay(lr, 50, 0.5)``. A
-    ``"warmup"`` key wraps the schedule in :func:`linear_warmup` with that many steps.
-    ``one_cycle`` takes ``lr`` as its ``max_lr``.
+    ``"warmup"`` key (an integer ≥ 0; 0 = none) wraps the schedule in :func:`linear_warmup`
+    with that many steps. ``one_cycle`` takes ``lr`` as its ``max_lr``. Bad specs or values
+    raise :class:`InputError` naming the schedule and the option.
     """
-    import inspect
-
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, dict) or "name" not in spec:
-        raise ValueError(f"schedule must be a name or a table with a 'name', got {spec!r}")
+        raise InputError(f"schedule must be a name or a table with a 'name', got {spec!r}")
     options = dict(spec)
     name = options.pop("name")
     warmup = options.pop("warmup", None)
-    if name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}: expected one of {sorted(SCHEDULES)}")
+    if not isinstance(name, str) or name not in SCHEDULES:
+        raise InputError(f"unknown schedule {name!r}: expected one of {sorted(SCHEDULES)}")
     factory = SCHEDULES[name]
-    allowed = list(inspect.signature(factory).parameters)[1:]
+    parameters = list(inspect.signature(factory).parameters.values())[1:]
+    allowed = [p.name for p in parameters]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise ValueError(f"unknown option(s) {unknown} for schedule {name!r}; "
+        raise InputError(f"unknown option(s) {unknown} for schedule {name!r}; "
                          f"valid: {allowed + ['warmup']}")
-    schedule = factory(lr, **options)
-    if warmup:
-        schedule = linear_warmup(schedule, int(warmup))
-    return schedule
+    missing = [p.name for p in parameters if p.default is p.empty and p.name not in options]
+    if missing:
+        raise InputError(f"schedule {name!r} needs option(s) {missing}")
+    try:
+        schedule = factory(lr, **options)
+        warmup = 0 if warmup is None else _count("warmup", warmup, 0)
+    except InputError as exc:
+        raise InputError(f"schedule {name!r}: {exc}") from exc
+    return linear_warmup(schedule, warmup) if warmup else schedule

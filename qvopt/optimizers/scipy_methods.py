@@ -1,14 +1,16 @@
 """SciPy's L-BFGS-B and gradient-free methods behind qvopt's optimizer registry.
 
-SciPy owns these loops, so they use a ``run(objective, x0, maxiter, callback, rng)``
-protocol instead of ask/tell: ``objective.value(x)`` and ``objective.value_and_gradient(x)``
-are answered by the estimator (VQE) or the user's function (``qvopt.minimize``), and every
-evaluation is charged like any other. ``maxiter`` is SciPy's iteration count; evaluations
-are bounded too (``maxfun``), so a noisy function cannot make them run forever.
+SciPy owns these loops, so instead of ask/tell they are driven through a bridge,
+:meth:`ScipyMethod.drive`, onto the same :class:`qvopt.driver.Loop` as every other
+optimizer: each function evaluation SciPy makes is one ``loop.evaluate`` (charged, within
+the shot budget, backend failures handled), and each SciPy iteration is one
+``loop.completed`` (callback, ``gtol``). ``maxiter`` is SciPy's iteration count;
+evaluations are bounded too (``maxfun``), so a noisy function cannot make them run forever.
 
-Under shot noise L-BFGS-B's line search (which assumes an exact function) often stops with
-"ABNORMAL_TERMINATION_IN_LNSRCH"; the run then ends cleanly with that message and the
-last accepted point.
+SciPy's own exit codes are mapped explicitly (:data:`LIMIT_STATUSES`): convergence →
+``Status.CONVERGED``; an iteration or evaluation limit → ``Status.MAXITER``; anything else,
+such as L-BFGS-B's "ABNORMAL_TERMINATION_IN_LNSRCH" (status 2, frequent under shot noise
+because the line search assumes an exact function) → ``Status.FAILED`` (``success`` False).
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 from scipy.optimize import minimize as scipy_minimize
 
+from ..estimation.base import Estimate
+from ..estimation.request import Request
 
-class BudgetExhausted(Exception):
-    """Raised by an objective when the next evaluation would exceed the shot budget."""
+# SciPy ``status`` values that mean "stopped at its iteration/evaluation limit".
+LIMIT_STATUSES = {"L-BFGS-B": {1}, "COBYLA": {3, 20}, "Nelder-Mead": {1, 2}, "Powell": {1, 2}}
 
 
 class ScipyMethod:
@@ -35,34 +38,8 @@ class ScipyMethod:
         self.options = dict(options)
         self.evaluations_per_iteration = evaluations_per_iteration
 
-    def run(self, objective, x0: np.ndarray, maxiter: int, callback=None,
-            rng: np.random.Generator | None = None) -> OptimizeResult:
-        nit = 0
-        last = {"x": np.array(x0, dtype=float), "fun": np.nan}
-        stopped = {"reason": None}
-
-        def fun(x):
-            if self.uses_gradient:
-                value, grad = objective.value_and_gradient(x)
-                last.update(x=np.array(x), fun=value)
-                return value, grad
-            value = objective.value(x)
-            last.update(x=np.array(x), fun=value)
-            return value
-
-        def on_iteration(intermediate_result):
-            nonlocal nit
-            nit += 1
-            if callback is not None:
-                try:
-                    stop = callback(OptimizeResult(x=np.array(intermediate_result.x),
-                                                   fun=float(intermediate_result.fun), nit=nit))
-                except StopIteration:
-                    stop = True
-                if stop:
-                    stopped["reason"] = "stopped by callback"
-                    raise StopIteration
-
+    def scipy_options(self, x0: np.ndarray, maxiter: int) -> dict[str, Any]:
+        """SciPy's ``options``: ours, ``maxiter``, an evaluation cap, NM's simplex."""
         options = {**self.options, "maxiter": maxiter}
         budget = max(1, self.evaluations_per_iteration * maxiter)
         if self.method == "L-BFGS-B":
@@ -71,21 +48,48 @@ class ScipyMethod:
             options.setdefault("maxfev", budget)
         if self.method == "Nelder-Mead":
             step = options.pop("initial_step")
-            x_start = np.array(x0, dtype=float)
-            options["initial_simplex"] = np.vstack([x_start, x_start + step * np.eye(len(x0))])
+            options["initial_simplex"] = np.vstack([x0, x0 + step * np.eye(len(x0))])
+        return options
+
+    def drive(self, loop, x0: np.ndarray):
+        """Run SciPy with every evaluation and iteration going through ``loop``."""
+        from ..driver import Halt, Outcome, Status
+
+        x0 = np.array(x0, dtype=float)
+        measured: dict[bytes, Estimate] = {}
+        request = (lambda x: Request(gradient=x)) if self.uses_gradient else \
+            (lambda x: Request())
+
+        def fun(x):
+            reply = loop.evaluate(x, request(x))
+            if not loop.records:  # the starting point is the trajectory's iteration 0
+                loop.record(0, x, reply.value)
+            measured[np.asarray(x, dtype=float).tobytes()] = reply.value
+            value = float(reply.value.value)
+            return (value, loop.last_gradient.copy()) if self.uses_gradient else value
+
+        def on_iteration(intermediate_result):
+            x = np.array(intermediate_result.x, dtype=float)
+            value = measured.get(x.tobytes(),
+                                 Estimate(float(intermediate_result.fun), float("nan"), 0))
+            loop.record(loop.nit + 1, x, value)
+            loop.completed(x, value)
+
+        last = lambda: loop.records[-1].x if loop.records else x0  # noqa: E731
         try:
-            result = scipy_minimize(fun, np.array(x0, dtype=float), jac=self.uses_gradient or None,
-                                    method=self.method, callback=on_iteration, options=options)
-        except BudgetExhausted:
-            return OptimizeResult(x=last["x"], fun=last["fun"], nit=nit, success=True,
-                                  status=2, message="shot budget reached")
-        if stopped["reason"]:
-            return OptimizeResult(x=np.array(result.x), fun=float(result.fun), nit=nit,
-                                  success=True, status=3, message=stopped["reason"])
-        message = result.message if isinstance(result.message, str) else str(result.message)
-        return OptimizeResult(x=np.array(result.x), fun=float(result.fun), nit=nit,
-                              success=bool(result.success), status=int(result.status),
-                              message=f"{self.method}: {message}")
+            result = scipy_minimize(fun, x0.copy(), jac=self.uses_gradient or None,
+                                    method=self.method, callback=on_iteration,
+                                    options=self.scipy_options(x0, loop.limits.maxiter))
+        except Halt as halt:
+            return Outcome(last(), halt.status, halt.message)
+        message = f"{self.method}: {result.message}"
+        if result.success:
+            status = Status.CONVERGED
+        elif int(result.status) in LIMIT_STATUSES[self.method]:
+            status = Status.MAXITER
+        else:
+            status = Status.FAILED
+        return Outcome(np.array(result.x, dtype=float), status, message)
 
 
 def lbfgs(ftol: float = 2.2e-9, gtol: float = 1e-5, maxcor: int = 10, maxls: int = 20

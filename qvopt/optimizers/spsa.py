@@ -35,7 +35,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..errors import InputError
 from .ask_tell import Reply, Request
+from .base import check_flag, check_number
 
 
 def spsa_gains(a: float, c: float, A: float, alpha: float, gamma: float, k: int
@@ -64,7 +66,11 @@ class SPSAState(NamedTuple):
 
 
 class SPSA:
-    """SPSA with calibration, resampling, blocking; ``second_order`` = None, "2spsa", "qnspsa"."""
+    """SPSA with calibration, resampling, blocking; ``second_order`` = None, "2spsa", "qnspsa".
+
+    Options are validated here (:func:`.base.check_number`): gains ``a`` (or None),
+    ``c``, ``alpha``, ``gamma`` > 0, ``A`` ≥ 0, counts are positive integers.
+    """
 
     def __init__(self, a: float | None = None, c: float = 0.1, A: float = 0.0,
                  alpha: float = 0.602, gamma: float = 0.101, target_step: float = 0.1,
@@ -72,21 +78,21 @@ class SPSA:
                  allowed_increase: float | None = None, second_order: str | None = None,
                  regularization: float = 0.01, hessian_c_factor: float = 1.0):
         if second_order not in (None, "2spsa", "qnspsa"):
-            raise ValueError(f"second_order must be None, '2spsa' or 'qnspsa', got "
+            raise InputError(f"option second_order must be None, '2spsa' or 'qnspsa', got "
                              f"{second_order!r}")
-        for name, value in (("c", c), ("target_step", target_step),
-                            ("regularization", regularization),
-                            ("hessian_c_factor", hessian_c_factor)):
-            if not value > 0:
-                raise ValueError(f"{name} must be > 0, got {value!r}")
-        if a is not None and not a > 0:
-            raise ValueError(f"a must be > 0 or None (calibrate), got {a!r}")
-        if A < 0:
-            raise ValueError(f"A must be >= 0, got {A!r}")
-        for name, value in (("calibration_steps", calibration_steps),
-                            ("resamplings", resamplings)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        a = check_number("a", a, 0.0, low_open=True, none_ok=True)  # None: calibrate
+        c, target_step, regularization, hessian_c_factor = (
+            check_number(name, value, 0.0, low_open=True)
+            for name, value in (("c", c), ("target_step", target_step),
+                                ("regularization", regularization),
+                                ("hessian_c_factor", hessian_c_factor)))
+        A = check_number("A", A, 0.0)
+        alpha = check_number("alpha", alpha, 0.0, low_open=True)
+        gamma = check_number("gamma", gamma, 0.0, low_open=True)
+        calibration_steps = check_number("calibration_steps", calibration_steps, 1, integer=True)
+        resamplings = check_number("resamplings", resamplings, 1, integer=True)
+        blocking = check_flag("blocking", blocking)
+        allowed_increase = check_number("allowed_increase", allowed_increase, none_ok=True)
         self.a, self.c, self.A, self.alpha, self.gamma = a, c, A, alpha, gamma
         self.target_step, self.calibration_steps = target_step, calibration_steps
         self.resamplings, self.blocking, self.allowed_increase = resamplings, blocking, \

@@ -1,0 +1,291 @@
+"""``RunConfig``: one frozen, typed description of a VQE run.
+
+The CLI (:meth:`RunConfig.from_cli_args`), run files (:meth:`RunConfig.from_toml`),
+comparison studies, checkpoints and :class:`~qvopt.vqe.VQEResult` all read and write this
+one value; its field defaults are the only defaults of a run. Everything is validated when
+the value is made, so a bad setting fails before any circuit is simulated, with an
+:class:`~qvopt.errors.InputError` naming the field (``err.field``) and what was expected.
+
+A run file (TOML) holds the same fields::
+
+    molecule = "h2"                  # shipped name or path (relative to the run file)
+    ansatz = "uccsd"                 # or {name = "hardware_efficient", layers = 2}
+    shots = 1000                     # per group per point; "exact" for noiseless energies
+    allocation = "variance"          # optional: shots is then the total per evaluation
+    seed = 7
+    maxiter = 50
+    shot_budget = 100_000_000        # optional
+    gtol = 1e-4                      # optional
+    device = "CPU"                   # Aer device of the statevector backend
+
+    [optimizer]
+    name = "spsa"
+    blocking = true                  # any option of that optimizer
+
+    [backend]
+    name = "fake_manila"             # statevector | aer | fake_<device> | ibm:<name> | pennylane:<device>
+    mitigation = "readout"
+
+    [output]
+    result = "result.json"
+    checkpoint = "run.ckpt"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, RunFileError
+
+DEFAULT_MAXITER = 120
+MAX_SHOTS = 10**12
+ALLOCATIONS = ("uniform", "weighted", "variance")
+DEVICES = ("CPU", "GPU")
+RUN_FILE_KEYS = {"molecule", "ansatz", "shots", "allocation", "seed", "maxiter", "shot_budget",
+                 "gtol", "device", "optimizer", "backend", "output", "initial_point"}
+OUTPUT_KEYS = {"result", "checkpoint"}
+
+
+def field_error(name: str, expected: str, value: Any) -> InputError:
+    """``InputError("<name> must be <expected>, got <value>")`` with ``.field = name``."""
+    error = InputError(f"{name} must be {expected}, got {value!r}")
+    error.field = name
+    return error
+
+
+def check_int(name: str, value: Any, minimum: int, optional: bool = False,
+              maximum: int | None = None) -> int | None:
+    """An integer ≥ ``minimum`` (floats with integral values accepted; bools are not ints)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value) if abs(value) < 2**63 else value
+    bound = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    bound += f" (at most {maximum:.0e})" if maximum else ""
+    expected = bound + (" or None" if optional else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise field_error(name, expected, value)
+    if maximum is not None and value > maximum:
+        raise field_error(name, expected, value)
+    return int(value)
+
+
+def check_shots(value: Any, name: str = "shots") -> int | None:
+    """``None`` (exact) or a positive integer of at most :data:`MAX_SHOTS`."""
+    if isinstance(value, str) and value.strip().lower() in ("exact", "none"):
+        return None
+    try:
+        return check_int(name, value, 1, optional=True, maximum=MAX_SHOTS)
+    except InputError as exc:
+        raise field_error(name, f"a positive integer (at most {MAX_SHOTS:.0e}) or None "
+                          "(exact)", value) from exc
+
+
+def _check_choice(name: str, value: Any, choices: tuple, optional: bool = False):
+    if value is None and optional:
+        return None
+    if value not in choices:
+        raise field_error(name, f"one of {list(choices)}" + (" or None" if optional else ""),
+                          value)
+    return value
+
+
+def _check_table(name: str, value: Any) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise field_error(name, "a table of options (dict)", value)
+    return dict(value)
+
+
+def _check_molecule(molecule: Any, base: Path | None = None) -> str:
+    """A shipped name, or a molecule file path made absolute (relative to ``base``)."""
+    from .chem.molecule import read_molecule_file
+
+    if not isinstance(molecule, (str, Path)) or not str(molecule):
+        raise field_error("molecule", "a shipped molecule name or a .toml file path", molecule)
+    text = str(molecule)
+    path = Path(text)
+    if path.suffix == ".toml" or "/" in text or path.exists():
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        text = str(path.resolve())
+    read_molecule_file(text)  # unknown molecule / malformed file → MoleculeFileError
+    return text
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a VQE run (see the module docstring for the file form).
+
+    ``shots``: shots per measurement group per parameter point, ``None`` = exact energies;
+    with ``allocation`` the total shots of one energy evaluation. ``maxiter``: optimizer
+    updates. ``shot_budget``: stop before an iteration that would pass it. ``gtol``: stop
+    when the estimated gradient norm is at most this. ``checkpoint``/``result``: where the
+    run state (after every iteration) and the result JSON are written.
+    """
+
+    molecule: str
+    ansatz: str = "uccsd"
+    ansatz_options: dict = field(default_factory=dict, hash=False)
+    optimizer: str = "adam"
+    optimizer_options: dict = field(default_factory=dict, hash=False)
+    shots: int | None = 1000
+    allocation: str | None = None
+    backend: str = "statevector"
+    backend_options: dict = field(default_factory=dict, hash=False)
+    device: str = "CPU"
+    seed: int | None = None
+    maxiter: int = DEFAULT_MAXITER
+    shot_budget: int | None = None
+    gtol: float | None = None
+    initial_point: tuple[float, ...] | None = None
+    checkpoint: str | None = None
+    result: str | None = None
+
+    def __post_init__(self) -> None:
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        set_("molecule", _check_molecule(self.molecule))
+        if not isinstance(self.ansatz, str):
+            raise field_error("ansatz", "an ansatz name", self.ansatz)
+        for name in ("ansatz_options", "optimizer_options", "backend_options"):
+            set_(name, _check_table(name, getattr(self, name)))
+        set_("shots", check_shots(self.shots))
+        set_("allocation", _check_choice("allocation", self.allocation, ALLOCATIONS, True))
+        if self.allocation is not None and self.shots is None:
+            raise field_error("allocation", "None when shots is exact (allocation splits a "
+                              "number of shots)", self.allocation)
+        device = self.device.upper() if isinstance(self.device, str) else self.device
+        set_("device", _check_choice("device", device, DEVICES))
+        set_("seed", check_int("seed", self.seed, 0, optional=True))
+        set_("maxiter", check_int("maxiter", self.maxiter, 0))
+        set_("shot_budget", check_int("shot_budget", self.shot_budget, 1, optional=True))
+        set_("gtol", _check_gtol(self.gtol))
+        set_("initial_point", _check_point(self.initial_point))
+        for name in ("checkpoint", "result"):
+            set_(name, _check_output(name, getattr(self, name)))
+        self._check_components()
+
+    def _check_components(self) -> None:
+        """Optimizer name and options, ansatz name, backend name: cheap checks, no run."""
+        from .ansatz import check_ansatz_options
+        from .optimizers.registry import get_optimizer
+        from .estimation.backends import validate_backend
+
+        check_ansatz_options(self.ansatz, self.ansatz_options)
+        get_optimizer(self.optimizer, vqe_defaults=True, **self.optimizer_options)
+        if not isinstance(self.backend, str):
+            raise field_error("backend", "a backend name", self.backend)
+        validate_backend(self.backend, self.backend_options)
+
+    # ------------------------------------------------------------------ conversions
+    def replace(self, **changes) -> RunConfig:
+        """A copy with ``changes`` applied (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (``from_dict(to_dict())`` gives an equal config)."""
+        out = dataclasses.asdict(self)
+        if self.initial_point is not None:
+            out["initial_point"] = list(self.initial_point)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """The inverse of :meth:`to_dict`; unknown keys are an :class:`InputError`."""
+        if not isinstance(data, dict):
+            raise InputError(f"a run configuration must be a table, got {data!r}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise InputError(f"unknown run setting(s) {unknown}; valid: {sorted(names)}")
+        if "molecule" not in data:
+            raise InputError("a run configuration needs 'molecule'")
+        return cls(**data)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> RunConfig:
+        """A run file (see the module docstring); errors are :class:`RunFileError`."""
+        from .runfile import run_file_settings
+
+        path = Path(path)
+        settings = run_file_settings(path)
+        try:
+            settings["molecule"] = _check_molecule(settings.get("molecule"), base=path.parent)
+            return cls(**settings)
+        except InputError as exc:
+            if isinstance(exc, RunFileError):
+                raise
+            raise RunFileError(f"{path}: {exc}") from exc
+
+    @classmethod
+    def from_cli_args(cls, args: Any) -> RunConfig:
+        """From ``qvopt run``'s parsed arguments; an error names the command-line flag."""
+        settings = {
+            "molecule": args.molecule, "ansatz": args.ansatz, "optimizer": args.optimizer,
+            "optimizer_options": dict(args.option), "shots": args.shots, "seed": args.seed,
+            "allocation": args.allocation, "backend": args.backend, "device": args.device,
+            "shot_budget": args.shot_budget, "gtol": args.gtol,
+            "ansatz_options": {"layers": args.layers} if args.layers is not None else {},
+            "backend_options": {"mitigation": args.mitigation} if args.mitigation else {},
+            "checkpoint": args.checkpoint, "result": args.out,
+        }
+        if args.maxiter is not None:
+            settings["maxiter"] = args.maxiter
+        try:
+            return cls(**settings)
+        except InputError as exc:
+            name = getattr(exc, "field", None)
+            if name is None:
+                raise
+            flag = CLI_FLAGS.get(name, "--" + name.replace("_", "-"))
+            error = InputError(f"{flag}: {exc}")
+            error.field = name
+            raise error from exc
+
+
+CLI_FLAGS = {"molecule": "MOLECULE", "result": "--out", "optimizer_options": "-O"}
+
+
+def _check_gtol(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value) or value < 0:
+        raise field_error("gtol", "a finite number >= 0 or None", value)
+    return float(value)
+
+
+def _check_point(value: Any) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        items = list(value)
+    except TypeError:
+        raise field_error("initial_point", "a list of real numbers", value) from None
+    for item in items:
+        if isinstance(item, (bool, complex)) or not isinstance(item, numbers.Real) \
+                or not math.isfinite(item):
+            raise field_error("initial_point", "a list of finite real numbers (no NaN or inf)",
+                              value)
+    return tuple(float(v) for v in items)
+
+
+def _check_output(name: str, value: Any) -> str | None:
+    """A file path that is not a directory and whose folder can be created."""
+    if value is None:
+        return None
+    path = Path(value)
+    if path.is_dir():
+        raise field_error(name, "a file path (it is a directory)", str(value))
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise field_error(name, "a path inside a folder (its parent is a file)", str(value))
+    return str(path)
