@@ -1,17 +1,26 @@
 """qvopt: variational quantum optimization with honest shot noise.
 
-Public API: ``load_problem``, ``ansatz``, ``Estimator``, ``vqe``, ``optimizers``.
+Public API: ``load_problem``, ``ansatz``, ``Estimator``, ``RunConfig``, ``vqe``, ``run``,
+``resume``, ``minimize``, ``compare``, ``report``, ``optimizers`` and the error family
+(``QvoptError`` and its subclasses).
 """
 
 from . import ansatz, optimizers
 from .bench import compare, report
-from .chem import MoleculeFileError, Problem, known_molecules, load_problem
-from .estimation import Estimate, Estimator, GPUUnavailableError, ShotLedger
+from .chem import Problem, known_molecules, load_problem
+from .config import RunConfig
+from .driver import Status
+from .errors import (BackendError, CheckpointError, GPUUnavailableError, InputError,
+                     MissingExtraError, MoleculeFileError, QvoptError, RunFileError,
+                     StoreError)
+from .estimation import Estimate, Estimator, ShotLedger
 from .optimizers.minimize import minimize
-from .vqe import CHEMICAL_ACCURACY_MHA, VQEResult, resume, vqe
+from .vqe import CHEMICAL_ACCURACY_MHA, VQEResult, resume, run, vqe
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = ["CHEMICAL_ACCURACY_MHA", "compare", "report", "Estimate", "Estimator", "GPUUnavailableError",
-           "MoleculeFileError", "Problem", "ShotLedger", "VQEResult", "ansatz",
-           "known_molecules", "load_problem", "minimize", "optimizers", "resume", "vqe"]
+__all__ = ["BackendError", "CHEMICAL_ACCURACY_MHA", "CheckpointError", "Estimate", "Estimator",
+           "GPUUnavailableError", "InputError", "MissingExtraError", "MoleculeFileError",
+           "Problem", "QvoptError", "RunConfig", "RunFileError", "ShotLedger", "Status",
+           "StoreError", "VQEResult", "ansatz", "compare", "known_molecules", "load_problem",
+           "minimize", "optimizers", "report", "resume", "run", "vqe"]

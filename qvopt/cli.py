@@ -1,4 +1,15 @@
-"""Command line: ``qvopt run``, ``qvopt molecules``, ``qvopt optimizers``. Thin: parse, call, print."""
+"""The ``qvopt`` command: run VQE on a molecule, compare optimizers, report studies.
+
+    qvopt run h2                                  # VQE with the defaults, summary table
+    qvopt run lih_fc --optimizer rmsprop -O lr=0.05 --shots 2000 --allocation variance
+    qvopt run --config run.toml                   # a run file (see qvopt.config)
+    qvopt run --resume run.ckpt                   # continue an interrupted run
+    qvopt compare h2 --optimizers adam,spsa --shots 100,1000 --seeds 5
+    qvopt report study.sqlite                     # tables and plots of a study
+
+Errors in what you give (a molecule, an option, a file) print one line and exit with 2;
+Ctrl-C exits with 130 and leaves the last checkpoint intact.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +20,13 @@ import tomllib
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from .errors import QvoptError
+
+EXIT_INPUT, EXIT_INTERRUPTED = 2, 130
 
 
 def parse_option(text: str) -> tuple[str, object]:
@@ -28,24 +44,46 @@ def parse_option(text: str) -> tuple[str, object]:
 
 
 def parse_shots(text: str) -> int | None:
-    if text.lower() in ("exact", "none"):
+    """``exact``/``none`` → None; ``1000``, ``1e6`` → a positive integer (checked)."""
+    from .config import check_shots
+    from .errors import InputError
+
+    if text.strip().lower() in ("exact", "none"):
         return None
     try:
-        shots = int(text)
-    except ValueError:
+        value = float(text) if any(c in text for c in ".eE") else int(text)
+        return check_shots(value)
+    except (ValueError, OverflowError) as exc:
+        detail = str(exc) if isinstance(exc, InputError) else f"got {text!r}"
         raise argparse.ArgumentTypeError(
-            f"--shots must be a positive integer or 'exact', got {text!r}") from None
-    if shots <= 0:
-        raise argparse.ArgumentTypeError(f"--shots must be a positive integer or 'exact', "
-                                         f"got {shots}")
-    return shots
+            f"--shots must be a positive integer or 'exact' ({detail})") from None
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default unless it is None or False (nothing to show)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, []) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qvopt", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__
 
-    run = sub.add_parser("run", help="run VQE on a molecule")
+    from .config import DEFAULT_MAXITER
+
+    formatter = _HelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="qvopt", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Variational quantum optimization with honest shot noise.",
+        epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--version", action="version", version=f"qvopt {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run VQE on a molecule", formatter_class=formatter,
+                         description="Run VQE on a molecule and print a summary; every "
+                         "setting can also come from a run file (--config).")
     run.add_argument("molecule", nargs="?", help="a shipped molecule name (see "
                      "`qvopt molecules`) or a path to a molecule .toml file")
     run.add_argument("--config", type=Path, default=None, help="a run file (TOML)")
@@ -54,12 +92,12 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint", type=Path, default=None,
                      help="save the run state here after every iteration")
     run.add_argument("--backend", default="statevector",
-                     help="statevector (default), aer, fake_<device>, ibm:<name>, "
-                          "pennylane:<device>")
+                     help="where energies are measured: statevector, aer, fake_<device>, "
+                          "ibm:<name> or pennylane:<device>")
     run.add_argument("--mitigation", choices=["readout"], default=None,
                      help="readout-error mitigation (circuit backends)")
     run.add_argument("--ansatz", default="uccsd",
-                     help="uccsd (default) or hardware_efficient")
+                     help="uccsd or hardware_efficient")
     run.add_argument("--layers", type=int, default=None,
                      help="layers of the hardware-efficient ansatz")
     run.add_argument("--optimizer", default="adam", help="optimizer name (see `qvopt optimizers`)")
@@ -67,19 +105,24 @@ def _build_parser() -> argparse.ArgumentParser:
                      metavar="KEY=VALUE", help="optimizer option, e.g. -O lr=0.05 "
                      "-O 'schedule={name=\"step\", step_size=50}' (repeatable)")
     run.add_argument("--shots", type=parse_shots, default=1000,
-                     help="shots per measurement group per point, or 'exact' (default 1000)")
+                     help="shots per measurement group per point (1e4 style allowed), or 'exact'")
     run.add_argument("--allocation", choices=["uniform", "weighted", "variance"], default=None,
                      help="treat --shots as the total per energy evaluation and split it "
                           "across measurement groups this way")
-    run.add_argument("--maxiter", type=int, default=None, help="maximum optimizer updates")
+    run.add_argument("--maxiter", type=int, default=None,
+                     help=f"maximum optimizer updates (default {DEFAULT_MAXITER})")
     run.add_argument("--shot-budget", type=int, default=None,
                      help="stop before exceeding this many shots")
+    run.add_argument("--gtol", type=float, default=None,
+                     help="stop when the estimated gradient norm is at most this")
     run.add_argument("--seed", type=int, default=None, help="random seed")
-    run.add_argument("--device", default="CPU", help="Aer device: CPU (default) or GPU")
+    run.add_argument("--device", default="CPU",
+                     help="Aer device: CPU or GPU (needs qvopt[gpu])")
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
 
-    comp = sub.add_parser("compare", help="run an optimizer comparison grid into a store")
+    comp = sub.add_parser("compare", help="run an optimizer comparison grid into a store",
+                          formatter_class=formatter)
     comp.add_argument("molecules", nargs="*", help="molecule names or files")
     comp.add_argument("--optimizers", default=None, help="comma-separated optimizer names")
     comp.add_argument("--shots", default=None,
@@ -96,7 +139,8 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="dask://HOST:PORT or dask-local (needs qvopt[dask])")
     comp.add_argument("--no-progress", action="store_true")
 
-    rep = sub.add_parser("report", help="tables and plots of a study store")
+    rep = sub.add_parser("report", help="tables and plots of a study store",
+                         formatter_class=formatter)
     rep.add_argument("store", type=Path)
     rep.add_argument("--csv", type=Path, default=None, help="also write the table as CSV")
     rep.add_argument("--no-plots", action="store_true")
@@ -109,64 +153,95 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_arguments(args) -> tuple[dict, Path | None]:
-    """vqe keyword arguments from the command line or a run file, and the JSON output."""
-    from .vqe import DEFAULT_MAXITER
+RESUME_KEEPS = {"resume", "maxiter", "out", "no_progress", "command"}
+CONFIG_KEEPS = {"config", "maxiter", "out", "no_progress", "command"}
+
+
+def _conflicting_flags(args, parser_defaults: dict, keep: set[str]) -> list[str]:
+    """Flags given on the command line that ``--resume``/``--config`` would ignore."""
+    return sorted("--" + k.replace("_", "-") if k != "molecule" else "MOLECULE"
+                  for k, v in vars(args).items()
+                  if k not in keep and v != parser_defaults.get(k))
+
+
+def _run_config(args, defaults: dict):
+    """The :class:`RunConfig` of ``qvopt run`` (flags, or a run file plus overrides)."""
+    from .config import RunConfig
+    from .errors import InputError
 
     if args.config is not None:
-        from .runfile import load_run_file
-
-        loaded = load_run_file(args.config)
-        kwargs = loaded["vqe"]
-        if args.maxiter is not None:
-            kwargs["maxiter"] = args.maxiter
-        return kwargs, args.out or loaded["result"]
+        extra = _conflicting_flags(args, defaults, CONFIG_KEEPS)
+        if extra:
+            raise InputError(f"--config takes its settings from the run file; remove {extra} "
+                             "(only --maxiter, --out and --no-progress may be added)")
+        config = RunConfig.from_toml(args.config)
+        changes = {k: v for k, v in (("maxiter", args.maxiter),
+                                     ("result", args.out and str(args.out))) if v is not None}
+        return config.replace(**changes) if changes else config
     if args.molecule is None:
-        raise ValueError("give a MOLECULE, --config RUN_FILE or --resume CHECKPOINT")
-    backend_options = {"mitigation": args.mitigation} if args.mitigation else None
-    kwargs = {"problem": args.molecule, "ansatz": args.ansatz, "optimizer": args.optimizer,
-              "shots": args.shots, "seed": args.seed,
-              "maxiter": args.maxiter if args.maxiter is not None else DEFAULT_MAXITER,
-              "optimizer_options": dict(args.option), "shot_budget": args.shot_budget,
-              "device": args.device, "allocation": args.allocation,
-              "ansatz_options": {"layers": args.layers} if args.layers is not None else None,
-              "backend": args.backend, "backend_options": backend_options,
-              "checkpoint": args.checkpoint}
-    return kwargs, args.out
+        raise InputError("give a MOLECULE, --config RUN_FILE or --resume CHECKPOINT")
+    return RunConfig.from_cli_args(args)
 
 
-def _cmd_run(args, console: Console) -> int:
-    from .vqe import CHEMICAL_ACCURACY_MHA, resume, vqe
+def _cmd_run(args, console: Console, defaults: dict) -> int:
+    from .vqe import resume, run
 
     if args.resume is not None:
         from .checkpoint import load
+        from .errors import InputError
 
-        saved = load(args.resume)
-        maxiter = args.maxiter if args.maxiter is not None else saved["config"]["maxiter"]
-        label = f"{saved['config']['problem']} (resumed at {saved['nit']})"
-        optimizer = saved["config"]["optimizer"]
-        run = lambda callback: resume(args.resume, maxiter=maxiter, callback=callback)  # noqa: E731
+        extra = _conflicting_flags(args, defaults, RESUME_KEEPS)
+        if extra:
+            raise InputError(f"--resume continues the saved run with its own settings; remove "
+                             f"{extra} (only --maxiter, --out and --no-progress may be added)")
+        meta, _ = load(args.resume)
+        settings = meta["config"]
+        maxiter = args.maxiter if args.maxiter is not None else settings["maxiter"]
+        label = f"{Path(str(settings['molecule'])).stem} (resumed at {meta['nit']})"
+        optimizer, out, checkpoint = settings["optimizer"], args.out, args.resume
+        execute = lambda callback: resume(args.resume, maxiter=maxiter,  # noqa: E731
+                                          callback=callback)
     else:
-        kwargs, args.out = _run_arguments(args)
-        maxiter = kwargs["maxiter"]
-        label, optimizer = str(kwargs["problem"]), kwargs["optimizer"]
-        run = lambda callback: vqe(callback=callback, **kwargs)  # noqa: E731
+        config = _run_config(args, defaults)
+        maxiter, optimizer = config.maxiter, config.optimizer
+        label, out, checkpoint = Path(config.molecule).stem, config.result, config.checkpoint
+        execute = lambda callback: run(config, callback=callback)  # noqa: E731
+    result = _with_progress(console, args.no_progress, f"VQE {label} ({optimizer})",
+                            maxiter, execute)
+    console.print(_summary_table(result))
+    if checkpoint is not None:
+        console.print(f"checkpoint: {checkpoint}", soft_wrap=True)
+    if out is not None:
+        from .io import write_json_atomic
+
+        write_json_atomic(out, result.to_dict())
+        console.print(f"result written to {out}", soft_wrap=True)
+    return 0 if result.status != 5 else 3
+
+
+def _with_progress(console: Console, disable: bool, description: str, total: int, execute):
+    """Run ``execute(callback)`` under a progress bar fed by the run's callback."""
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"),
                         TextColumn("E = {task.fields[energy]}"), TimeElapsedColumn(),
-                        console=console, disable=args.no_progress, transient=False)
+                        console=console, disable=disable, transient=False)
     with progress:
-        task = progress.add_task(f"VQE {label} ({optimizer})", total=maxiter, energy="…")
+        task = progress.add_task(escape(description), total=total, energy="…")
 
         def callback(intermediate):
             progress.update(task, completed=intermediate.nit,
                             energy=f"{intermediate.fun:.6f} ± {intermediate.stderr:.1e}")
 
-        result = run(callback)
-        progress.update(task, completed=maxiter if result.status == 1 else result.nit)
+        result = execute(callback)
+        progress.update(task, completed=total if result.status == 1 else result.nit)
+    return result
 
-    table = Table(title=f"VQE {result.molecule}: {result.ansatz} + {result.optimizer}, "
-                        f"shots={result.shots or 'exact'}, backend={result.backend}")
+
+def _summary_table(result) -> Table:
+    from .vqe import CHEMICAL_ACCURACY_MHA
+
+    table = Table(title=escape(f"VQE {result.molecule}: {result.ansatz} + {result.optimizer}, "
+                               f"shots={result.shots or 'exact'}, backend={result.backend}"))
     table.add_column("quantity")
     table.add_column("value", justify="right")
     table.add_row("final energy (estimate)", f"{result.fun:.6f} ± {result.stderr:.6f} Ha")
@@ -177,17 +252,9 @@ def _cmd_run(args, console: Console) -> int:
                   "yes" if result.within_chemical_accuracy else "no")
     table.add_row("iterations", str(result.nit))
     table.add_row("shots used", f"{result.shots_used:,}")
-    table.add_row("time", f"{result.wall_time:.1f} s")
-    table.add_row("stopped because", result.message)
-    console.print(table)
-    if args.checkpoint is not None or args.resume is not None:
-        console.print(f"checkpoint: {args.checkpoint or args.resume}", soft_wrap=True)
-    if args.out is not None:
-        from .io import write_json_atomic
-
-        write_json_atomic(args.out, result.to_dict())
-        console.print(f"result written to {args.out}", soft_wrap=True)
-    return 0 if result.status != 5 else 3
+    table.add_row("time (set-up included)", f"{result.wall_time:.1f} s")
+    table.add_row("stopped because", escape(result.message))
+    return table
 
 
 def _cmd_molecules(console: Console) -> int:
@@ -297,28 +364,42 @@ def _cmd_optimizers(console: Console) -> int:
     return 0
 
 
+def _parser_defaults(parser: argparse.ArgumentParser, command: str) -> dict:
+    """The default value of every option of ``command`` (to spot flags given by hand)."""
+    for action in parser._subparsers._group_actions:  # noqa: SLF001 (argparse has no API)
+        if command in action.choices:
+            return vars(action.choices[command].parse_args([]))
+    return {}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``qvopt`` console script."""
-    args = _build_parser().parse_args(argv)
+    """Entry point of the ``qvopt`` console script.
+
+    Exit codes: 0 done, 1 a study had failed runs, 2 bad input (one line on stderr), 3 the
+    backend failed (checkpoint intact), 130 interrupted by Ctrl-C. Anything else that goes
+    wrong is a bug in qvopt and keeps its traceback.
+    """
+    parser = _build_parser()
+    args = parser.parse_args(argv)
     console = Console()
     err = Console(stderr=True)
+    commands = {
+        "run": lambda: _cmd_run(args, console, _parser_defaults(parser, "run")),
+        "molecules": lambda: _cmd_molecules(console),
+        "optimizers": lambda: _cmd_optimizers(console),
+        "cache": lambda: _cmd_cache(args, console),
+        "compare": lambda: _cmd_compare(args, console),
+        "report": lambda: _cmd_report(args, console),
+    }
     try:
-        if args.command == "run":
-            return _cmd_run(args, console)
-        if args.command == "molecules":
-            return _cmd_molecules(console)
-        if args.command == "optimizers":
-            return _cmd_optimizers(console)
-        if args.command == "cache":
-            return _cmd_cache(args, console)
-        if args.command == "compare":
-            return _cmd_compare(args, console)
-        if args.command == "report":
-            return _cmd_report(args, console)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
-        return 2
-    return 1
+        return commands[args.command]()
+    except QvoptError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        err.print("interrupted (Ctrl-C); the last checkpoint, if any, is intact",
+                  soft_wrap=True)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -177,11 +177,20 @@ class RunConfig:
         from .optimizers.registry import get_optimizer
         from .estimation.backends import validate_backend
 
-        check_ansatz_options(self.ansatz, self.ansatz_options)
-        get_optimizer(self.optimizer, vqe_defaults=True, **self.optimizer_options)
         if not isinstance(self.backend, str):
             raise field_error("backend", "a backend name", self.backend)
-        validate_backend(self.backend, self.backend_options)
+        checks = (("ansatz", check_ansatz_options, (self.ansatz, self.ansatz_options)),
+                  ("optimizer", lambda name, options: get_optimizer(
+                      name, vqe_defaults=True, **options),
+                   (self.optimizer, self.optimizer_options)),
+                  ("backend", validate_backend, (self.backend, self.backend_options)))
+        for name, check, arguments in checks:
+            try:
+                check(*arguments)
+            except ValueError as exc:  # InputError, or a plain ValueError of a component
+                error = exc if isinstance(exc, InputError) else InputError(str(exc))
+                error.field = getattr(exc, "field", None) or name
+                raise error from (None if error is exc else exc)
 
     # ------------------------------------------------------------------ conversions
     def replace(self, **changes) -> RunConfig:
@@ -221,7 +230,8 @@ class RunConfig:
         except InputError as exc:
             if isinstance(exc, RunFileError):
                 raise
-            raise RunFileError(f"{path}: {exc}") from exc
+            where = TOML_TABLES.get(getattr(exc, "field", None), "")
+            raise RunFileError(f"{path}: {where}{' ' if where else ''}{exc}") from exc
 
     @classmethod
     def from_cli_args(cls, args: Any) -> RunConfig:
@@ -249,7 +259,10 @@ class RunConfig:
             raise error from exc
 
 
-CLI_FLAGS = {"molecule": "MOLECULE", "result": "--out", "optimizer_options": "-O"}
+CLI_FLAGS = {"molecule": "MOLECULE", "result": "--out", "optimizer": "--optimizer/-O",
+             "ansatz": "--ansatz/--layers", "backend": "--backend/--mitigation"}
+TOML_TABLES = {"optimizer": "[optimizer]", "backend": "[backend]", "ansatz": "[ansatz]",
+               "result": "[output]", "checkpoint": "[output]"}
 
 
 def _check_gtol(value: Any) -> float | None:
@@ -282,7 +295,9 @@ def _check_output(name: str, value: Any) -> str | None:
         return None
     path = Path(value)
     if path.is_dir():
-        raise field_error(name, "a file path (it is a directory)", str(value))
+        error = field_error(f"{name} path", "a file, not a directory", str(value))
+        error.field = name
+        raise error
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent

@@ -151,12 +151,6 @@ class Estimator:
         the allocator's learned variances and the ledger are kept."""
         self._streams = spawn_streams(seed)
 
-    @property
-    def rng(self):
-        """Transitional (checkpoint.py): ``rng.bit_generator.state`` reads and writes the
-        state of *every* stream. Use :meth:`random_state` instead."""
-        return _LegacyStateView(self)
-
     # ------------------------------------------------------------------ points
     def check_points(self, theta, name: str = "theta") -> tuple[np.ndarray, bool]:
         """``theta`` as a float array (P, p) and whether it was one point (shape (p,)).
@@ -190,15 +184,11 @@ class Estimator:
                              f" got shape {points.shape}")
         return points[0]
 
-    _check_points = check_points  # transitional: qvopt/vqe.py still calls it
-
     def shift_rules(self) -> list[ShiftRule]:
         """The parameter-shift rule of each parameter (read off the circuit once, cached)."""
         if self._rule_cache is None:
             self._rule_cache = shift_rules(self.circuit)
         return self._rule_cache
-
-    _rules = property(shift_rules)  # transitional: qvopt/vqe.py still reads it
 
     # ------------------------------------------------------------------ sampling
     def _measure(self, points: np.ndarray, shots: np.ndarray | None = None
@@ -440,21 +430,3 @@ def _energy_estimate(values, variances, spent, single: bool) -> Estimate:
         return Estimate(float(values[0]), float(stderr[0]), int(spent[0]))
     return Estimate(values, stderr, int(np.sum(spent)))
 
-
-class _LegacyStateView:
-    """``est.rng.bit_generator.state`` ↔ the state of all streams (transitional)."""
-
-    def __init__(self, estimator: Estimator):
-        self._estimator = estimator
-
-    @property
-    def bit_generator(self):
-        return self
-
-    @property
-    def state(self) -> dict:
-        return streams_state(self._estimator._streams)
-
-    @state.setter
-    def state(self, value: dict) -> None:
-        set_streams_state(self._estimator._streams, value)

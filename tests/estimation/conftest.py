@@ -1,0 +1,56 @@
+"""The ``backend`` fixture: every test that takes it runs on every estimator backend.
+
+``statevector`` (Aer states + multinomial draws), ``aer`` (noiseless measured circuits) and
+``fake_manila`` (measured circuits with the device's noise: biased, so tests marked by
+``backend.unbiased`` skip their bias checks there). A new backend added here inherits the
+whole generic suite (pyhf's ``backend`` fixture, for estimators).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import qvopt
+
+BACKENDS = ("statevector", "aer", "fake_manila")
+
+
+@dataclass(frozen=True)
+class BackendCase:
+    """A backend under test on H2 (UCCSD, 3 parameters, 5 QWC groups)."""
+
+    name: str
+    problem: object
+    circuit: object
+    theta: np.ndarray
+    unbiased: bool  # noiseless: estimates are unbiased for the exact energy
+
+    @property
+    def has_metric(self) -> bool:
+        return self.name == "statevector"
+
+    def estimator(self, shots=1000, seed=0, **kwargs) -> qvopt.Estimator:
+        return qvopt.Estimator(self.problem.hamiltonian, self.circuit, shots=shots, seed=seed,
+                               backend=self.name, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def h2_uccsd(h2):
+    return qvopt.ansatz.build_ansatz("uccsd", h2)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request, h2, h2_uccsd) -> BackendCase:
+    if request.param.startswith("fake_"):
+        pytest.importorskip("qiskit_ibm_runtime")
+    return BackendCase(request.param, h2, h2_uccsd, np.array([0.2, -0.1, 0.05]),
+                       unbiased=not request.param.startswith("fake_"))
+
+
+@pytest.fixture(scope="module")
+def shared_estimator(backend) -> qvopt.Estimator:
+    """One estimator per backend for tests that do not depend on its history."""
+    return backend.estimator(shots=100, seed=0)

@@ -1,0 +1,119 @@
+"""Checkpoints are data (no pickle), resume bit for bit, and refuse what they cannot trust."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+
+import qvopt
+from qvopt.checkpoint import load
+from qvopt.errors import CheckpointError
+
+FIELDS = ("iteration", "energy", "stderr", "energy_exact", "shots", "time")
+
+
+def _rows(history, fields=FIELDS[:-1]):
+    return [tuple(h[f] for f in fields) for h in history]
+
+
+@pytest.mark.parametrize("optimizer, options", [
+    ("adam", {}), ("spsa", {"blocking": True}), ("qng", {}), ("2spsa", {}),
+    ("rmsprop", {"plateau": {"patience": 2}}),
+])
+def test_resume_reproduces_the_uninterrupted_run(h2, tmp_path, optimizer, options):
+    kwargs = dict(optimizer=optimizer, optimizer_options=options, seed=9, shots=300)
+    full = qvopt.vqe(h2.spec.source, maxiter=8, **kwargs)
+    ck = tmp_path / "run.ckpt"
+    qvopt.vqe(h2.spec.source, maxiter=3, checkpoint=ck, **kwargs)
+    resumed = qvopt.resume(ck, maxiter=8)
+    assert _rows(resumed.history) == _rows(full.history)
+    assert np.array_equal(resumed.x, full.x) and resumed.shots_used == full.shots_used
+    assert resumed.nfev == full.nfev
+
+
+def test_checkpoint_is_not_a_pickle(h2, tmp_path):
+    ck = tmp_path / "run.ckpt"
+    qvopt.vqe(h2.spec.source, seed=1, maxiter=2, checkpoint=ck)
+    with pytest.raises(Exception), open(ck, "rb") as handle:  # noqa: B017
+        pickle.load(handle)
+    with np.load(ck, allow_pickle=False) as archive:
+        meta = json.loads(str(archive["meta"]))
+    assert meta["nit"] == 2 and meta["config"]["maxiter"] == 2
+    assert len(meta["records"]) == 2 and meta["version"] == 2
+
+
+def test_relative_molecule_path_is_stored_resolved(tmp_path, monkeypatch):
+    shutil.copy(qvopt.load_problem("h2").spec.source, tmp_path / "mol.toml")
+    monkeypatch.chdir(tmp_path)
+    qvopt.vqe("mol.toml", seed=1, maxiter=1, checkpoint="run.ckpt")
+    meta, _ = load(tmp_path / "run.ckpt")
+    assert meta["config"]["molecule"] == str((tmp_path / "mol.toml").resolve())
+    monkeypatch.chdir("/")
+    assert qvopt.resume(tmp_path / "run.ckpt", maxiter=2).nit == 2
+
+
+def test_resume_refuses_a_changed_molecule_file(tmp_path):
+    mol = tmp_path / "mol.toml"
+    shutil.copy(qvopt.load_problem("h2").spec.source, mol)
+    ck = tmp_path / "run.ckpt"
+    qvopt.vqe(mol, seed=1, maxiter=1, checkpoint=ck)
+    mol.write_text(mol.read_text().replace("0.7414", "0.7500"))
+    with pytest.raises(CheckpointError, match="changed since this checkpoint"):
+        qvopt.resume(ck, maxiter=3)
+
+
+def _edit_meta(path, change):
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    change(meta)
+    np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+    path.with_suffix(path.suffix + ".npz").replace(path) if not path.exists() else None
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda m: m.update(nit="three"), "nit"),
+    (lambda m: m.pop("ledger"), "ledger"),
+    (lambda m: m["ledger"].update(shots_used=-5), "ledger.shots_used"),
+    (lambda m: m["records"][0].pop(), "records[0]"),
+    (lambda m: m["config"].update(shots=-1), "config"),
+    (lambda m: m["config"].update(optimizer="sgd"), "optimizer_state"),
+    (lambda m: m.update(version=99), "version"),
+])
+def test_hand_edited_checkpoint_names_the_field(h2, tmp_path, change, field):
+    ck = tmp_path / "run.npz"
+    qvopt.vqe(h2.spec.source, optimizer="adam", seed=1, maxiter=2, checkpoint=ck)
+    _edit_meta(ck, change)
+    with pytest.raises(CheckpointError, match=field.replace("[", r"\[")):
+        qvopt.resume(ck)
+
+
+def test_truncated_or_foreign_checkpoint(h2, tmp_path):
+    ck = tmp_path / "run.ckpt"
+    qvopt.vqe(h2.spec.source, seed=1, maxiter=2, checkpoint=ck)
+    data = ck.read_bytes()
+    ck.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="not a readable qvopt checkpoint"):
+        qvopt.resume(ck)
+    with zipfile.ZipFile(tmp_path / "other.npz", "w") as archive:
+        archive.writestr("x.npy", b"not numpy")
+    with pytest.raises(CheckpointError):
+        qvopt.resume(tmp_path / "other.npz")
+    with pytest.raises(CheckpointError, match="does not exist"):
+        qvopt.resume(tmp_path / "missing")
+    with pytest.raises(CheckpointError, match="is a directory"):
+        qvopt.resume(tmp_path)
+
+
+def test_what_cannot_be_checkpointed_is_refused_before_running(h2, tmp_path):
+    with pytest.raises(qvopt.InputError, match="runs inside SciPy"):
+        qvopt.vqe(h2.spec.source, optimizer="lbfgs", checkpoint=tmp_path / "x")
+    circuit = qvopt.ansatz.build_ansatz("uccsd", h2)
+    with pytest.raises(qvopt.InputError, match="given by name"):
+        qvopt.vqe(h2, ansatz=circuit, checkpoint=tmp_path / "x")
+    assert not (tmp_path / "x").exists()

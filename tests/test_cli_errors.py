@@ -1,0 +1,118 @@
+"""The CLI: every bad input is one line naming it (exit 2); Ctrl-C is one line (exit 130)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import qvopt
+from qvopt.cli import main
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "h2", "-O", "lr=-1"], "lr"),
+    (["run", "h2", "-O", "lr=nan"], "lr"),
+    (["run", "h2", "-O", "lr=inf"], "lr"),
+    (["run", "h2", "-O", "lr=abc"], "lr"),
+    (["run", "h2", "--seed", "-1"], "--seed"),
+    (["run", "h2", "--maxiter", "-3"], "--maxiter"),
+    (["run", "h2", "--shot-budget", "0"], "--shot-budget"),
+    (["run", "h2", "--gtol", "-1"], "--gtol"),
+    (["run", "h2", "--ansatz", "ucc"], "unknown ansatz 'ucc'"),
+    (["run", "h2", "--backend", "nowhere"], "unknown backend 'nowhere'"),
+    (["run", "h2", "--backend", "aer", "--shots", "exact"], "shots"),
+    (["run", "h2", "--allocation", "variance", "--shots", "exact"], "allocation"),
+    (["run", "--resume", "missing.ckpt"], "does not exist"),
+])
+def test_bad_input_is_one_line_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert err.strip().startswith("error:")
+
+
+def test_out_and_checkpoint_directories_are_rejected_before_running(tmp_path, capsys):
+    for flag in ("--out", "--checkpoint"):
+        assert main(["run", "h2", flag, str(tmp_path), "--no-progress"]) == 2
+        captured = capsys.readouterr()
+        assert flag in captured.err and "directory" in captured.err
+        assert "VQE" not in captured.out  # nothing ran
+
+
+@pytest.mark.parametrize("shots", ["1e20", "0", "-5", "abc", "100000000000000000000"])
+def test_absurd_shots_are_a_usage_error(shots, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", "h2", "--shots", shots])
+    assert info.value.code == 2 and "--shots" in capsys.readouterr().err
+
+
+def test_shots_in_scientific_notation_are_accepted(tmp_path):
+    out = tmp_path / "r.json"
+    assert main(["run", "h2", "--shots", "1e3", "--maxiter", "1", "--out", str(out),
+                 "--no-progress"]) == 0
+    assert json.loads(out.read_text())["shots"] == 1000
+
+
+def test_resume_or_config_with_other_flags_is_an_error(h2, tmp_path, capsys):
+    ck = tmp_path / "run.ckpt"
+    assert main(["run", "h2", "--maxiter", "1", "--checkpoint", str(ck), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--resume", str(ck), "--shots", "10"]) == 2
+    assert "--shots" in capsys.readouterr().err
+    assert main(["run", "--resume", str(ck), "--maxiter", "2", "--no-progress"]) == 0
+    run_file = tmp_path / "run.toml"
+    run_file.write_text('molecule = "h2"\nmaxiter = 1\n')
+    assert main(["run", "--config", str(run_file), "--optimizer", "sgd"]) == 2
+    assert "--optimizer" in capsys.readouterr().err
+
+
+def test_version_and_user_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert qvopt.__version__ in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Thin" not in text and "default: 1000" in text and "default: adam" in text
+
+
+def test_brackets_in_messages_are_printed(capsys, monkeypatch):
+    def fail(*args, **kwargs):
+        raise qvopt.MissingExtraError("needs pip install 'qvopt[gpu]'")
+
+    monkeypatch.setattr(sys.modules["qvopt.vqe"], "run", fail)
+    assert main(["run", "h2"]) == 2
+    assert "qvopt[gpu]" in capsys.readouterr().err
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    def bug(*args, **kwargs):
+        raise ZeroDivisionError("a real bug")
+
+    monkeypatch.setattr(sys.modules["qvopt.vqe"], "run", bug)
+    with pytest.raises(ZeroDivisionError):
+        main(["run", "h2", "--no-progress"])
+
+
+def test_ctrl_c_exits_130_with_the_checkpoint_intact(tmp_path):
+    ck = tmp_path / "run.ckpt"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qvopt.cli", "run", "h2", "--maxiter", "100000", "--shots",
+         "100", "--checkpoint", str(ck), "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not ck.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    os.kill(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    resumed = qvopt.resume(ck, maxiter=qvopt.checkpoint.load(ck)[0]["nit"] + 1)
+    assert resumed.nit >= 2
