@@ -10,9 +10,17 @@ from .bench import compare, report
 from .chem import Problem, known_molecules, load_problem
 from .config import RunConfig
 from .driver import Status
-from .errors import (BackendError, CheckpointError, GPUUnavailableError, InputError,
-                     MissingExtraError, MoleculeFileError, QvoptError, RunFileError,
-                     StoreError)
+from .errors import (
+                     BackendError,
+                     CheckpointError,
+                     GPUUnavailableError,
+                     InputError,
+                     MissingExtraError,
+                     MoleculeFileError,
+                     QvoptError,
+                     RunFileError,
+                     StoreError,
+)
 from .estimation import Estimate, Estimator, ShotLedger
 from .optimizers.minimize import minimize
 from .vqe import CHEMICAL_ACCURACY_MHA, VQEResult, resume, run, vqe

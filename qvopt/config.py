@@ -174,8 +174,8 @@ class RunConfig:
     def _check_components(self) -> None:
         """Optimizer name and options, ansatz name, backend name: cheap checks, no run."""
         from .ansatz import check_ansatz_options
-        from .optimizers.registry import get_optimizer
         from .estimation.backends import validate_backend
+        from .optimizers.registry import get_optimizer
 
         if not isinstance(self.backend, str):
             raise field_error("backend", "a backend name", self.backend)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
+
+from .errors import InputError
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
@@ -33,7 +35,7 @@ def write_json_atomic(path: str | Path, payload: Any) -> Path:
     return write_bytes_atomic(path, (json.dumps(payload, indent=2) + "\n").encode())
 
 
-def read_toml(path: str | Path, kind: str, error: type[Exception] = ValueError) -> dict:
+def read_toml(path: str | Path, kind: str, error: type[Exception] = InputError) -> dict:
     """Parse a TOML file; ``error`` names the file (``kind``: "run file", …) and the problem."""
     path = Path(path)
     try:
@@ -47,7 +49,7 @@ def read_toml(path: str | Path, kind: str, error: type[Exception] = ValueError) 
 
 
 def reject_unknown_keys(table: dict, allowed: set[str], path: Path, prefix: str = "",
-                        error: type[Exception] = ValueError) -> None:
+                        error: type[Exception] = InputError) -> None:
     """Raise ``error`` naming every key of ``table`` not in ``allowed`` (with ``prefix``)."""
     unknown = sorted(set(table) - allowed)
     if unknown:

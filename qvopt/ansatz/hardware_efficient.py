@@ -13,13 +13,14 @@ from __future__ import annotations
 from qiskit.circuit import ParameterVector, QuantumCircuit
 
 from ..chem.problem import Problem
+from ..errors import InputError
 from .uccsd import hartree_fock_circuit
 
 
 def hardware_efficient(problem: Problem, layers: int = 2) -> QuantumCircuit:
     """RY/RZ + CZ-ladder ansatz with ``layers`` layers, starting from Hartree–Fock."""
     if not isinstance(layers, int) or isinstance(layers, bool) or layers < 1:
-        raise ValueError(f"layers must be a positive integer, got {layers!r}")
+        raise InputError(f"layers must be a positive integer, got {layers!r}")
     n = problem.n_qubits
     theta = ParameterVector("θ", 2 * n * layers)
     circuit = hartree_fock_circuit(problem)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from qiskit.circuit import ParameterVector, QuantumCircuit
 
 from ..chem.problem import Problem
+from ..errors import InputError
 from .gates import GivensDouble, GivensSingle
 
 
@@ -39,7 +40,7 @@ def uccsd(problem: Problem) -> QuantumCircuit:
     singles, doubles = excitation_lists(problem)
     n_params = len(doubles) + len(singles)
     if n_params == 0:
-        raise ValueError(f"problem {problem.name!r} has no single or double excitations")
+        raise InputError(f"problem {problem.name!r} has no single or double excitations")
     theta = ParameterVector("θ", n_params)
     circuit = hartree_fock_circuit(problem)
     circuit.name = f"uccsd_{problem.name}"

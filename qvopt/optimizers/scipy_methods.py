@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize as scipy_minimize
 
+from ..errors import InputError
 from ..estimation.base import Estimate
 from ..estimation.request import Request
 
@@ -111,7 +112,7 @@ def nelder_mead(initial_step: float = 0.1, xatol: float = 1e-4, fatol: float = 1
     """SciPy Nelder–Mead from the simplex ``{x0, x0 + initial_step·e_i}`` (SciPy's default
     simplex is 5% of x0, which is nothing at the Hartree–Fock point θ = 0)."""
     if not initial_step > 0:
-        raise ValueError(f"initial_step must be > 0, got {initial_step!r}")
+        raise InputError(f"initial_step must be > 0, got {initial_step!r}")
     return ScipyMethod("nelder-mead", "Nelder-Mead", False,
                        {"initial_step": initial_step, "xatol": xatol, "fatol": fatol,
                         "adaptive": adaptive}, evaluations_per_iteration=4)
