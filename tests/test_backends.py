@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-
 import numpy as np
 import pytest
 
@@ -168,13 +165,14 @@ def test_run_file_validation(tmp_path):
     good = tmp_path / "ok.toml"
     good.write_text('molecule = "h2"\nshots = 100\n[optimizer]\nname = "spsa"\nblocking = true\n'
                     '[backend]\nname = "fake_manila"\nmitigation = "readout"\n')
-    loaded = load_run_file(good)
-    assert loaded["vqe"]["backend"] == "fake_manila"
-    assert loaded["vqe"]["optimizer_options"] == {"blocking": True}
+    loaded = load_run_file(good)  # a RunConfig since the configuration became a value
+    assert loaded.backend == "fake_manila"
+    assert loaded.optimizer_options == {"blocking": True}
     for text, message in [
         ('molecule = "h2"\ncolour = 1\n', r"unknown key\(s\) \['colour'\]"),
+        # the [backend] table is checked by validate_backend (RunConfig) since the registry
         ('molecule = "h2"\n[backend]\nname = "aer"\nnoize = 1\n',
-         r"unknown key\(s\) \['backend.noize'\]"),
+         r"\[backend\] unknown backend option\(s\) \['noize'\]"),
         ('molecule = "h2"\n[optimizer]\nname = "adam"\nlrr = 1\n', r"\[optimizer\] unknown"),
         ('molecule = "h2"\n[output]\nplot = "x"\n', r"\['output.plot'\]"),
         ('shots = 10\n', "missing key 'molecule'"),

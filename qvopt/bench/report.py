@@ -56,7 +56,7 @@ def _failure_columns(group) -> dict:
     """``failed`` (how many runs of the group failed) and their distinct error messages."""
     failed = group[group["status"] != "finished"]
     messages = sorted({str(m) for m in failed["message"] if m is not None})
-    return {"failed": int(len(failed)), "errors": " | ".join(messages)}
+    return {"failed": len(failed), "errors": " | ".join(messages)}
 
 
 def _finished_stats(group, by_run: dict, rng: np.random.Generator) -> dict:
@@ -80,7 +80,7 @@ def _finished_stats(group, by_run: dict, rng: np.random.Generator) -> dict:
         "q75_error_mha": float(np.percentile(errors, 75)) if some else np.nan,
         "success_rate": float(successes.mean()) if some else np.nan,
         "success_ci_low": s_lo, "success_ci_high": s_hi,
-        "reached": int(len(shots_ca)),
+        "reached": len(shots_ca),
         "median_shots_to_ca": float(np.median(shots_ca)) if len(shots_ca) else np.nan,
         "shots_to_ca_ci_low": sh_lo, "shots_to_ca_ci_high": sh_hi,
         "median_time_to_ca": float(np.median(time_ca)) if len(time_ca) else np.nan,
@@ -114,8 +114,14 @@ TABLE_COLUMNS = ("molecule", "optimizer", "shots", "runs", "failed",
                  "median shots to CA", "median time to CA (s)")
 
 
+def _is_exact(shots) -> bool:
+    """Exact energies are stored as NULL shots (None or NaN once in a DataFrame)."""
+    return shots is None or bool(np.isnan(shots))
+
+
 def _shots_label(shots) -> str:
-    return "exact" if shots != shots or shots is None else f"{int(shots)}"
+    """``"exact"`` for exact energies, else the integer shot setting."""
+    return "exact" if _is_exact(shots) else f"{int(shots)}"
 
 
 def table_rows(table) -> list[tuple[str, ...]]:
@@ -129,8 +135,8 @@ def table_rows(table) -> list[tuple[str, ...]]:
             rows.append(head + ("–",) * 5)
             continue
         rows.append(head + (
-            f"{row.median_error_mha:.3f} [{row.median_error_ci_low:.3f}, "
-            f"{row.median_error_ci_high:.3f}]",
+            (f"{row.median_error_mha:.3f} [{row.median_error_ci_low:.3f}, "
+             f"{row.median_error_ci_high:.3f}]"),
             f"{row.q25_error_mha:.3f}–{row.q75_error_mha:.3f}",
             f"{row.success_rate:.0%} [{row.success_ci_low:.0%}, {row.success_ci_high:.0%}]",
             f"{row.median_shots_to_ca:.3g} ({row.reached}/{row.runs})"
@@ -183,7 +189,7 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
         # one colour per optimizer, one line style per shot setting
         colours = {o: plt.get_cmap("tab10")(i % 10)
                    for i, o in enumerate(sorted(mol_runs["optimizer"].unique()))}
-        settings = sorted(mol_runs["shots"].unique(), key=lambda v: (v != v, v))
+        settings = sorted(mol_runs["shots"].unique(), key=lambda v: (_is_exact(v), 0 if _is_exact(v) else v))
         styles = {v: ["-", "--", ":", "-."][i % 4] for i, v in enumerate(settings)}
         for (optimizer, shots), group in mol_runs.groupby(["optimizer", "shots"], dropna=False):
             pairs = [(r, e) for r, e in zip(group["run_id"], group["e_fci"], strict=True)
@@ -192,13 +198,13 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
                 continue
             curves = np.array([_error_on_grid(by_run[r], e, grid, False) for r, e in pairs])
             final = np.array([_error_on_grid(by_run[r], e, grid, True) for r, e in pairs])
-            label = f"{optimizer}, {'exact' if shots != shots else int(shots)} shots"
+            label = f"{optimizer}, {_shots_label(shots)} shots"
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns → NaN
                 median = np.nanmedian(curves, axis=0)
                 q25, q75 = np.nanpercentile(curves, [25, 75], axis=0)
             style = {"color": colours[optimizer],
-                     "linestyle": styles.get(shots, "-") if shots == shots else "-"}
+                     "linestyle": "-" if _is_exact(shots) else styles.get(shots, "-")}
             ax.plot(grid, median, label=label, **style)
             ax.fill_between(grid, q25, q75, color=colours[optimizer], alpha=0.15)
             success_ax.plot(grid, np.mean(final <= CHEMICAL_ACCURACY_MHA, axis=0), label=label,
@@ -225,7 +231,7 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         labels, data = [], []
         for (optimizer, shots), group in mol_runs.groupby(["optimizer", "shots"], dropna=False):
-            labels.append(f"{optimizer}\n{'exact' if shots != shots else int(shots)}")
+            labels.append(f"{optimizer}\n{_shots_label(shots)}")
             data.append(np.maximum(group["error_mha"].abs().to_numpy(), 1e-6))
         ax.boxplot(data, tick_labels=labels)
         ax.axhline(CHEMICAL_ACCURACY_MHA, color="k", linestyle="--")

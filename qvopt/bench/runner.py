@@ -52,7 +52,7 @@ def execute_run(config: dict, threads: int | None = None) -> dict:
                      seed=config["seed"], maxiter=config["maxiter"],
                      shot_budget=config["shot_budget"], allocation=config["allocation"],
                      threads=threads)
-    except Exception as exc:  # recorded, not fatal for the study
+    except Exception as exc:  # noqa: BLE001  (recorded, not fatal for the study)
         return {"status": "failed", "message": f"{type(exc).__name__}: {exc}",
                 "wall_time": time.perf_counter() - start, "versions": package_versions()}
     return {"status": "finished", "message": result.message, "energy": result.fun,

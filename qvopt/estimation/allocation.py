@@ -74,6 +74,18 @@ class ShotAllocator:
         """Shots per group for the next evaluation of ``total`` shots (default: ``self.total``)."""
         return allocate(self.total if total is None else int(total), self.weights())
 
+    def state(self) -> list[float]:
+        """The running variances σ̂_g² as plain floats (JSON)."""
+        return self.variances.tolist()
+
+    def set_state(self, variances) -> None:
+        """Restore :meth:`state` output (an InputError if the number of groups differs)."""
+        variances = np.asarray(variances, dtype=float)
+        if variances.shape != self.variances.shape:
+            raise InputError(f"allocator variances have shape {variances.shape}, expected "
+                             f"{self.variances.shape}")
+        self.variances = variances
+
     def update(self, per_shot_variances: np.ndarray) -> None:
         """Learn σ_g² from the mean per-shot sample variance of each group (last call)."""
         if self.method != "variance":

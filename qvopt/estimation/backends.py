@@ -282,7 +282,7 @@ class CircuitSampler:
             try:
                 sampler = self._factory(int(rng.integers(2**31)))
                 return sampler.run(pubs, shots=int(shots)).result()
-            except Exception as exc:  # retried; the final failure becomes a BackendError
+            except Exception as exc:  # noqa: BLE001 -- retried; the last becomes a BackendError
                 last = exc
                 if attempt < self.max_retries:
                     time.sleep(self.retry_delay * 2**attempt)

@@ -30,6 +30,31 @@ def validate_shots(shots, name: str = "shots") -> int | None:
     return int(shots)
 
 
+def as_points(theta, n_params: int, name: str = "theta") -> tuple[np.ndarray, bool]:
+    """``theta`` as a float array (P, n_params) and whether it was one point (shape (p,)).
+
+    :class:`~qvopt.errors.InputError` naming ``name`` for: a complex dtype (even with zero
+    imaginary part), non-numeric entries, a shape other than (p,) or (B, p) with B ≥ 1, NaN
+    or infinite entries.
+    """
+    try:
+        arr = np.asarray(theta)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be numeric, got {theta!r}") from exc
+    if np.iscomplexobj(arr):
+        raise InputError(f"{name} must be real, got complex values (dtype {arr.dtype})")
+    try:
+        arr = arr.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be numeric, got {theta!r}") from exc
+    if arr.ndim not in (1, 2) or arr.shape[-1] != n_params or arr.size == 0:
+        raise InputError(f"{name} must have shape ({n_params},) or (batch, {n_params}) for "
+                         f"this circuit's {n_params} parameters, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{name} contains NaN or infinite values")
+    return np.atleast_2d(arr), arr.ndim == 1
+
+
 @dataclass(frozen=True)
 class Estimate:
     """An estimated quantity with its standard error and the shots spent on it.

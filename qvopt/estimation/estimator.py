@@ -24,11 +24,17 @@ from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import CheckpointError, InputError
 from .allocation import ShotAllocator, predicted_stderr
-from .base import Estimate, ShotLedger, validate_shots
+from .base import Estimate, ShotLedger, as_points, validate_shots
 from .fidelity import sample_fidelities
+from .metric import MetricEstimator
 from .observable import SampledObservable
-from .parameter_shift import (ShiftRule, gradient_from_energies, points_per_parameter,
-                              shift_rules, shifted_points)
+from .parameter_shift import (
+    ShiftRule,
+    gradient_from_energies,
+    points_per_parameter,
+    shift_rules,
+    shifted_points,
+)
 from .random_streams import set_streams_state, spawn_streams, streams_state
 from .registry import SamplerContext, make_sampler
 from .request import Reply, Request
@@ -97,8 +103,7 @@ class Estimator:
         if calibration:
             self.ledger.charge_total(2, calibration, 0)
         self._rule_cache: list[ShiftRule] | None = None
-        self._structure = None
-        self._block_metric = None
+        self._metric = MetricEstimator(circuit)
 
     # ------------------------------------------------------------------ shots and state
     @property
@@ -128,23 +133,22 @@ class Estimator:
     def random_state(self) -> dict:
         """Every random stream's bit-generator state and the allocator's running variances,
         as JSON-serializable plain data (restore with :meth:`set_random_state`)."""
-        variances = None if self.allocator is None else self.allocator.variances.tolist()
+        variances = None if self.allocator is None else self.allocator.state()
         return {"streams": streams_state(self._streams), "allocator_variances": variances}
 
     def set_random_state(self, state: dict) -> None:
         """Restore what :meth:`random_state` captured: subsequent estimates are identical."""
         if not isinstance(state, dict) or "streams" not in state:
             raise CheckpointError(f"not an estimator random state: {state!r}")
-        set_streams_state(self._streams, state["streams"])
         variances = state.get("allocator_variances")
         if (variances is None) != (self.allocator is None):
             raise CheckpointError("random state and estimator disagree on the shot allocation")
+        set_streams_state(self._streams, state["streams"])
         if variances is not None:
-            variances = np.asarray(variances, dtype=float)
-            if variances.shape != self.allocator.variances.shape:
-                raise CheckpointError(f"allocator variances have shape {variances.shape}, "
-                                      f"expected {self.allocator.variances.shape}")
-            self.allocator.variances = variances
+            try:
+                self.allocator.set_state(variances)
+            except InputError as exc:
+                raise CheckpointError(str(exc)) from None
 
     def reseed(self, seed) -> None:
         """Restart every random stream from ``seed`` (as a new ``Estimator(seed=seed)``);
@@ -155,27 +159,11 @@ class Estimator:
     def check_points(self, theta, name: str = "theta") -> tuple[np.ndarray, bool]:
         """``theta`` as a float array (P, p) and whether it was one point (shape (p,)).
 
-        Errors (:class:`~qvopt.errors.InputError` naming ``name``): complex dtype (even with
-        zero imaginary part), non-numeric entries, a shape other than (p,) or (B, p) with
-        B ≥ 1, NaN or infinite entries.
+        :class:`~qvopt.errors.InputError` naming ``name`` for a complex dtype (even with
+        zero imaginary part), non-numeric entries, a shape other than (p,) or (B, p), NaN or
+        infinite entries (see :func:`.base.as_points`).
         """
-        try:
-            arr = np.asarray(theta)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{name} must be numeric, got {theta!r}") from exc
-        if np.iscomplexobj(arr):
-            raise InputError(f"{name} must be real, got complex values (dtype {arr.dtype})")
-        try:
-            arr = arr.astype(float)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"{name} must be numeric, got {theta!r}") from exc
-        if arr.ndim not in (1, 2) or arr.shape[-1] != self.n_params or arr.size == 0:
-            raise InputError(
-                f"{name} must have shape ({self.n_params},) or (batch, {self.n_params}) for "
-                f"this circuit's {self.n_params} parameters, got shape {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise InputError(f"{name} contains NaN or infinite values")
-        return np.atleast_2d(arr), arr.ndim == 1
+        return as_points(theta, self.n_params, name)
 
     def _check_point(self, theta, name: str) -> np.ndarray:
         points, single = self.check_points(theta, name)
@@ -363,24 +351,9 @@ class Estimator:
             return Estimate(float(values[0]), float(np.sqrt(variances[0])), spent)
         return Estimate(values, np.sqrt(variances), spent)
 
-    def _metric_parts(self):
-        from .metric import CircuitStructure, SampledBlockMetric
-
-        if self._structure is None:
-            self._structure = CircuitStructure(self.circuit)
-        if self._block_metric is None and self.shots is not None:
-            self._block_metric = SampledBlockMetric(self._structure)
-        return self._structure, self._block_metric
-
     def metric_cost(self, approx: str | None = None) -> int:
         """Shots one :meth:`metric` call charges (0 in exact mode)."""
-        from .metric import full_metric_executions
-
-        if self.shots is None:
-            return 0
-        if approx is None:
-            return full_metric_executions(self.shift_rules()) * self.shots
-        return self._metric_parts()[1].executions(approx) * self.shots
+        return self._metric.cost(approx, self.shots, self.shift_rules())
 
     def metric(self, theta, approx: str | None = None) -> Estimate:
         """Fubini–Study metric g(θ) (QFI/4), ``approx`` ∈ {None, "block-diag", "diag"}.
@@ -390,26 +363,17 @@ class Estimator:
         sampled fidelities and the double parameter-shift rule (see :mod:`.metric`), drawn
         from the ``metric`` stream.
         """
-        from .metric import APPROXIMATIONS, exact_metric, sampled_metric
-
-        if approx not in APPROXIMATIONS:
-            raise InputError(f"approx must be one of {list(APPROXIMATIONS)}, got {approx!r}")
         self._require_statevector("the metric is")
         theta = self._check_point(theta, "theta")
-        structure, block = self._metric_parts()
-        if self.shots is None:
-            value = exact_metric(structure, theta, approx)
-            return Estimate(value, np.zeros_like(value), 0)
 
-        def fidelities(points, rng):
+        def fidelities(points, rng):  # charged to the ledger as they are drawn
             return self._fidelities(theta, points, rng)
 
-        value, variance, executions = sampled_metric(
-            theta, approx, self.shots, self._streams["metric"], block, self.shift_rules(),
-            fidelities)
+        value, variance, executions = self._metric.estimate(
+            theta, approx, self.shots, self._streams["metric"], self.shift_rules(), fidelities)
         if approx is not None:
-            self.ledger.charge(executions, self.shots, 0)
-        return Estimate(value, np.sqrt(variance), executions * self.shots)
+            self.ledger.charge(executions, self.shots or 0, 0)
+        return Estimate(value, np.sqrt(variance), executions * (self.shots or 0))
 
 
 def _check_problem(hamiltonian, circuit) -> None:

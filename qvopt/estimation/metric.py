@@ -296,3 +296,45 @@ def sampled_metric(theta: np.ndarray, approx: str | None, shots: int,
         metric, variance = metric_from_fidelities(len(rules), terms, values, variances)
         return metric, variance, len(points)
     return block.estimate(theta, approx, shots, rng)
+
+
+class MetricEstimator:
+    """The metric of one circuit: its structure and sampled observables, built on first use.
+
+    ``cost(approx, shots, rules)`` is the shots :meth:`estimate` spends; ``estimate``
+    returns ``(metric, variance, executions)`` (exact values and no executions when
+    ``shots`` is None).
+    """
+
+    def __init__(self, circuit: QuantumCircuit):
+        self.circuit = circuit
+        self._structure: CircuitStructure | None = None
+        self._block: SampledBlockMetric | None = None
+
+    def structure(self) -> CircuitStructure:
+        if self._structure is None:
+            self._structure = CircuitStructure(self.circuit)
+        return self._structure
+
+    def block(self) -> SampledBlockMetric:
+        if self._block is None:
+            self._block = SampledBlockMetric(self.structure())
+        return self._block
+
+    def cost(self, approx: str | None, shots: int | None, rules) -> int:
+        if shots is None:
+            return 0
+        if approx is None:
+            return full_metric_executions(rules) * shots
+        return self.block().executions(approx) * shots
+
+    def estimate(self, theta: np.ndarray, approx: str | None, shots: int | None,
+                 rng: np.random.Generator, rules, fidelities
+                 ) -> tuple[np.ndarray, np.ndarray, int]:
+        if approx not in APPROXIMATIONS:
+            raise InputError(f"approx must be one of {list(APPROXIMATIONS)}, got {approx!r}")
+        if shots is None:
+            value = exact_metric(self.structure(), theta, approx)
+            return value, np.zeros_like(value), 0
+        block = None if approx is None else self.block()
+        return sampled_metric(theta, approx, shots, rng, block, rules, fidelities)

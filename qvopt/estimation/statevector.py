@@ -16,14 +16,14 @@ correct).
 
 from __future__ import annotations
 
-from ..errors import GPUUnavailableError, InputError
-
-from collections.abc import Iterator
 import warnings
+from collections.abc import Iterator
 from importlib import metadata
 
 import numpy as np
 from qiskit import QuantumCircuit, transpile
+
+from ..errors import GPUUnavailableError, InputError
 
 DEVICES = ("CPU", "GPU")
 # Gates whose parameters Aer binds correctly (see the module docstring); "cz" and "ccx" are

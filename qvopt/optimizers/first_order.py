@@ -43,7 +43,8 @@ def trace(momentum: float, dampening: float = 0.0, nesterov: bool = False
     """
     momentum = check_number("momentum", momentum, 0.0)
     dampening = check_number("dampening", dampening, 0.0, 1.0)
-    if check_flag("nesterov", nesterov) and (momentum <= 0 or dampening != 0):
+    nesterov = check_flag("nesterov", nesterov)
+    if nesterov and (momentum <= 0 or dampening != 0):
         raise InputError("nesterov momentum requires momentum > 0 and dampening = 0")
 
     def update(updates, state, params=None, **extra):

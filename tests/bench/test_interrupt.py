@@ -18,11 +18,11 @@ SEEDS = 8
 WORKERS = 2
 
 
-def start_compare(store):
-    """A two-worker compare on H2 whose runs take several seconds each."""
+def start_compare(store, workers: int = WORKERS):
+    """A compare on H2 whose runs take several seconds each."""
     argv = [sys.executable, "-m", "qvopt.cli", "compare", "h2", "--optimizers", "adam",
             "--shots", "1000", "--seeds", str(SEEDS), "--maxiter", "1500",
-            "--store", str(store), "--workers", str(WORKERS), "--no-progress"]
+            "--store", str(store), "--workers", str(workers), "--no-progress"]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
 
@@ -89,7 +89,7 @@ def test_signal_stops_compare_without_orphans(tmp_path, signum, group):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode != 0
+    assert proc.returncode == (-signal.SIGKILL if signum == signal.SIGKILL else 130)
     assert stopped_after < 15, f"compare took {stopped_after:.1f} s to stop"
     wait_for(lambda: not alive(children), 10, f"orphans {alive(children)} to exit")
     after = recorded(store)
@@ -98,3 +98,22 @@ def test_signal_stops_compare_without_orphans(tmp_path, signum, group):
     conn = sqlite3.connect(store)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_stops_a_single_process_compare(tmp_path, signum):
+    """``--workers 1`` runs in the driver itself: the run in flight is dropped, not
+    recorded as finished, and the CLI exits 130."""
+    store = tmp_path / "study.sqlite"
+    proc = start_compare(store, workers=1)
+    try:
+        before = wait_for(lambda: recorded(store), 240, "a first recorded run")
+        proc.send_signal(signum)
+        proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    after = recorded(store)
+    assert set(before) <= set(after) and len(after) < SEEDS

@@ -13,7 +13,8 @@ from qvopt.bench.study import parse_shot_list
 from qvopt.cli import main
 from qvopt.errors import BackendError, InputError, MissingExtraError, RunFileError
 
-GRID = dict(molecules=["h2"], optimizers={"adam": {}}, shots=[200], seeds=1, maxiter=2)
+GRID = {"molecules": ["h2"], "optimizers": {"adam": {}}, "shots": [200], "seeds": 1,
+        "maxiter": 2}
 
 
 @pytest.mark.parametrize("workers", [0, -1, 1.5, True])

@@ -22,9 +22,9 @@ def test_valid_backends_pass(name, options):
 
 
 @pytest.mark.parametrize("name, options, message", [
-    ("quantinuum", None, r"unknown backend 'quantinuum': expected one of 'statevector', "
-                         r"'aer', 'fake_<device>', 'ibm:<name>', 'pennylane:<device>', a "
-                         r"SamplerV2-like object"),
+    ("quantinuum", None, (r"unknown backend 'quantinuum': expected one of 'statevector', "
+                          r"'aer', 'fake_<device>', 'ibm:<name>', 'pennylane:<device>', a "
+                          r"SamplerV2-like object")),
     (42, None, "unknown backend 42"),
     ("statevector", {"noise": {}}, "backend_options only apply to circuit backends"),
     ("aer", {"noize": {}}, r"unknown backend option\(s\) \['noize'\]"),
