@@ -130,7 +130,8 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--seeds", type=int, default=5, help="seeds per grid point")
     comp.add_argument("--store", type=Path, default=Path("study.sqlite"))
     comp.add_argument("--config", type=Path, default=None, help="study TOML file")
-    comp.add_argument("--maxiter", type=int, default=100)
+    comp.add_argument("--maxiter", type=int, default=DEFAULT_MAXITER,
+                      help="maximum optimizer updates per run")
     comp.add_argument("--shot-budget", type=int, default=None,
                       help="every run stops at this total (fair comparisons)")
     comp.add_argument("--study-seed", type=int, default=0)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from ..config import DEFAULT_MAXITER
 from ..errors import BackendError, InputError, missing_extra
 from .store import Store
 from .study import Study, make_study
@@ -43,15 +44,12 @@ def execute_run(config: dict, threads: int | None = None) -> dict:
     ``threads`` caps the CPU threads of this run (its share of the machine)."""
     import numpy as np  # noqa: F401  (imported in the worker process)
 
-    from ..vqe import vqe
+    from ..vqe import run
+    from .study import to_run_config
 
     start = time.perf_counter()
     try:
-        result = vqe(config["molecule"], ansatz=config["ansatz"], optimizer=config["optimizer"],
-                     optimizer_options=config["optimizer_options"], shots=config["shots"],
-                     seed=config["seed"], maxiter=config["maxiter"],
-                     shot_budget=config["shot_budget"], allocation=config["allocation"],
-                     threads=threads)
+        result = run(to_run_config(config), threads=threads)
     except Exception as exc:  # noqa: BLE001  (recorded, not fatal for the study)
         return {"status": "failed", "message": f"{type(exc).__name__}: {exc}",
                 "wall_time": time.perf_counter() - start, "versions": package_versions()}
@@ -206,7 +204,7 @@ def _run_dask(executor, todo: list[dict], record: Callable[[dict, dict], None]) 
 
 def compare(molecules=None, optimizers=None, shots=None, seeds: int = 5, store="study.sqlite",
             workers: int | None = None, executor=None, study: Study | None = None,
-            maxiter: int = 100, shot_budget: int | None = None, study_seed: int = 0,
+            maxiter: int = DEFAULT_MAXITER, shot_budget: int | None = None, study_seed: int = 0,
             ansatz: str = "uccsd", allocation: str | None = None,
             progress: Callable[[int, int], None] | None = None) -> CompareSummary:
     """Run the grid (or ``study``) and record it in ``store``; see the module docstring.

@@ -12,7 +12,7 @@ A study can come from arguments or from a TOML file::
     seeds = 10
     study_seed = 0
     shot_budget = 20_000_000     # every run stops at the same total (fair), or
-    maxiter = 100                # at this many iterations (either or both)
+    maxiter = 120                # at this many iterations (either or both; default 120)
     ansatz = "uccsd"
 
     [optimizers.adam]            # per-optimizer options; {} = the VQE defaults
@@ -27,10 +27,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..chem.molecule import read_molecule_file
-from ..errors import InputError, QvoptError, RunFileError
+from ..config import DEFAULT_MAXITER, RunConfig, check_int, check_shots
+from ..errors import InputError, RunFileError
 from ..io import read_toml, reject_unknown_keys
-from ..optimizers.registry import get_optimizer
 
 STUDY_KEYS = {"molecules", "optimizers", "shots", "seeds", "study_seed", "shot_budget",
               "maxiter", "ansatz", "allocation"}
@@ -46,7 +45,7 @@ class Study:
     seeds: int = 5
     study_seed: int = 0
     shot_budget: int | None = None
-    maxiter: int = 100
+    maxiter: int = DEFAULT_MAXITER
     ansatz: str = "uccsd"
     allocation: str | None = None
 
@@ -88,28 +87,29 @@ def derived_seed(config: dict) -> int:
     return int.from_bytes(hashlib.sha256(coords.encode()).digest()[:8], "big") >> 1
 
 
-ALLOCATIONS = (None, "uniform", "weighted", "variance")
+RUN_FIELDS = ("molecule", "ansatz", "optimizer", "optimizer_options", "shots", "seed",
+              "maxiter", "shot_budget", "allocation")
 
 
-def _positive_int(name: str, value, optional: bool = False) -> int | None:
-    """``value`` if it is a positive integer (or None when ``optional``), else InputError."""
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"{name} must be a positive integer, got {value!r}")
-    return value
+def to_run_config(config: dict) -> RunConfig:
+    """The :class:`~qvopt.config.RunConfig` of one grid point of :meth:`Study.runs`."""
+    return RunConfig(**{key: config[key] for key in RUN_FIELDS})
 
 
-def check_shots(shots) -> tuple[int | None, ...]:
+def check_shot_list(shots) -> tuple[int | None, ...]:
     """The shot settings as a tuple: each a positive integer, or None for exact energies."""
     if isinstance(shots, (str, bytes)) or not hasattr(shots, "__iter__"):
         raise InputError(f"shots must be a list of shot settings, got {shots!r}")
     clean = tuple(shots)
     for value in clean:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value <= 0):
+        if isinstance(value, float):  # 1e3 from TOML is fine, 0.5 is not
             raise InputError(f"shots: shot settings must be positive integers or exact "
                              f"(None), got {value!r} in {list(clean)!r}")
+        try:
+            check_shots(value)
+        except InputError:
+            raise InputError(f"shots: shot settings must be positive integers or exact "
+                             f"(None), got {value!r} in {list(clean)!r}") from None
     return clean
 
 
@@ -126,11 +126,11 @@ def parse_shot_list(text: str) -> list[int | None]:
         except ValueError:
             raise InputError(f"--shots must be comma-separated positive integers or 'exact', "
                              f"got {item!r} in {text!r}") from None
-    return list(check_shots(values))
+    return list(check_shot_list(values))
 
 
-def _check_optimizers(optimizers) -> dict[str, dict]:
-    """Every optimizer constructed once with its options, so a bad one fails up front."""
+def _optimizer_table(optimizers) -> dict[str, dict]:
+    """``["adam", …]`` or ``{"adam": {options}, …}`` → ``{name: options}``."""
     if isinstance(optimizers, (list, tuple)):
         optimizers = {name: {} for name in optimizers}
     if not isinstance(optimizers, dict):
@@ -139,49 +139,34 @@ def _check_optimizers(optimizers) -> dict[str, dict]:
     for name, options in optimizers.items():
         if not isinstance(options, dict):
             raise InputError(f"options of optimizer {name!r} must be a table, got {options!r}")
-        try:
-            get_optimizer(name, vqe_defaults=True, **options)
-        except QvoptError:
-            raise
-        except (ValueError, TypeError) as exc:  # unknown optimizer / option / bad value
-            raise InputError(f"optimizer {name!r}: {exc}") from exc
     return {k: dict(v) for k, v in optimizers.items()}
 
 
-def _check_settings(ansatz: str, allocation: str | None) -> None:
-    """The ansatz and the shot allocation are names qvopt knows."""
-    from ..ansatz import ANSATZE
-
-    if ansatz not in set(ANSATZE) | {"hea"}:
-        raise InputError(f"unknown ansatz {ansatz!r}: expected one of {sorted(ANSATZE)} "
-                         "or 'hea'")
-    if allocation not in ALLOCATIONS:
-        raise InputError(f"allocation must be one of {list(ALLOCATIONS[1:])} or None, got "
-                         f"{allocation!r}")
-
-
 def make_study(molecules, optimizers, shots, seeds: int = 5, study_seed: int = 0,
-               shot_budget: int | None = None, maxiter: int = 100, ansatz: str = "uccsd",
-               allocation: str | None = None) -> Study:
+               shot_budget: int | None = None, maxiter: int = DEFAULT_MAXITER,
+               ansatz: str = "uccsd", allocation: str | None = None) -> Study:
     """Validate everything before any run starts; errors (:class:`InputError`) name the
-    bad input. Every optimizer is constructed with its options, every molecule read."""
+    bad input. Every grid point's :class:`RunConfig` is built once (molecule read,
+    optimizer constructed with its options, shots/allocation/ansatz checked)."""
     if isinstance(molecules, str):
         molecules = [molecules]
     molecules = tuple(molecules)
     if not molecules or not optimizers or not shots:
         raise InputError("empty grid: give at least one molecule, one optimizer and one "
                          "shot setting")
-    clean_shots = check_shots(shots)
-    _positive_int("seeds", seeds)
-    _positive_int("shot_budget", shot_budget, optional=True)
-    _positive_int("maxiter", maxiter)
-    if isinstance(study_seed, bool) or not isinstance(study_seed, int):
-        raise InputError(f"study_seed must be an integer, got {study_seed!r}")
-    _check_settings(ansatz, allocation)
-    for molecule in molecules:
-        read_molecule_file(molecule)  # unknown molecule / malformed file → MoleculeFileError
-    return Study(molecules, _check_optimizers(optimizers), clean_shots, seeds, study_seed,
-                 shot_budget, maxiter, ansatz, allocation)
+    shots = check_shot_list(shots)
+    check_int("seeds", seeds, 1)
+    check_int("study_seed", study_seed, 0)
+    check_int("maxiter", maxiter, 1)
+    study = Study(molecules, _optimizer_table(optimizers), shots, seeds, study_seed,
+                  shot_budget, maxiter, ansatz, allocation)
+    seen = set()
+    for config in study.runs():
+        point = (config["molecule"], config["optimizer"], config["shots"])
+        if point not in seen:
+            seen.add(point)
+            to_run_config(config)
+    return study
 
 
 def load_study_file(path: str | Path) -> Study:
@@ -199,7 +184,8 @@ def load_study_file(path: str | Path) -> Study:
         return make_study(data["molecules"], data["optimizers"], data["shots"],
                           seeds=data.get("seeds", 5), study_seed=data.get("study_seed", 0),
                           shot_budget=data.get("shot_budget"),
-                          maxiter=data.get("maxiter", 100), ansatz=data.get("ansatz", "uccsd"),
+                          maxiter=data.get("maxiter", DEFAULT_MAXITER),
+                          ansatz=data.get("ansatz", "uccsd"),
                           allocation=data.get("allocation"))
     except RunFileError:
         raise
