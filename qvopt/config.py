@@ -43,7 +43,6 @@ from typing import Any
 from .errors import InputError, RunFileError
 
 DEFAULT_MAXITER = 120
-MAX_SHOTS = 10**12
 ALLOCATIONS = ("uniform", "weighted", "variance")
 DEVICES = ("CPU", "GPU")
 RUN_FILE_KEYS = {"molecule", "ansatz", "shots", "allocation", "seed", "maxiter", "shot_budget",
@@ -76,14 +75,17 @@ def check_int(name: str, value: Any, minimum: int, optional: bool = False,
 
 
 def check_shots(value: Any, name: str = "shots") -> int | None:
-    """``None`` (exact) or a positive integer of at most :data:`MAX_SHOTS`."""
+    """``None``/``"exact"`` (exact energies) or a positive integer of at most
+    :data:`~qvopt.estimation.base.MAX_SHOTS` (the estimator's own check, with ``field``)."""
+    from .estimation.base import validate_shots
+
     if isinstance(value, str) and value.strip().lower() in ("exact", "none"):
         return None
     try:
-        return check_int(name, value, 1, optional=True, maximum=MAX_SHOTS)
+        return validate_shots(value, name)
     except InputError as exc:
-        raise field_error(name, f"a positive integer (at most {MAX_SHOTS:.0e}) or None "
-                          "(exact)", value) from exc
+        exc.field = name
+        raise
 
 
 def _check_choice(name: str, value: Any, choices: tuple, optional: bool = False):

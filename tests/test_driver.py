@@ -86,3 +86,14 @@ def test_result_json_holds_the_whole_configuration(h2):
     assert config["device"] == "CPU" and config["backend_options"] == {}
     assert qvopt.RunConfig.from_dict(config).maxiter == 2
     assert r.to_dict()["status"] == 1 and isinstance(r.to_dict()["status"], int)
+
+
+@pytest.mark.parametrize("x0", [np.array([1 + 2j, 0.0]), [np.nan, 0.0], [[0.0, 1.0]], 3.0])
+def test_minimize_rejects_complex_nan_and_bad_shapes(x0):
+    with pytest.raises(qvopt.InputError, match="x0 must be a finite real 1-D array"):
+        qvopt.minimize(quadratic, x0)
+
+
+def test_vqe_rejects_complex_initial_points(h2):
+    with pytest.raises(qvopt.InputError, match="initial_point"):
+        qvopt.vqe(h2, initial_point=np.array([0.1 + 1j, 0.0, 0.0]))

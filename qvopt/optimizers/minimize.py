@@ -21,7 +21,7 @@ from scipy.optimize import OptimizeResult
 
 from ..config import check_int
 from ..errors import InputError
-from ..estimation.base import Estimate
+from ..estimation.base import Estimate, as_points
 from ..estimation.request import Reply, Request
 from .registry import get_optimizer
 
@@ -85,9 +85,13 @@ def minimize(fun: Callable[[np.ndarray], float], x0, jac: Callable | None = None
     gtol = options.pop("gtol", None)
     eps = options.pop("eps", 1e-6)
     seed = options.pop("seed", None)
-    x0 = np.array(x0, dtype=float)
-    if x0.ndim != 1 or not np.all(np.isfinite(x0)):
-        raise InputError(f"x0 must be a finite 1-D array, got {x0!r}")
+    try:
+        x0, single = as_points(x0, np.shape(x0)[-1] if np.ndim(x0) else 0, name="x0")
+    except InputError as exc:
+        raise InputError(f"x0 must be a finite real 1-D array ({exc})") from None
+    if not single:
+        raise InputError(f"x0 must be a finite real 1-D array, got shape {np.shape(x0)}")
+    x0 = x0[0]
     optimizer = get_optimizer(method, **options)
     evaluator = FunctionEvaluator(fun, jac, eps, len(x0), method)
     loop = Loop(evaluator, Limits(maxiter, gtol=gtol), callback=callback)
