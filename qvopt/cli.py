@@ -239,7 +239,7 @@ def _with_progress(console: Console, disable: bool, description: str, total: int
 
 
 def _summary_table(result) -> Table:
-    from .vqe import CHEMICAL_ACCURACY_MHA
+    from .accuracy import CHEMICAL_ACCURACY_MHA
 
     table = Table(title=escape(f"VQE {result.molecule}: {result.ansatz} + {result.optimizer}, "
                                f"shots={result.shots or 'exact'}, backend={result.backend}"))
@@ -253,6 +253,10 @@ def _summary_table(result) -> Table:
                   "yes" if result.within_chemical_accuracy else "no")
     table.add_row("iterations", str(result.nit))
     table.add_row("shots used", f"{result.shots_used:,}")
+    reached = result.shots_to_chemical_accuracy
+    table.add_row("shots to chemical accuracy (and stay)",
+                  "not reached" if reached is None else
+                  f"{reached:,} (iteration {result.iterations_to_chemical_accuracy})")
     table.add_row("time (set-up included)", f"{result.wall_time:.1f} s")
     table.add_row("stopped because", escape(result.message))
     return table

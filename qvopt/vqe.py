@@ -19,6 +19,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from scipy.optimize import OptimizeResult
 
+from .accuracy import CHEMICAL_ACCURACY_MHA, HARTREE_TO_MHA, reached_accuracy
 from .ansatz import build_ansatz
 from .chem.problem import Problem, load_problem
 from .config import DEFAULT_MAXITER, RunConfig
@@ -29,8 +30,6 @@ from .estimation.estimator import Estimator
 from .optimizers.registry import get_optimizer
 from .optimizers.scipy_methods import ScipyMethod
 
-HARTREE_TO_MHA = 1000.0
-CHEMICAL_ACCURACY_MHA = 1.6
 RUN_SETTINGS = ("shots", "seed", "maxiter", "optimizer_options", "shot_budget", "gtol",
                 "initial_point", "device", "ansatz_options", "allocation", "backend",
                 "backend_options", "checkpoint")
@@ -48,7 +47,10 @@ class VQEResult(OptimizeResult):
     ``x``; ``e_fci``; ``error_mha``: ``(energy_exact − e_fci)`` in mHa; ``shots_used``:
     Σ shots of every circuit execution; ``wall_time`` (s, set-up included); ``history``:
     one dict per evaluated iterate (``iteration, energy, stderr, energy_exact, shots,
-    time``), the last one at ``x``; ``config``: the whole run configuration.
+    time``), the last one at ``x``; ``config``: the whole run configuration;
+    ``shots_to_chemical_accuracy`` / ``iterations_to_chemical_accuracy``: cumulative shots
+    and iteration at which the noiseless error entered 1.6 mHa *for good* (None if never;
+    see :mod:`qvopt.accuracy`).
     """
 
     @property
@@ -227,6 +229,7 @@ class _Run:
                     "stderr": float(r.value.stderr), "energy_exact": float(e),
                     "shots": r.shots_used, "time": r.time} for r, e in zip(records, exact,
                                                                             strict=True)]
+        reached = reached_accuracy(history, problem.e_fci)
         message = outcome.message
         if outcome.status == Status.BACKEND and config.checkpoint is not None:
             message += f"; checkpoint {config.checkpoint} is intact"
@@ -244,7 +247,9 @@ class _Run:
             shots=config.shots, seed=config.seed, n_qubits=problem.n_qubits,
             n_params=self.circuit.num_parameters, n_groups=self.estimator.grouped.n_groups,
             allocation=config.allocation, backend=self.estimator.backend_name,
-            config=self._config_record())
+            config=self._config_record(),
+            shots_to_chemical_accuracy=None if reached is None else reached["shots"],
+            iterations_to_chemical_accuracy=None if reached is None else reached["iteration"])
 
     def _config_record(self) -> dict[str, Any]:
         """The configuration; parts given as objects are described, not reproducible."""

@@ -7,8 +7,9 @@ Per (molecule, optimizer, shots), over the finished seeds:
 * ``success_rate``: share of seeds whose final error is within chemical accuracy
   (1.6 mHa), with a bootstrap 95% interval;
 * ``median_shots_to_ca`` / ``median_time_to_ca``: cumulative shots and wall time at the
-  first recorded point whose exact energy is within chemical accuracy (runs that never
-  reach it are left out; ``reached`` counts the ones that did), with bootstrap intervals;
+  recorded point after which the exact energy stays within chemical accuracy for the rest
+  of the run (:mod:`qvopt.accuracy`; runs that never settle there are left out;
+  ``reached`` counts the ones that did), with bootstrap intervals;
 * ``failed`` / ``errors``: how many runs of the grid point failed, and their messages.
 
 Bootstrap: 2000 resamples of the seeds with a fixed generator (reproducible), percentile
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import StoreError
-from ..vqe import CHEMICAL_ACCURACY_MHA
+from ..accuracy import CHEMICAL_ACCURACY_MHA, HARTREE_TO_MHA, settle_index
 from .store import Store
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -43,12 +44,13 @@ def bootstrap_interval(values, statistic, rng: np.random.Generator,
 
 
 def first_reach(trace, e_fci: float) -> tuple[float, float]:
-    """(cumulative shots, time) at the first point within chemical accuracy, else NaN."""
-    error = (trace["energy_exact"].to_numpy() - e_fci) * 1000.0
-    hits = np.flatnonzero(np.abs(error) <= CHEMICAL_ACCURACY_MHA)
-    if len(hits) == 0:
+    """(cumulative shots, time) where the run entered chemical accuracy for good (see
+    :mod:`qvopt.accuracy`), else NaN."""
+    errors = (trace["energy_exact"].to_numpy() - e_fci) * HARTREE_TO_MHA
+    index = settle_index(errors)
+    if index is None:
         return np.nan, np.nan
-    row = trace.iloc[hits[0]]
+    row = trace.iloc[index]
     return float(row["shots"]), float(row["time"])
 
 
