@@ -116,6 +116,9 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--gtol", type=float, default=None,
                      help="stop when the estimated gradient norm is at most this")
     run.add_argument("--seed", type=int, default=None, help="random seed")
+    run.add_argument("--initial-point", choices=["hf", "mp2"], default=None,
+                     help="starting parameters: hf (zeros, the default) or mp2 (UCCSD "
+                          "double amplitudes from MP2)")
     run.add_argument("--device", default="CPU",
                      help="Aer device: CPU or GPU (needs qvopt[gpu])")
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")

@@ -17,6 +17,7 @@ A run file (TOML) holds the same fields::
     shot_budget = 100_000_000        # optional
     gtol = 1e-4                      # optional
     device = "CPU"                   # Aer device of the statevector backend
+    initial_point = "mp2"            # or "hf" (zeros), or a list of angles
 
     [optimizer]
     name = "spsa"
@@ -44,10 +45,8 @@ from .errors import InputError, RunFileError
 
 DEFAULT_MAXITER = 120
 ALLOCATIONS = ("uniform", "weighted", "variance")
+INITIAL_POINTS = ("hf", "mp2")
 DEVICES = ("CPU", "GPU")
-RUN_FILE_KEYS = {"molecule", "ansatz", "shots", "allocation", "seed", "maxiter", "shot_budget",
-                 "gtol", "device", "optimizer", "backend", "output", "initial_point"}
-OUTPUT_KEYS = {"result", "checkpoint"}
 
 
 def field_error(name: str, expected: str, value: Any) -> InputError:
@@ -146,7 +145,7 @@ class RunConfig:
     maxiter: int = DEFAULT_MAXITER
     shot_budget: int | None = None
     gtol: float | None = None
-    initial_point: tuple[float, ...] | None = None
+    initial_point: tuple[float, ...] | str | None = None
     checkpoint: str | None = None
     result: str | None = None
 
@@ -202,7 +201,7 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (``from_dict(to_dict())`` gives an equal config)."""
         out = dataclasses.asdict(self)
-        if self.initial_point is not None:
+        if isinstance(self.initial_point, tuple):
             out["initial_point"] = list(self.initial_point)
         return out
 
@@ -246,6 +245,7 @@ class RunConfig:
             "ansatz_options": {"layers": args.layers} if args.layers is not None else {},
             "backend_options": {"mitigation": args.mitigation} if args.mitigation else {},
             "checkpoint": args.checkpoint, "result": args.out,
+            "initial_point": args.initial_point,
         }
         if args.maxiter is not None:
             settings["maxiter"] = args.maxiter
@@ -276,9 +276,15 @@ def _check_gtol(value: Any) -> float | None:
     return float(value)
 
 
-def _check_point(value: Any) -> tuple[float, ...] | None:
+def _check_point(value: Any) -> tuple[float, ...] | str | None:
+    """None/"hf" (zeros: the Hartree–Fock state), "mp2" (UCCSD only), or real numbers."""
     if value is None:
         return None
+    if isinstance(value, str):
+        if value.lower() not in INITIAL_POINTS:
+            raise field_error("initial_point", f"one of {list(INITIAL_POINTS)} or a list of "
+                              "numbers", value)
+        return value.lower()
     try:
         items = list(value)
     except TypeError:

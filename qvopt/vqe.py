@@ -174,10 +174,18 @@ class _Run:
                              "cannot be checkpointed between iterations")
 
     def _initial_point(self) -> np.ndarray:
-        n = self.circuit.num_parameters
-        if self.config.initial_point is None:
+        """Zeros (``None``/``"hf"``: the Hartree–Fock state for UCCSD), MP2 amplitudes
+        (``"mp2"``, UCCSD only) or the given vector."""
+        n, start = self.circuit.num_parameters, self.config.initial_point
+        if start is None or start == "hf":
             return np.zeros(n)
-        points, single = self.estimator.check_points(np.array(self.config.initial_point))
+        if start == "mp2":
+            if self.config.ansatz != "uccsd" or "ansatz" in self.given:
+                raise InputError("initial_point='mp2' needs the uccsd ansatz given by name")
+            from .chem.mp2 import mp2_initial_point
+
+            return np.asarray(mp2_initial_point(self.problem, self.circuit), dtype=float)
+        points, single = self.estimator.check_points(np.array(start), name="initial_point")
         if not single:
             raise InputError(f"initial_point must be one parameter vector of length {n}")
         return points[0]
