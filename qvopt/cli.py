@@ -70,7 +70,6 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
-
     from .config import DEFAULT_MAXITER
 
     formatter = _HelpFormatter

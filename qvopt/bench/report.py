@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import StoreError
 from ..accuracy import CHEMICAL_ACCURACY_MHA, HARTREE_TO_MHA, settle_index
+from ..errors import StoreError
 from .store import Store
 
 BOOTSTRAP_RESAMPLES = 2000
