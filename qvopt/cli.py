@@ -129,18 +129,27 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--optimizers", default=None, help="comma-separated optimizer names")
     comp.add_argument("--shots", default=None,
                       help="comma-separated shot settings per group ('exact' allowed)")
+    comp.add_argument("-O", "--option", action="append", type=parse_option, default=[],
+                      metavar="OPTIMIZER.KEY=VALUE",
+                      help="an optimizer's option, e.g. -O adam.lr=0.05 (repeatable)")
+    comp.add_argument("--allocation", choices=["uniform", "weighted", "variance"],
+                      default=None, help="treat each --shots value as the total per energy "
+                      "evaluation, split across groups this way")
+    comp.add_argument("--ansatz", default="uccsd", help="uccsd or hardware_efficient")
     comp.add_argument("--seeds", type=int, default=5, help="seeds per grid point")
-    comp.add_argument("--store", type=Path, default=Path("study.sqlite"))
+    comp.add_argument("--store", type=Path, default=Path("study.sqlite"),
+                      help="SQLite file the runs are recorded in (re-running resumes)")
     comp.add_argument("--config", type=Path, default=None, help="study TOML file")
     comp.add_argument("--maxiter", type=int, default=DEFAULT_MAXITER,
                       help="maximum optimizer updates per run")
     comp.add_argument("--shot-budget", type=int, default=None,
                       help="every run stops at this total (fair comparisons)")
-    comp.add_argument("--study-seed", type=int, default=0)
+    comp.add_argument("--study-seed", type=int, default=0,
+                      help="seeds of all runs derive from it and the grid coordinates")
     comp.add_argument("--workers", type=int, default=None, help="local processes")
     comp.add_argument("--executor", default=None,
                       help="dask://HOST:PORT or dask-local (needs qvopt[dask])")
-    comp.add_argument("--no-progress", action="store_true")
+    comp.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     rep = sub.add_parser("report", help="tables and plots of a study store",
                          formatter_class=formatter)
@@ -290,6 +299,25 @@ def _qubits_without_active_space(spec) -> str:
     return str(2 * mol.nao_nr())
 
 
+def _optimizer_options(names: list[str], options: list[tuple[str, object]]) -> dict:
+    """``-O adam.lr=0.05`` → ``{"adam": {"lr": 0.05}, …}``; ``-O lr=…`` only with one
+    optimizer."""
+    from .errors import InputError
+
+    table: dict[str, dict] = {name: {} for name in names}
+    for key, value in options:
+        name, _, option = key.rpartition(".")
+        if not name:
+            if len(names) != 1:
+                raise InputError(f"-O {key}=…: with several optimizers write "
+                                 f"OPTIMIZER.{key}=VALUE (one of {names})")
+            name = names[0]
+        if name not in table:
+            raise InputError(f"-O {key}=…: {name!r} is not one of --optimizers {names}")
+        table[name][option] = value
+    return table
+
+
 def _cmd_compare(args, console: Console) -> int:
     from .bench import compare, load_study_file, make_study
     from .bench.study import parse_shot_list
@@ -301,9 +329,11 @@ def _cmd_compare(args, console: Console) -> int:
         if not args.molecules or not args.optimizers or not args.shots:
             raise InputError("give MOLECULES, --optimizers and --shots, or --config FILE")
         shots = parse_shot_list(args.shots)
-        study = make_study(args.molecules, [o.strip() for o in args.optimizers.split(",")],
-                           shots, seeds=args.seeds, study_seed=args.study_seed,
-                           shot_budget=args.shot_budget, maxiter=args.maxiter)
+        names = [o.strip() for o in args.optimizers.split(",")]
+        study = make_study(args.molecules, _optimizer_options(names, args.option), shots,
+                           seeds=args.seeds, study_seed=args.study_seed,
+                           shot_budget=args.shot_budget, maxiter=args.maxiter,
+                           ansatz=args.ansatz, allocation=args.allocation)
     progress = Progress(TextColumn("[bold]runs"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                         console=console, disable=args.no_progress)

@@ -116,3 +116,23 @@ def test_ctrl_c_exits_130_with_the_checkpoint_intact(tmp_path):
     assert "Traceback" not in err and "interrupted" in err
     resumed = qvopt.resume(ck, maxiter=qvopt.checkpoint.load(ck)[0]["nit"] + 1)
     assert resumed.nit >= 2
+
+
+def test_compare_takes_allocation_and_per_optimizer_options(tmp_path, capsys):
+    store = tmp_path / "s.sqlite"
+    assert main(["compare", "h2", "--optimizers", "adam,sgd", "--shots", "2000", "--seeds", "1",
+                 "--maxiter", "2", "--allocation", "variance", "-O", "adam.lr=0.02",
+                 "-O", "sgd.lr=0.3", "--store", str(store), "--workers", "1",
+                 "--no-progress"]) == 0
+    from qvopt.bench.store import Store
+
+    with Store(store, create=False) as db:
+        runs = db.runs_frame()
+    configs = {row.optimizer: json.loads(row.config) for row in runs.itertuples()}
+    assert set(configs) == {"adam", "sgd"} and set(runs["status"]) == {"finished"}
+    assert configs["adam"]["optimizer_options"] == {"lr": 0.02}
+    assert configs["sgd"]["optimizer_options"] == {"lr": 0.3}
+    assert {c["allocation"] for c in configs.values()} == {"variance"}
+    assert main(["compare", "h2", "--optimizers", "adam,sgd", "--shots", "100", "-O", "lr=1",
+                 "--store", str(tmp_path / "t.sqlite")]) == 2
+    assert "OPTIMIZER.lr" in capsys.readouterr().err
