@@ -122,6 +122,8 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="Aer device: CPU or GPU (needs qvopt[gpu])")
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print what the run would measure and cost; run nothing")
 
     comp = sub.add_parser("compare", help="run an optimizer comparison grid into a store",
                           formatter_class=formatter)
@@ -166,7 +168,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 RESUME_KEEPS = {"resume", "maxiter", "out", "no_progress", "command"}
-CONFIG_KEEPS = {"config", "maxiter", "out", "no_progress", "command"}
+CONFIG_KEEPS = {"config", "maxiter", "out", "no_progress", "command", "dry_run"}
 
 
 def _conflicting_flags(args, parser_defaults: dict, keep: set[str]) -> list[str]:
@@ -215,6 +217,8 @@ def _cmd_run(args, console: Console, defaults: dict) -> int:
                                           callback=callback)
     else:
         config = _run_config(args, defaults)
+        if args.dry_run:
+            return _print_preview(console, config)
         maxiter, optimizer = config.maxiter, config.optimizer
         label, out, checkpoint = Path(config.molecule).stem, config.result, config.checkpoint
         execute = lambda callback: run(config, callback=callback)  # noqa: E731
@@ -229,6 +233,30 @@ def _cmd_run(args, console: Console, defaults: dict) -> int:
         write_json_atomic(out, result.to_dict())
         console.print(f"result written to {out}", soft_wrap=True)
     return 0 if result.status != 5 else 3
+
+
+def _print_preview(console: Console, config) -> int:
+    from .preview import preview
+
+    cost = preview(config)
+    table = Table(title=escape(f"dry run: {cost['molecule']} with {cost['optimizer']} on "
+                               f"{cost['backend']} (nothing was run)"))
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for key in ("qubits", "parameters", "groups", "points_per_iteration",
+                "circuit_executions_per_iteration", "shots_per_evaluation",
+                "shots_per_iteration", "iterations", "calibration_shots", "shots_per_run"):
+        label = key.replace("_", " ") + (" (est.: every iteration as the first)"
+                                         if key == "shots_per_run" else "")
+        table.add_row(label, f"{cost[key]:,}")
+    circuits = cost["device_circuits"]
+    if circuits:
+        depths = [c["depth"] for c in circuits]
+        gates = [c["two_qubit_gates"] for c in circuits]
+        table.add_row("transpiled depth (min–max over groups)", f"{min(depths)}–{max(depths)}")
+        table.add_row("two-qubit gates (min–max)", f"{min(gates)}–{max(gates)}")
+    console.print(table)
+    return 0
 
 
 def _with_progress(console: Console, disable: bool, description: str, total: int, execute):

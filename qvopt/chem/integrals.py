@@ -14,6 +14,7 @@ the active orbitals follow it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import comb
 
 import numpy as np
 
@@ -95,6 +96,20 @@ def active_space_integrals(spec: MoleculeSpec) -> ActiveSpaceIntegrals:
         core_energy=float(e_core), one_body=np.asarray(h1), two_body=np.asarray(eri),
         n_electrons=n_act_e, n_alpha=n_act_e // 2, n_beta=n_act_e // 2, e_hf=float(mf.e_tot),
     )
+
+
+FCI_MAX_DETERMINANTS = 1_000_000  # PySCF's direct FCI takes seconds up to about this size
+
+
+def fci_determinants(n_orbitals: int, n_alpha: int, n_beta: int) -> int:
+    """Size of the FCI space: ``C(n, N_α) · C(n, N_β)`` determinants."""
+    return comb(n_orbitals, n_alpha) * comb(n_orbitals, n_beta)
+
+
+def fci_is_cheap(n_orbitals: int, n_alpha: int, n_beta: int,
+                 limit: int = FCI_MAX_DETERMINANTS) -> bool:
+    """Whether FCI of this active space is quick (at most ``limit`` determinants)."""
+    return fci_determinants(n_orbitals, n_alpha, n_beta) <= limit
 
 
 def fci_energy(integrals: ActiveSpaceIntegrals) -> float:

@@ -9,8 +9,11 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from .hamiltonian import qubit_hamiltonian
-from .integrals import active_space_integrals, fci_energy
-from .molecule import MoleculeSpec, read_molecule_file
+from .integrals import (FCI_MAX_DETERMINANTS, active_space_integrals, fci_determinants,
+                        fci_energy, fci_is_cheap)
+from .molecule import MoleculeFileError, MoleculeSpec, read_molecule_file
+
+REFERENCE_TOLERANCE_HA = 1e-6  # a file's e_hf / e_fci may differ this much from ours
 
 
 @dataclass(frozen=True)
@@ -25,8 +28,13 @@ class Problem:
         n_electrons: active electrons.
         hf_occupation: occupation (0/1) of each qubit in the Hartree–Fock state, qubit 0 first.
         e_hf: Hartree–Fock energy (Ha), equal to ⟨HF|H|HF⟩.
-        e_fci: FCI energy (Ha) of the same basis and active space.
-        reference_source: where ``e_hf``/``e_fci`` came from (file or a fresh computation).
+        e_fci: FCI energy (Ha) of the same basis and active space (NaN when FCI was
+            skipped as too large and the file gives none).
+        reference_source: where ``e_hf``/``e_fci`` came from (file or a fresh computation),
+            and whether the file's values were checked.
+        reference_verified: True when ``e_fci`` was computed here, or given by the file and
+            checked against FCI (``e_hf`` is always checked); False when it is the file's
+            unchecked value or unknown (FCI too large).
     """
 
     name: str
@@ -38,6 +46,7 @@ class Problem:
     e_fci: float
     reference_source: str
     spec: MoleculeSpec = field(repr=False, compare=False)
+    reference_verified: bool = True
 
     @property
     def hf_bitstring(self) -> str:
@@ -54,43 +63,110 @@ def load_problem(name_or_path: str | Path, cache: bool = True) -> Problem:
     """Load a shipped molecule by name (``"h2"``, ``"lih_fc"``, …) or a molecule TOML file.
 
     Integrals come from PySCF (RHF, optional frozen core / active space), the qubit
-    Hamiltonian from the Jordan–Wigner mapping. Reference energies missing from the file
-    are computed: ``e_hf`` by RHF, ``e_fci`` by FCI in the HF state's (N_α, N_β) sector.
-    With ``cache=True`` the Hamiltonian and computed energies are cached on disk, keyed by
-    the file's content (see :mod:`qvopt.chem.cache`).
+    Hamiltonian from the Jordan–Wigner mapping. The RHF energy is always computed, and FCI
+    (in the HF state's (N_α, N_β) sector) whenever its space has at most
+    :data:`~qvopt.chem.integrals.FCI_MAX_DETERMINANTS` determinants. Reference energies in
+    the file are checked against these (see :func:`verified_references`): a mismatch beyond
+    :data:`REFERENCE_TOLERANCE_HA` is a :class:`MoleculeFileError` naming the field. With
+    ``cache=True`` the Hamiltonian and computed energies are cached on disk, keyed by the
+    file's content (see :mod:`qvopt.chem.cache`).
     """
-    from . import cache as disk
-
     spec = read_molecule_file(name_or_path)
-    entry = disk.load_cached(spec.source) if cache else None
-    if entry is None:
-        integrals = active_space_integrals(spec)
-        hamiltonian = qubit_hamiltonian(integrals)
-        n_electrons = integrals.n_electrons
-        computed_hf = integrals.e_hf
-        computed_fci = fci_energy(integrals) if spec.e_fci is None else float("nan")
-        if cache:
-            disk.store(spec.source, hamiltonian, n_electrons, computed_hf, computed_fci)
-    else:
-        hamiltonian = entry["hamiltonian"]
-        n_electrons = int(entry["n_electrons"])
-        computed_hf, computed_fci = float(entry["e_hf"]), float(entry["e_fci"])
+    hamiltonian, n_electrons, computed_hf, computed_fci = _computed(spec, cache)
     n_qubits = hamiltonian.num_qubits
     occupation = tuple(1 if q < n_electrons else 0 for q in range(n_qubits))
-
-    program = spec.reference_program or "unknown program"
-    if spec.e_hf is not None:
-        e_hf, hf_source = spec.e_hf, f"e_hf from file ({program})"
-    else:
-        e_hf, hf_source = computed_hf, "e_hf computed (PySCF RHF)"
-    if spec.e_fci is not None:
-        e_fci, fci_source = spec.e_fci, f"e_fci from file ({program})"
-    else:
-        e_fci, fci_source = computed_fci, "e_fci computed (PySCF FCI)"
+    refs = verified_references(spec, computed_hf, computed_fci,
+                               _fci_size(n_qubits, n_electrons))
     return Problem(
         name=spec.name, hamiltonian=hamiltonian, n_qubits=n_qubits, n_electrons=n_electrons,
-        hf_occupation=occupation, e_hf=float(e_hf), e_fci=float(e_fci),
-        reference_source=f"{hf_source}; {fci_source}", spec=spec,
+        hf_occupation=occupation, e_hf=refs.e_hf, e_fci=refs.e_fci,
+        reference_source=refs.source, spec=spec, reference_verified=refs.verified,
+    )
+
+
+def _fci_size(n_qubits: int, n_electrons: int) -> int:
+    """Determinants of the active space (closed shell: N_α = N_β = N/2)."""
+    half = n_electrons // 2
+    return fci_determinants(n_qubits // 2, half, n_electrons - half)
+
+
+def _computed(spec: MoleculeSpec, cache: bool) -> tuple[SparsePauliOp, int, float, float]:
+    """``(hamiltonian, active electrons, RHF energy, FCI energy or NaN)``, from the cache
+    when it holds this file's content (an entry lacking a cheap FCI energy is rebuilt)."""
+    from . import cache as disk
+
+    entry = disk.load_cached(spec.source) if cache else None
+    if entry is not None:
+        hamiltonian, n_electrons = entry["hamiltonian"], int(entry["n_electrons"])
+        e_fci = float(entry["e_fci"])
+        stale = np.isnan(e_fci) and _fci_size(hamiltonian.num_qubits, n_electrons) \
+            <= FCI_MAX_DETERMINANTS
+        if not stale:
+            return hamiltonian, n_electrons, float(entry["e_hf"]), e_fci
+    integrals = active_space_integrals(spec)
+    hamiltonian = qubit_hamiltonian(integrals)
+    n_orbitals = integrals.one_body.shape[0]
+    e_fci = (fci_energy(integrals) if fci_is_cheap(n_orbitals, integrals.n_alpha,
+                                                    integrals.n_beta) else float("nan"))
+    if cache:
+        disk.store(spec.source, hamiltonian, integrals.n_electrons, integrals.e_hf, e_fci)
+    return hamiltonian, integrals.n_electrons, integrals.e_hf, e_fci
+
+
+@dataclass(frozen=True)
+class References:
+    """The reference energies a :class:`Problem` reports, where they came from, and
+    whether each one that came from the file was checked."""
+
+    e_hf: float
+    e_fci: float
+    source: str
+    verified: bool
+
+
+def verified_references(spec: MoleculeSpec, computed_hf: float, computed_fci: float,
+                        fci_size: int) -> References:
+    """Check the file's ``[reference]`` energies against the computed ones.
+
+    ``e_hf`` is always checked (RHF is run for every file). ``e_fci`` is checked when FCI
+    was computed (``computed_fci`` finite); otherwise a file value is used but marked
+    unverified, and without one ``e_fci`` is NaN (FCI skipped, ``fci_size`` determinants).
+    A difference beyond :data:`REFERENCE_TOLERANCE_HA` raises :class:`MoleculeFileError`
+    naming ``reference.e_hf`` / ``reference.e_fci``.
+    """
+    program = spec.reference_program or "unknown program"
+    have_fci = bool(np.isfinite(computed_fci))
+    _check_reference(spec, "e_hf", spec.e_hf, computed_hf, "RHF")
+    if have_fci:
+        _check_reference(spec, "e_fci", spec.e_fci, computed_fci, "FCI")
+    hf_source = ("e_hf from file, verified" if spec.e_hf is not None
+                 else "e_hf computed (PySCF RHF)")
+    if spec.e_fci is not None:
+        e_fci = spec.e_fci
+        fci_source = (f"e_fci from file ({program}), verified" if have_fci else
+                      f"e_fci from file ({program}), UNVERIFIED (FCI of {fci_size:,} "
+                      f"determinants is above the {FCI_MAX_DETERMINANTS:,} limit)")
+    elif have_fci:
+        e_fci, fci_source = computed_fci, "e_fci computed (PySCF FCI)"
+    else:
+        e_fci = float("nan")
+        fci_source = (f"FCI skipped ({fci_size:,} determinants, above the "
+                      f"{FCI_MAX_DETERMINANTS:,} limit): e_fci unknown")
+    return References(e_hf=float(spec.e_hf if spec.e_hf is not None else computed_hf),
+                      e_fci=float(e_fci), source=f"{hf_source}; {fci_source}",
+                      verified=have_fci)
+
+
+def _check_reference(spec: MoleculeSpec, name: str, given: float | None, computed: float,
+                     method: str) -> None:
+    """Raise :class:`MoleculeFileError` if the file's ``reference.<name>`` is off."""
+    if given is None or abs(given - computed) <= REFERENCE_TOLERANCE_HA:
+        return
+    raise MoleculeFileError(
+        f"{spec.source}: field 'reference.{name}' = {given!r} Ha does not match the {method} "
+        f"energy computed for this file, {computed:.10f} Ha (off by "
+        f"{(given - computed) * 1000:+.3f} mHa; tolerance {REFERENCE_TOLERANCE_HA:g} Ha): "
+        f"correct it or remove it to have it computed"
     )
 
 

@@ -1,0 +1,76 @@
+"""Cost preview of a run (``qvopt run … --dry-run``): what it will measure, before anything runs.
+
+Builds the run's circuit, measurement groups, optimizer and backend circuits (transpiled for
+the device), asks the optimizer for its first request and prices it with
+:meth:`~qvopt.estimation.estimator.Estimator.cost`. Nothing is simulated or submitted:
+readout calibration is priced (two circuits of ``calibration_shots``), not run.
+
+Per iteration the driver measures the energy at the iterate plus what the optimizer asks;
+the run total assumes every iteration costs what the first one does (adaptive optimizers
+such as SPSA with calibration or QNG with a cached metric differ) plus the final energy,
+capped by ``shot_budget``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .config import RunConfig
+from .estimation.request import Request
+
+
+def _first_request(run) -> Request:
+    from .optimizers.scipy_methods import ScipyMethod
+
+    optimizer, x0 = run.optimizer, run.x0
+    if isinstance(optimizer, ScipyMethod):
+        return Request(gradient=x0) if optimizer.uses_gradient else Request()
+    return optimizer.ask(optimizer.init(x0.copy(), np.random.default_rng(0)))
+
+
+def _points(run, request: Request) -> int:
+    """Parameter points whose energies one iteration measures (the iterate included)."""
+    points = 1
+    if request.energies is not None:
+        points += len(np.atleast_2d(request.energies))
+    if request.gradient is not None:
+        points += sum(len(rule.shifts) for rule in run.estimator.shift_rules())
+    return points
+
+
+def _device_circuits(sampler) -> list[dict] | None:
+    """Depth and two-qubit gate count of each transpiled measurement circuit."""
+    circuits = getattr(sampler, "circuits", None)
+    if circuits is None:
+        return None
+    return [{"depth": c.depth(), "two_qubit_gates": sum(
+        1 for inst in c.data if inst.operation.num_qubits == 2)} for c in circuits]
+
+
+def preview(config: RunConfig) -> dict[str, Any]:
+    """What one iteration and the whole run of ``config`` will cost (nothing is run)."""
+    from .vqe import _Run
+
+    options = {k: v for k, v in config.backend_options.items() if k != "mitigation"}
+    run = _Run(config.replace(backend_options=options, checkpoint=None, result=None))
+    estimator, request = run.estimator, _first_request(run)
+    per_iteration = estimator.cost(request)
+    calibration = (2 * int(config.backend_options.get("calibration_shots", 10_000))
+                   if config.backend_options.get("mitigation") == "readout" else 0)
+    total = calibration + config.maxiter * per_iteration + estimator.shots_per_evaluation
+    if config.shot_budget is not None:
+        total = min(total, config.shot_budget)
+    points = _points(run, request)
+    return {
+        "molecule": run.problem.name, "qubits": run.problem.n_qubits,
+        "parameters": run.circuit.num_parameters, "groups": estimator.grouped.n_groups,
+        "backend": estimator.backend_name, "optimizer": run.optimizer.name,
+        "points_per_iteration": points,
+        "circuit_executions_per_iteration": points * estimator.grouped.n_groups,
+        "shots_per_evaluation": estimator.shots_per_evaluation,
+        "shots_per_iteration": per_iteration, "iterations": config.maxiter,
+        "calibration_shots": calibration, "shots_per_run": total,
+        "device_circuits": _device_circuits(estimator.sampler),
+    }

@@ -1,0 +1,40 @@
+"""Dry runs price exactly what a run then charges, and run nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+import qvopt
+from qvopt.cli import main
+from qvopt.preview import preview
+
+
+@pytest.mark.parametrize("optimizer, allocation", [("adam", None), ("spsa", None),
+                                                   ("rmsprop", "variance")])
+def test_preview_matches_the_ledger_of_a_one_iteration_run(optimizer, allocation):
+    config = qvopt.RunConfig("h2", optimizer=optimizer, shots=2000, allocation=allocation,
+                             seed=3, maxiter=1)
+    cost = preview(config)
+    result = qvopt.run(config)
+    assert result.shots_used == cost["shots_per_iteration"] + cost["shots_per_evaluation"]
+    assert cost["shots_per_run"] == result.shots_used
+    assert cost["qubits"] == 4 and cost["parameters"] == 3 and cost["groups"] == 5
+
+
+def test_preview_of_a_device_run_prices_calibration_and_runs_nothing(monkeypatch, capsys):
+    from qvopt.estimation import backends
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a dry run submitted a job")
+
+    monkeypatch.setattr(backends.CircuitSampler, "_submit", refuse)
+    config = qvopt.RunConfig("h2", optimizer="spsa", shots=1000, backend="fake_manila",
+                             backend_options={"mitigation": "readout"}, maxiter=10)
+    cost = preview(config)
+    assert cost["calibration_shots"] == 20_000
+    assert len(cost["device_circuits"]) == cost["groups"]
+    assert all(c["two_qubit_gates"] > 0 for c in cost["device_circuits"])
+    assert main(["run", "h2", "--backend", "fake_manila", "--mitigation", "readout",
+                 "--optimizer", "spsa", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing was run" in out and "two-qubit gates" in out
