@@ -114,6 +114,9 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="stop before exceeding this many shots")
     run.add_argument("--gtol", type=float, default=None,
                      help="stop when the estimated gradient norm is at most this")
+    run.add_argument("--final-precision", type=float, default=None, metavar="HARTREE",
+                     help="measure the final energy to this standard error, e.g. 0.0016 "
+                          "(its shots are charged and shown separately)")
     run.add_argument("--seed", type=int, default=None, help="random seed")
     run.add_argument("--initial-point", choices=["hf", "mp2"], default=None,
                      help="starting parameters: hf (zeros, the default) or mp2 (UCCSD "
@@ -291,7 +294,9 @@ def _summary_table(result) -> Table:
     table.add_row(f"within chemical accuracy ({CHEMICAL_ACCURACY_MHA} mHa)",
                   "yes" if result.within_chemical_accuracy else "no")
     table.add_row("iterations", str(result.nit))
-    table.add_row("shots used", f"{result.shots_used:,}")
+    final = result.get("final_shots")
+    table.add_row("shots used", f"{result.shots_used:,}" + (
+        f" (final energy: {final:,})" if final else ""))
     reached = result.shots_to_chemical_accuracy
     table.add_row("shots to chemical accuracy (and stay)",
                   "not reached" if reached is None else

@@ -16,6 +16,7 @@ A run file (TOML) holds the same fields::
     maxiter = 50
     shot_budget = 100_000_000        # optional
     gtol = 1e-4                      # optional
+    final_precision = 1.6e-3         # optional: the final energy's standard error (Ha)
     device = "CPU"                   # Aer device of the statevector backend
     initial_point = "mp2"            # or "hf" (zeros), or a list of angles
 
@@ -145,6 +146,7 @@ class RunConfig:
     maxiter: int = DEFAULT_MAXITER
     shot_budget: int | None = None
     gtol: float | None = None
+    final_precision: float | None = None
     initial_point: tuple[float, ...] | str | None = None
     checkpoint: str | None = None
     result: str | None = None
@@ -167,6 +169,7 @@ class RunConfig:
         set_("maxiter", check_int("maxiter", self.maxiter, 0))
         set_("shot_budget", check_int("shot_budget", self.shot_budget, 1, optional=True))
         set_("gtol", _check_gtol(self.gtol))
+        set_("final_precision", _check_precision(self.final_precision, self.shots))
         set_("initial_point", _check_point(self.initial_point))
         for name in ("checkpoint", "result"):
             set_(name, _check_output(name, getattr(self, name)))
@@ -242,6 +245,7 @@ class RunConfig:
             "optimizer_options": dict(args.option), "shots": args.shots, "seed": args.seed,
             "allocation": args.allocation, "backend": args.backend, "device": args.device,
             "shot_budget": args.shot_budget, "gtol": args.gtol,
+            "final_precision": args.final_precision,
             "ansatz_options": {"layers": args.layers} if args.layers is not None else {},
             "backend_options": {"mitigation": args.mitigation} if args.mitigation else {},
             "checkpoint": args.checkpoint, "result": args.out,
@@ -273,6 +277,20 @@ def _check_gtol(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
             or not math.isfinite(value) or value < 0:
         raise field_error("gtol", "a finite number >= 0 or None", value)
+    return float(value)
+
+
+def _check_precision(value: Any, shots: int | None) -> float | None:
+    """None, or a standard error target > 0 (Ha) for the final energy of a sampled run."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value) or value <= 0:
+        raise field_error("final_precision", "a standard error in Ha > 0 (e.g. 0.0016) or "
+                          "None", value)
+    if shots is None:
+        raise field_error("final_precision", "None in exact mode (shots='exact' energies "
+                          "have no error)", value)
     return float(value)
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 from .errors import RunFileError
 from .io import read_toml, reject_unknown_keys
 
-TOP_KEYS = {"molecule", "ansatz", "shots", "allocation", "seed", "maxiter", "shot_budget", "gtol",
-            "device", "optimizer", "backend", "output", "initial_point"}
 PLAIN_KEYS = ("shots", "allocation", "seed", "maxiter", "shot_budget", "gtol", "device",
-              "initial_point")
+              "initial_point", "final_precision")
+TOP_KEYS = {"molecule", "ansatz", "optimizer", "backend", "output", *PLAIN_KEYS}
 OUTPUT_KEYS = {"result", "checkpoint"}
 
 

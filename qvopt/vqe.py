@@ -48,6 +48,8 @@ class VQEResult(OptimizeResult):
     Σ shots of every circuit execution; ``wall_time`` (s, set-up included); ``history``:
     one dict per evaluated iterate (``iteration, energy, stderr, energy_exact, shots,
     time``), the last one at ``x``; ``config``: the whole run configuration;
+    ``final_shots``: shots of the final energy measurement (to ``final_precision`` when
+    set; included in ``shots_used``);
     ``shots_to_chemical_accuracy`` / ``iterations_to_chemical_accuracy``: cumulative shots
     and iteration at which the noiseless error entered 1.6 mHa *for good* (None if never;
     see :mod:`qvopt.accuracy`).
@@ -219,9 +221,16 @@ class _Run:
         return write
 
     def _final_energy(self, loop: Loop, outcome: Outcome) -> Estimate:
-        """A fresh (charged) estimate at the final point; after a backend failure, the last
-        measured value (nothing more is measured)."""
+        """A fresh (charged) estimate at the final point — to ``final_precision`` when set
+        (:mod:`qvopt.final_energy`); after a backend failure, the last measured value
+        (nothing more is measured)."""
         if outcome.status != Status.BACKEND:
+            if self.config.final_precision is not None:
+                from .final_energy import measure_to_precision
+
+                final, _ = measure_to_precision(self.estimator, outcome.x,
+                                                self.config.final_precision)
+                return final
             return self.estimator.energy(outcome.x)
         if loop.records:
             last = loop.records[-1].value
@@ -256,6 +265,7 @@ class _Run:
             n_params=self.circuit.num_parameters, n_groups=self.estimator.grouped.n_groups,
             allocation=config.allocation, backend=self.estimator.backend_name,
             config=self._config_record(),
+            final_shots=int(final.shots),
             shots_to_chemical_accuracy=None if reached is None else reached["shots"],
             iterations_to_chemical_accuracy=None if reached is None else reached["iteration"])
 

@@ -139,7 +139,7 @@ def verified_references(spec: MoleculeSpec, computed_hf: float, computed_fci: fl
     _check_reference(spec, "e_hf", spec.e_hf, computed_hf, "RHF")
     if have_fci:
         _check_reference(spec, "e_fci", spec.e_fci, computed_fci, "FCI")
-    hf_source = ("e_hf from file, verified" if spec.e_hf is not None
+    hf_source = (f"e_hf from file ({program}), verified" if spec.e_hf is not None
                  else "e_hf computed (PySCF RHF)")
     if spec.e_fci is not None:
         e_fci = spec.e_fci

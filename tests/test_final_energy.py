@@ -1,0 +1,60 @@
+"""The final energy to a stated precision: honest stages, charged, stderr within target."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import qvopt
+from qvopt.cli import main
+from qvopt.final_energy import optimal_group_shots
+
+
+def test_optimal_split_minimises_the_variance_for_its_total():
+    std = np.array([0.5, 0.1, 0.02, 0.0])
+    shots = optimal_group_shots(std, 1e-3)
+    achieved = np.sqrt(np.sum(std**2 / shots))
+    assert achieved <= 1e-3 and shots[-1] == 2
+    uniform = np.full(4, shots.sum() / 4)
+    assert achieved < np.sqrt(np.sum(std**2 / uniform))
+
+
+@pytest.mark.parametrize("allocation", [None, "variance"])
+def test_final_precision_is_reached_and_charged_separately(h2, allocation):
+    r = qvopt.vqe(h2, seed=5, maxiter=40, shots=2000, allocation=allocation,
+                  final_precision=1.6e-3)
+    assert r.stderr <= 1.6e-3
+    plain = qvopt.vqe(h2, seed=5, maxiter=40, shots=2000, allocation=allocation)
+    assert r.final_shots > plain.final_shots
+    assert r.shots_used - r.final_shots == plain.shots_used - plain.final_shots
+    assert r.history[-1]["energy"] == r.fun
+
+
+def test_final_precision_stderr_is_honest_over_seeds(h2):
+    """The reported stderr matches the spread of the final energies around the exact value."""
+    theta = np.array([0.0, 0.0, -0.11])
+    circuit = qvopt.ansatz.uccsd(h2)
+    exact = qvopt.Estimator(h2.hamiltonian, circuit).energy(theta).value
+    from qvopt.final_energy import measure_to_precision
+
+    values, errors = [], []
+    for seed in range(60):
+        est = qvopt.Estimator(h2.hamiltonian, circuit, shots=200, seed=seed)
+        estimate, spent = measure_to_precision(est, theta, 2e-3)
+        values.append(estimate.value)
+        errors.append(estimate.stderr)
+        assert spent == est.shots_used
+    values, errors = np.array(values), np.array(errors)
+    assert np.all(errors <= 2e-3)
+    assert abs(values.mean() - exact) < 4 * values.std() / np.sqrt(len(values))
+    assert 0.7 < values.std() / np.sqrt(np.mean(errors**2)) < 1.4
+
+
+def test_final_precision_from_the_cli_and_bad_values(capsys):
+    assert main(["run", "h2", "--maxiter", "20", "--seed", "1", "--final-precision", "0.0016",
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "final energy:" in out
+    assert main(["run", "h2", "--final-precision", "-1"]) == 2
+    assert "--final-precision" in capsys.readouterr().err
+    assert main(["run", "h2", "--shots", "exact", "--final-precision", "0.001"]) == 2
