@@ -21,6 +21,7 @@ Spin orbital ``q`` has spin α for even ``q`` and β for odd ``q`` (see :class:`
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -104,7 +105,7 @@ def _wire_lists(pool) -> list:
 
 def _checked_excitation(problem: Problem, wires: list) -> Excitation:
     if len(wires) not in (2, 4) or not all(
-            isinstance(w, int) and not isinstance(w, bool) for w in wires):
+            isinstance(w, numbers.Integral) and not isinstance(w, bool) for w in wires):
         raise InputError(f"pool entry {wires!r} must be 2 (single) or 4 (double) qubit "
                          "indices")
     if len(set(wires)) != len(wires) or not all(0 <= w < problem.n_qubits for w in wires):

@@ -106,9 +106,11 @@ def fci_determinants(n_orbitals: int, n_alpha: int, n_beta: int) -> int:
     return comb(n_orbitals, n_alpha) * comb(n_orbitals, n_beta)
 
 
-def fci_is_cheap(n_orbitals: int, n_alpha: int, n_beta: int,
-                 limit: int = FCI_MAX_DETERMINANTS) -> bool:
-    """Whether FCI of this active space is quick (at most ``limit`` determinants)."""
+def fci_is_cheap(n_orbitals: int, n_alpha: int, n_beta: int, limit: int | None = None
+                 ) -> bool:
+    """Whether FCI of this active space is quick: at most ``limit`` determinants
+    (default :data:`FCI_MAX_DETERMINANTS`, read when called)."""
+    limit = FCI_MAX_DETERMINANTS if limit is None else limit
     return fci_determinants(n_orbitals, n_alpha, n_beta) <= limit
 
 

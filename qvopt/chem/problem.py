@@ -9,8 +9,8 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from .hamiltonian import qubit_hamiltonian
-from .integrals import (FCI_MAX_DETERMINANTS, active_space_integrals, fci_determinants,
-                        fci_energy, fci_is_cheap)
+from . import integrals as _integrals
+from .integrals import active_space_integrals, fci_determinants, fci_energy, fci_is_cheap
 from .molecule import MoleculeFileError, MoleculeSpec, read_molecule_file
 
 REFERENCE_TOLERANCE_HA = 1e-6  # a file's e_hf / e_fci may differ this much from ours
@@ -100,7 +100,7 @@ def _computed(spec: MoleculeSpec, cache: bool) -> tuple[SparsePauliOp, int, floa
         hamiltonian, n_electrons = entry["hamiltonian"], int(entry["n_electrons"])
         e_fci = float(entry["e_fci"])
         stale = np.isnan(e_fci) and _fci_size(hamiltonian.num_qubits, n_electrons) \
-            <= FCI_MAX_DETERMINANTS
+            <= _integrals.FCI_MAX_DETERMINANTS
         if not stale:
             return hamiltonian, n_electrons, float(entry["e_hf"]), e_fci
     integrals = active_space_integrals(spec)
@@ -135,6 +135,7 @@ def verified_references(spec: MoleculeSpec, computed_hf: float, computed_fci: fl
     naming ``reference.e_hf`` / ``reference.e_fci``.
     """
     program = spec.reference_program or "unknown program"
+    limit = _integrals.FCI_MAX_DETERMINANTS
     have_fci = bool(np.isfinite(computed_fci))
     _check_reference(spec, "e_hf", spec.e_hf, computed_hf, "RHF")
     if have_fci:
@@ -145,13 +146,13 @@ def verified_references(spec: MoleculeSpec, computed_hf: float, computed_fci: fl
         e_fci = spec.e_fci
         fci_source = (f"e_fci from file ({program}), verified" if have_fci else
                       f"e_fci from file ({program}), UNVERIFIED (FCI of {fci_size:,} "
-                      f"determinants is above the {FCI_MAX_DETERMINANTS:,} limit)")
+                      f"determinants is above the {limit:,} limit)")
     elif have_fci:
         e_fci, fci_source = computed_fci, "e_fci computed (PySCF FCI)"
     else:
         e_fci = float("nan")
-        fci_source = (f"FCI skipped ({fci_size:,} determinants, above the "
-                      f"{FCI_MAX_DETERMINANTS:,} limit): e_fci unknown")
+        fci_source = (f"FCI skipped ({fci_size:,} determinants, above the {limit:,} "
+                      "limit): e_fci unknown")
     return References(e_hf=float(spec.e_hf if spec.e_hf is not None else computed_hf),
                       e_fci=float(e_fci), source=f"{hf_source}; {fci_source}",
                       verified=have_fci)

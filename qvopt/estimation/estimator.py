@@ -14,6 +14,10 @@ Each (point, group) is one circuit execution of ``N_g`` shots on the
 (:mod:`.fidelity`) and the metric (:mod:`.metric`) are built on the same sampler; energies,
 fidelities, metric shots and backend-job seeds use independent random streams
 (:mod:`.random_streams`).
+
+Engines: noiseless states come from the particle-number sector engine (:mod:`.sector`,
+excitation-gate circuits such as UCCSD) or from Aer (:mod:`.statevector`, any circuit);
+``engine="auto"`` picks the sector engine whenever it applies (see :func:`choose_engine`).
 """
 
 from __future__ import annotations
@@ -38,10 +42,14 @@ from .parameter_shift import (
 from .random_streams import set_streams_state, spawn_streams, streams_state
 from .registry import SamplerContext, make_sampler
 from .request import Reply, Request
-from .sampler import StatevectorSampler
+from .sampler import GroupMoments, StatevectorSampler
+from .sector import SectorEngine, sector_unsupported_reason
+from .sector_sampler import SectorSampler
 from .statevector import AerStatevectorEngine
 
-__all__ = ["Estimator", "validate_shots"]
+__all__ = ["ENGINES", "Estimator", "choose_engine", "validate_shots"]
+
+ENGINES = ("auto", "aer", "sector")
 
 
 class Estimator:
@@ -68,6 +76,13 @@ class Estimator:
             Same seed and same calls → identical results.
         device: ``"CPU"`` or ``"GPU"`` (needs qiskit-aer-gpu, see ``qvopt[gpu]``).
         ledger: a :class:`ShotLedger` to charge (shared by a whole run); a new one if None.
+        engine: how noiseless states are computed: ``"sector"`` (particle-number sector
+            states of an excitation-gate circuit, :mod:`.sector`; CPU numpy), ``"aer"``
+            (Aer statevectors, any circuit, ``device="GPU"``) or ``"auto"`` (default:
+            ``"sector"`` when the circuit qualifies, ``backend="statevector"`` and
+            ``device="CPU"``, else ``"aer"``). ``engine_name`` says which one runs. With a
+            circuit backend the engine only serves exact references (``exact_energy``,
+            ``predicted_stderr``).
     """
 
     def __init__(self, hamiltonian: SparsePauliOp, circuit: QuantumCircuit,
@@ -76,7 +91,7 @@ class Estimator:
                  device: str = "CPU", ledger: ShotLedger | None = None,
                  allocation: str | None = None, grouping: str = "sorted_insertion",
                  backend="statevector", backend_options: dict | None = None,
-                 threads: int | None = None):
+                 threads: int | None = None, engine: str = "auto"):
         _check_problem(hamiltonian, circuit)
         self.hamiltonian = hamiltonian
         self.circuit = circuit
@@ -85,15 +100,20 @@ class Estimator:
         self.ledger = ledger if ledger is not None else ShotLedger()
         self.n_qubits = circuit.num_qubits
         self.n_params = circuit.num_parameters
-        self.engine = AerStatevectorEngine(circuit, device=device, threads=threads)
+        self.engine_name = choose_engine(engine, circuit, backend, device)
         self.observable = SampledObservable(hamiltonian, grouping=grouping, threads=threads)
+        if self.engine_name == "sector":
+            self.engine = SectorEngine(circuit)
+            self.reference = SectorSampler(self.engine, self.observable, hamiltonian)
+        else:
+            self.engine = AerStatevectorEngine(circuit, device=device, threads=threads)
+            self.reference = StatevectorSampler(self.engine, self.observable)
         self.grouped = self.observable.grouped
         self.allocator = None
         if allocation is not None:
             if self.shots is None:
                 raise InputError("allocation needs a total number of shots (shots=None is exact)")
             self.allocator = ShotAllocator(allocation, self.shots, self.grouped)
-        self.reference = StatevectorSampler(self.engine, self.observable)
         self.sampler = make_sampler(SamplerContext(
             backend, circuit, hamiltonian, self.reference, self.shots,
             dict(backend_options or {}), self._streams["backend"]))
@@ -252,6 +272,39 @@ class Estimator:
                         for v in self.reference.group_variances(points)])
         return float(out[0]) if single else out
 
+    def sample_groups(self, theta, group_shots) -> GroupMoments:
+        """Per-group sample means and variances of the means at one point θ (shape (p,))
+        with an explicit shot count for every QWC group.
+
+        ``group_shots``: (G,) positive ints, ``G = self.grouped.n_groups`` (any mode, exact
+        estimators included: the shots are explicit). Returns a :class:`GroupMoments` with
+        arrays of shape (1, G): ``means[0, g] = m_g``, ``variances[0, g] = s²_g / N_g``,
+        ``shots[0, g] = N_g`` and ``constant = c_I``, so that ``moments.energies()`` gives
+        ``(c_I + Σ_g m_g, Σ_g Var m_g)``. Drawn from the ``energy`` stream (the sampler's
+        stream) and charged to the ledger as G circuit executions of ``Σ_g N_g`` shots in
+        total (one evaluation); the shot allocation does not learn from it.
+        """
+        point = self._check_point(theta, "theta")
+        shots = self._check_group_shots(group_shots)
+        moments = self.sampler.sample(point[None, :], shots[None, :],
+                                      self._streams[self.sampler.stream])
+        self.ledger.charge_total(shots.size, int(shots.sum()), 1)
+        return moments
+
+    def _check_group_shots(self, group_shots) -> np.ndarray:
+        """``group_shots`` as (G,) int64, or an InputError naming it."""
+        n_groups = self.grouped.n_groups
+        try:
+            shots = np.asarray(group_shots)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"group_shots must be {n_groups} positive integers") from exc
+        if shots.shape != (n_groups,):
+            raise InputError(f"group_shots must have shape ({n_groups},) (one count per "
+                             f"measurement group), got shape {shots.shape}")
+        for value in shots.tolist():
+            validate_shots(value, "group_shots")
+        return shots.astype(np.int64)
+
     def gradient(self, theta) -> Estimate:
         """Parameter-shift gradient at θ: all shifted points evaluated in one batch.
 
@@ -374,6 +427,32 @@ class Estimator:
         if approx is not None:
             self.ledger.charge(executions, self.shots or 0, 0)
         return Estimate(value, np.sqrt(variance), executions * (self.shots or 0))
+
+
+def choose_engine(engine: str, circuit: QuantumCircuit, backend, device: str) -> str:
+    """``"sector"`` or ``"aer"`` for the ``engine`` argument of :class:`Estimator`.
+
+    ``"auto"``: sector when the circuit qualifies (:func:`.sector.sector_unsupported_reason`),
+    ``backend == "statevector"`` and ``device`` is CPU; else Aer. ``"sector"`` on a circuit
+    that does not qualify, or with ``device="GPU"``, is an :class:`InputError` that says why.
+    """
+    if engine not in ENGINES:
+        raise InputError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    if engine == "aer":
+        return "aer"
+    on_cpu = isinstance(device, str) and device.upper() == "CPU"
+    reason = sector_unsupported_reason(circuit)
+    if engine == "auto":
+        statevector = isinstance(backend, str) and backend == "statevector"
+        return "sector" if reason is None and statevector and on_cpu else "aer"
+    if reason is not None:
+        raise InputError(f"engine='sector' needs a circuit made of a basis-state reference (X "
+                         f"gates) followed by qvopt excitation gates only: {reason}; use "
+                         f"engine='aer' or 'auto' for other circuits")
+    if not on_cpu:
+        raise InputError(f"engine='sector' runs on the CPU (numpy), not device={device!r}; "
+                         "use engine='aer' for the GPU")
+    return "sector"
 
 
 def _check_problem(hamiltonian, circuit) -> None:

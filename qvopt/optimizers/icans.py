@@ -35,7 +35,6 @@ None and ``lr`` given → ``L = 1/lr`` (the step implies that curvature; the sho
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -125,9 +124,10 @@ class _CoupledAdaptiveShots:
         return CANSState(x, chi, xi, shots, rates, t + 1)
 
     def _ceil_shots(self, raw: np.ndarray) -> np.ndarray:
-        """``⌈raw⌉`` as int64, at least ``s_min`` and at most ``max_shots`` (huge → cap)."""
-        high = self.max_shots if self.max_shots is not None else 10**12
-        raw = np.where(np.isfinite(raw), raw, high)
+        """``⌈raw⌉`` as int64 in ``[s_min, max_shots]``; ``nan`` (0/0) → ``s_min``, ``inf`` →
+        the cap (``max_shots``, or 10⁹ without one)."""
+        high = self.max_shots if self.max_shots is not None else 10**9
+        raw = np.where(np.isnan(raw), self.min_shots, raw)
         return np.clip(np.ceil(np.minimum(raw, high)), self.min_shots, high).astype(np.int64)
 
     def next_shots(self, chi_hat: np.ndarray, xi_hat: np.ndarray, t: int
@@ -165,7 +165,3 @@ class ICANS(_CoupledAdaptiveShots):
             c = curvature[over]
             rates[over] = 2 * s_max * c / (lip * (2 * xi_hat[over] + s_max * c))
         return capped, rates
-
-
-def ceil_int(value: float) -> int:
-    return int(math.ceil(value))

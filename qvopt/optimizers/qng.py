@@ -77,3 +77,45 @@ class QuantumNaturalGradient:
 
     def params(self, state: QNGState) -> np.ndarray:
         return state.x
+
+
+class MomentumQNGState(NamedTuple):
+    x: np.ndarray
+    metric: np.ndarray | None
+    metric_age: int
+    step: int
+    velocity: np.ndarray
+
+
+class MomentumQNG(QuantumNaturalGradient):
+    """QNG with heavy-ball momentum (as PennyLane's ``MomentumQNGOptimizer``):
+
+        a_t = ρ a_{t−1} + η_t (g̃ + λI)⁻¹ ∇E(θ_{t−1}),     a_0 = 0
+        θ_t = θ_{t−1} − a_t
+
+    ``momentum = ρ`` in [0, 1); ρ = 0 is plain QNG. Metric options as :class:`QuantumNaturalGradient`.
+    """
+
+    name = "momentum-qng"
+
+    def __init__(self, lr: ScalarOrSchedule = 0.1, lam: float = 0.01,
+                 approx: str | None = "block-diag", metric_every: int = 1,
+                 momentum: float = 0.9):
+        super().__init__(lr, lam, approx, metric_every)
+        self.momentum = check_number("momentum", momentum, 0.0, 1.0, high_open=True)
+        self.options["momentum"] = self.momentum
+
+    def init(self, x0: np.ndarray, rng: np.random.Generator | None = None) -> MomentumQNGState:
+        x0 = np.array(x0, dtype=float)
+        return MomentumQNGState(x0, None, 0, 0, np.zeros_like(x0))
+
+    def tell(self, state: MomentumQNGState, reply: Reply) -> MomentumQNGState:
+        metric, age = state.metric, state.metric_age
+        if reply.metric is not None:
+            metric, age = np.asarray(reply.metric.value, dtype=float), 0
+        if metric is None:
+            raise ValueError("momentum-qng needs a metric in the first reply")
+        grad = np.asarray(reply.gradient.value, dtype=float)
+        direction = regularized_inverse_apply(metric, grad, self.lam)
+        velocity = self.momentum * state.velocity + self.schedule(state.step) * direction
+        return MomentumQNGState(state.x - velocity, metric, age + 1, state.step + 1, velocity)

@@ -33,7 +33,10 @@ from . import first_order, scipy_methods
 from .ask_tell import AskTellOptimizer, FirstOrderOptimizer
 from .base import chain, check_flag, check_number
 from .clipping import clip_by_global_norm, clip_by_value
-from .qng import QuantumNaturalGradient
+from .gcans import GCANS
+from .icans import ICANS, lipschitz_bound
+from .qng import MomentumQNG, QuantumNaturalGradient
+from .rotosolve import GIVENS_FREQUENCIES, NFT, PAULI_FREQUENCIES, Rotosolve
 from .spsa import SPSA
 from .schedules import build_schedule, scale_by_plateau
 
@@ -168,6 +171,16 @@ def _plain_entry(name: str, factory, summary: str, fixed: dict | None = None,
 
 register(_plain_entry("qng", QuantumNaturalGradient,
                       "quantum natural gradient, Fubini-Study metric (full/block-diag/diag)"))
+register(_plain_entry("momentum-qng", MomentumQNG,
+                      "quantum natural gradient with heavy-ball momentum"))
+register(_plain_entry("icans", ICANS,
+                      "iCANS1/iCANS2: gradient descent, adaptive shots per component"))
+register(_plain_entry("gcans", GCANS, "gCANS: gradient descent, globally coupled adaptive "
+                                      "shots"))
+register(_plain_entry("rotosolve", Rotosolve, "Rotosolve: exact coordinate minimization "
+                                              "(cyclic), from the gate spectrum"))
+register(_plain_entry("nft", NFT, "NFT: exact coordinate minimization (random order), "
+                                  "from the gate spectrum"))
 register(_plain_entry("spsa", SPSA, "SPSA with calibration, resampling, blocking",
                       {"second_order": None}))
 register(_plain_entry("2spsa", SPSA, "second-order SPSA (Hessian estimate, regularized)",
@@ -203,6 +216,36 @@ VQE_DEFAULTS: dict[str, dict] = {
 }
 
 
+def problem_options(name: str, estimator) -> dict[str, Any]:
+    """Options of the optimizer ``name`` that follow from the problem, read off the
+    :class:`~qvopt.estimation.estimator.Estimator` of the run (its Hamiltonian, circuit,
+    groups and allocation).
+
+    * ``icans``/``gcans``: ``lipschitz`` = :func:`.icans.lipschitz_bound` (Σ|c_k| of the
+      non-identity terms); with an allocation (``shots`` = total per evaluation) also
+      ``min_shots = 2 · n_groups`` (every group needs 2 shots for a variance).
+    * ``rotosolve``/``nft``: ``frequencies`` (1.0,) when every parameter enters a
+      two-term-rule gate (Pauli rotations), else the Givens spectrum (0.5, 1.0).
+    * every other optimizer: ``{}``.
+
+    :func:`get_optimizer` with ``estimator=`` applies them below :data:`VQE_DEFAULTS` and
+    the user's options.
+    """
+    key = _canonical(name)
+    if key in ("icans", "gcans"):
+        options: dict[str, Any] = {"lipschitz": lipschitz_bound(estimator.hamiltonian)}
+        if getattr(estimator, "allocator", None) is not None:
+            options["min_shots"] = 2 * int(estimator.grouped.n_groups)
+        return options
+    if key in ("rotosolve", "nft"):
+        from ..estimation.parameter_shift import TWO_TERM, shift_rules
+
+        rules = shift_rules(estimator.circuit)
+        pauli = bool(rules) and all(rule == TWO_TERM for rule in rules)
+        return {"frequencies": PAULI_FREQUENCIES if pauli else GIVENS_FREQUENCIES}
+    return {}
+
+
 def available() -> list[str]:
     """Names of all registered optimizers, sorted."""
     return sorted(_ENTRIES)
@@ -226,10 +269,14 @@ def _canonical(name: str) -> str:
     return key
 
 
-def get_optimizer(name: str, vqe_defaults: bool = False, **options) -> AskTellOptimizer:
+def get_optimizer(name: str, vqe_defaults: bool = False, *, estimator=None,
+                  **options) -> AskTellOptimizer:
     """Build the optimizer ``name`` with ``options``; unknown names/options are errors.
 
     With ``vqe_defaults=True`` the options in :data:`VQE_DEFAULTS` fill the ones not given.
+    With ``estimator`` (the run's Estimator) the options :func:`problem_options` derives
+    from the problem fill the ones still missing (precedence: user options, then
+    ``VQE_DEFAULTS``, then the problem's).
     Every option value is checked here, before any evaluation: a bad one raises
     :class:`~qvopt.errors.InputError` ``"NAME: option OPTION must be …, got VALUE"``.
     """
@@ -241,6 +288,8 @@ def get_optimizer(name: str, vqe_defaults: bool = False, **options) -> AskTellOp
                          f"{list(entry.options)}")
     if vqe_defaults:
         options = {**VQE_DEFAULTS.get(key, {}), **options}
+    if estimator is not None:
+        options = {**problem_options(key, estimator), **options}
     try:
         return entry.build(**options)
     except InputError as exc:

@@ -1,0 +1,642 @@
+"""ADAPT-VQE: grow the ansatz one pool operator at a time, on one honest shot ledger.
+
+Grimsley et al., Nat. Commun. 10, 3007 (2019). Starting from Hartree–Fock, each growth step
+
+1. **screens the pool**: for every candidate ``A_k`` (a Givens excitation of
+   :mod:`qvopt.ansatz.pool`) the derivative of the energy with ``A_k`` appended, at angle 0,
+
+       g_k = ∂E/∂φ_k |_{φ=0},   |ψ(θ, φ_k)⟩ = G_k(φ_k) U(θ)|HF⟩,   G_k(φ) = exp(φ/2 · A_k)
+
+   so ``g_k = ½ ⟨ψ|[H, A_k]|ψ⟩``. Grimsley et al. write ``exp(φ A)`` and get
+   ``⟨ψ|[H, A]|ψ⟩``; our gates carry the half angle of PennyLane's Givens gates, so every
+   gradient is half of theirs and the choice is the same. ``g_k`` is measured by the gate's
+   exact four-term shift rule (:mod:`qvopt.estimation.parameter_shift`)
+
+       g_k = c₊[E(π/2) − E(−π/2)] − c₋[E(3π/2) − E(−3π/2)],   c± = (√2 ± 1)/(4√2)
+
+   on ONE circuit, ``U(θ)`` followed by *every* candidate with its own angle: all 4·m
+   shifted points (only ``φ_k`` shifted, the other candidates at 0, i.e. the identity) plus
+   the point ``(θ, 0)`` — the energy of the current state — go to the estimator in one
+   batched ``Estimator.energy`` call (one sampler call), charged on the run's ledger.
+   ``Var g_k = Σ_s c_s² Var E_s`` (independent samples).
+2. **selects** ``k* = argmax score_k`` with ``score_k = |g_k|`` (``selection="largest"``) or
+   the lower confidence bound ``score_k = |g_k| − z·σ(g_k)`` (``"lcb"``, ``z = lcb_z``,
+   default 2: prefers a slightly smaller gradient that is surely non-zero). Scores within
+   1e-12 (relative) of the best count as ties and the first in pool order wins, so the
+   exact mode is deterministic.
+3. **stops** with ``Status.CONVERGED`` if ``score_{k*} < gradient_threshold``; otherwise
+   appends ``G_{k*}`` with angle 0 (the energy is unchanged) and
+4. **re-optimizes all angles** (warm start ``(θ, 0)``, fresh optimizer state) with any qvopt
+   optimizer through the one loop of :mod:`qvopt.driver` (``maxiter_per_step`` updates,
+   ``gtol``), on an estimator that charges the same ledger.
+
+The run also stops after ``max_operators`` operators (``Status.MAXITER``), when the next
+screening or evaluation would pass ``shot_budget`` (``Status.BUDGET``, one final energy kept
+in reserve), or when the callback asks (``Status.CALLBACK``). ``fun`` is a charged energy
+estimate at the final angles: the last screening's, or one final evaluation.
+
+Randomness: every estimator and optimizer of growth step ``k`` gets its own
+``SeedSequence(entropy, spawn_key=(k, role))``, so the pick sequence is a function of the
+seed, and a run resumed from a checkpoint (written after each growth step, data only)
+continues exactly as the uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from qiskit.circuit import ParameterVector, QuantumCircuit
+from scipy.optimize import OptimizeResult
+
+from .accuracy import CHEMICAL_ACCURACY_MHA, HARTREE_TO_MHA, reached_accuracy
+from .ansatz.pool import Excitation, build_pool
+from .ansatz.uccsd import hartree_fock_circuit
+from .chem.problem import Problem, load_problem
+from .driver import Halt, Limits, Loop, Status, drive
+from .errors import BackendError, CheckpointError, InputError
+from .estimation.base import Estimate, ShotLedger, validate_shots
+from .estimation.estimator import Estimator
+from .estimation.parameter_shift import ShiftRule
+from .optimizers.registry import get_optimizer
+from .vqe import VQEResult
+
+__all__ = [
+    "AdaptResult",
+    "AdaptSettings",
+    "adapt_circuit",
+    "adapt_vqe",
+    "pool_gradients",
+    "resume_adapt",
+    "screening_points",
+    "select_operator",
+]
+
+SELECTIONS = ("largest", "lcb")
+ALLOCATIONS = (None, "uniform", "weighted", "variance")
+CHECKPOINT_FORMAT = "qvopt-adapt-checkpoint"
+CHECKPOINT_VERSION = 1
+TIE_RTOL = 1e-12
+# roles of the per-step random streams: SeedSequence(entropy, spawn_key=(step, role))
+SCREEN, ESTIMATE, OPTIMIZE, FINAL = 0, 1, 2, 3
+
+
+# ---------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class AdaptSettings:
+    """Everything that defines an ADAPT run (checked on construction; JSON-ready).
+
+    ``seed_entropy`` is the entropy of ``SeedSequence(seed)`` (drawn from the OS when
+    ``seed`` is None, and recorded so the run can be resumed and repeated).
+    """
+
+    molecule: str | None
+    pool: str | tuple[tuple[int, ...], ...] = "singles_doubles"
+    optimizer: str = "adam"
+    optimizer_options: dict = field(default_factory=dict)
+    shots: int | None = 1000
+    seed_entropy: int = 0
+    max_operators: int | None = None
+    gradient_threshold: float = 1e-3
+    maxiter_per_step: int = 50
+    shot_budget: int | None = None
+    allocation: str | None = None
+    selection: str = "largest"
+    lcb_z: float = 2.0
+    gtol: float | None = None
+    drain_pool: bool = False
+    checkpoint: str | None = None
+    screening_shots: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shots", validate_shots(self.shots))
+        object.__setattr__(self, "screening_shots",
+                           validate_shots(self.screening_shots, "screening_shots"))
+        if self.screening_shots is not None and self.shots is None:
+            raise InputError("screening_shots needs shots (shots=None is exact)")
+        _check_int("max_operators", self.max_operators, 1, optional=True)
+        _check_int("maxiter_per_step", self.maxiter_per_step, 1)
+        _check_int("shot_budget", self.shot_budget, 1, optional=True)
+        _check_real("gradient_threshold", self.gradient_threshold, 0.0)
+        _check_real("lcb_z", self.lcb_z, 0.0)
+        if self.gtol is not None:
+            _check_real("gtol", self.gtol, 0.0)
+        if self.selection not in SELECTIONS:
+            raise InputError(f"selection must be one of {list(SELECTIONS)}, got "
+                             f"{self.selection!r}")
+        if self.allocation not in ALLOCATIONS:
+            raise InputError(f"allocation must be one of {list(ALLOCATIONS)}, got "
+                             f"{self.allocation!r}")
+        if self.allocation is not None and self.shots is None:
+            raise InputError("allocation needs a total number of shots (shots=None is exact)")
+        if not isinstance(self.optimizer, str):
+            raise InputError(f"optimizer must be a name, got {self.optimizer!r}")
+        if not isinstance(self.optimizer_options, dict):
+            raise InputError(f"optimizer_options must be a dict, got "
+                             f"{self.optimizer_options!r}")
+        if self.checkpoint is not None and self.molecule is None:
+            raise InputError("checkpoint needs the problem loaded from a molecule name or file")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["pool"] = self.pool if isinstance(self.pool, str) else [list(w) for w in self.pool]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AdaptSettings:
+        names = {f for f in cls.__dataclass_fields__}
+        if not isinstance(data, dict) or set(data) != names:
+            raise CheckpointError(f"checkpoint field 'settings' must have the keys "
+                                  f"{sorted(names)}")
+        pool = data["pool"]
+        if not isinstance(pool, str):
+            pool = tuple(tuple(w) for w in pool)
+        try:
+            return cls(**{**data, "pool": pool})
+        except (InputError, TypeError) as exc:
+            raise CheckpointError(f"checkpoint field 'settings' is invalid: {exc}") from None
+
+
+def _check_int(name: str, value, low: int, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def _check_real(name: str, value, low: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not np.isfinite(value) or value < low:
+        raise InputError(f"{name} must be a finite number >= {low}, got {value!r}")
+
+
+# ---------------------------------------------------------------- result
+class AdaptResult(VQEResult):
+    """:class:`~qvopt.vqe.VQEResult` fields plus the ADAPT record.
+
+    ``x``: angles of the final circuit, one per operator in ``operators`` order;
+    ``operators``: labels (``"D(0,1,2,3)"``) of the chosen operators in circuit order;
+    ``operator_wires``: their qubits (rebuild the circuit with
+    :func:`adapt_circuit`); ``steps``: one dict per growth step (``step, operator, wires,
+    pool_index, gradient, gradient_stderr, score, screening_shots, optimization_shots, nit,
+    inner_status, energy_exact, error_mha`` and, once measured, ``energy, stderr``: the
+    estimated energy at the step's optimized angles); ``screenings``: one dict per pool
+    screening (``step, shots, energy, stderr, energy_exact, best, score``);
+    ``pool_gradients``: the gradient vector of each screening; ``screening_shots`` /
+    ``optimization_shots`` / ``final_shots``: the ledger split (they sum to
+    ``shots_used``); ``pool``: labels of the pool; ``n_params`` = number of operators.
+    """
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (the pool gradients become lists)."""
+        out = super().to_dict()
+        out["pool_gradients"] = [np.asarray(g).tolist() for g in self.pool_gradients]
+        return out
+
+
+# ---------------------------------------------------------------- circuits and gradients
+def adapt_circuit(problem: Problem, operators: Sequence[Excitation],
+                  name: str | None = None) -> QuantumCircuit:
+    """``Π_k G_k(θ_k) |HF⟩``: the Hartree–Fock state, then ``operators`` in order, each with
+    its own angle ``θ[k]`` (one ParameterVector, so ``circuit.parameters`` keeps the order)."""
+    theta = ParameterVector("θ", len(operators))
+    circuit = hartree_fock_circuit(problem)
+    circuit.name = name or f"adapt_{problem.name}_{len(operators)}"
+    for k, op in enumerate(operators):
+        circuit.append(op.gate(theta[k]), list(op.wires))
+    circuit.metadata = {"ansatz": "adapt", "operators": [list(op.wires) for op in operators]}
+    return circuit
+
+
+def screening_points(x: np.ndarray, rules: Sequence[ShiftRule]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Points of one pool screening and the weights that turn their energies into ``g``.
+
+    ``x`` (n,) are the current angles; ``rules`` the shift rules of the m appended
+    candidates. Row 0 is ``(x, 0…0)`` (the current state); then, for candidate k, one row
+    ``(x, s·e_k)`` per shift ``s`` of its rule. ``weights`` (m, M) has
+    ``g = weights @ E(points)`` (column 0 is zero).
+    """
+    x = np.asarray(x, dtype=float)
+    m = len(rules)
+    rows = [np.concatenate([x, np.zeros(m)])]
+    weights = np.zeros((m, 1 + sum(len(r.shifts) for r in rules)))
+    for k, rule in enumerate(rules):
+        for shift, coeff in zip(rule.shifts, rule.coeffs, strict=True):
+            row = rows[0].copy()
+            row[len(x) + k] = shift
+            weights[k, len(rows)] = coeff
+            rows.append(row)
+    return np.array(rows), weights
+
+
+def pool_gradients(estimator: Estimator, x: np.ndarray) -> tuple[Estimate, Estimate]:
+    """(energy at ``x``, pool gradients ``g``) from ONE batched ``estimator.energy`` call.
+
+    ``estimator`` must be built on ``U(θ)`` followed by every candidate (see
+    :func:`adapt_circuit`); its last ``m = n_params − len(x)`` parameters are the
+    candidates'. ``g_k = Σ_s w_ks E_s``, ``σ(g_k)² = Σ_s w_ks² σ(E_s)²``; each Estimate's
+    ``shots`` is what its points cost (together: the ledger's growth).
+    """
+    x = np.asarray(x, dtype=float)
+    rules = estimator.shift_rules()[len(x):]
+    points, weights = screening_points(x, rules)
+    values = estimator.energy(points)
+    energies, stderrs = np.asarray(values.value), np.asarray(values.stderr)
+    per_point = values.shots // len(points)
+    gradient = weights @ energies
+    gradient_stderr = np.sqrt(weights**2 @ stderrs**2)
+    energy = Estimate(float(energies[0]), float(stderrs[0]), per_point)
+    return energy, Estimate(gradient, gradient_stderr, values.shots - per_point)
+
+
+def select_operator(gradient: Estimate, selection: str = "largest", lcb_z: float = 2.0,
+                    excluded: Sequence[int] = ()) -> tuple[int, float]:
+    """``(k*, score_{k*})``: the candidate with the best score (see the module docstring);
+    ``excluded`` candidates (a drained pool) are skipped; ties go to the lowest index."""
+    value = np.abs(np.asarray(gradient.value, dtype=float))
+    score = value if selection == "largest" else value - lcb_z * np.asarray(gradient.stderr)
+    score = np.array(score, dtype=float)
+    score[list(excluded)] = -np.inf
+    best = float(np.max(score))
+    if not np.isfinite(best):
+        return -1, best
+    tied = np.flatnonzero(score >= best - TIE_RTOL * max(1.0, abs(best)))
+    return int(tied[0]), best
+
+
+# ---------------------------------------------------------------- public entry points
+def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
+              = "singles_doubles", optimizer: str = "adam",
+              optimizer_options: dict | None = None, shots: int | None = 1000,
+              seed: int | None = None, max_operators: int | None = None,
+              gradient_threshold: float = 1e-3, maxiter_per_step: int = 50,
+              shot_budget: int | None = None, allocation: str | None = None,
+              selection: str = "largest", checkpoint: str | Path | None = None,
+              callback: Callable[[OptimizeResult], Any] | None = None, *,
+              lcb_z: float = 2.0, gtol: float | None = None, drain_pool: bool = False,
+              screening_shots: int | None = None, threads: int | None = None
+              ) -> AdaptResult:
+    """ADAPT-VQE on ``problem`` (a :class:`Problem`, or a molecule name or file path).
+
+    ``pool``: ``"singles_doubles"`` (default), ``"doubles"``, ``"singles"``,
+    ``"qubit_excitations"`` or a list of wire lists (see :mod:`qvopt.ansatz.pool`).
+    ``optimizer``/``optimizer_options``: any registered qvopt optimizer (VQE defaults fill
+    missing options), run for at most ``maxiter_per_step`` updates (and ``gtol``) after each
+    growth. ``shots``: per group per point, or the total per evaluation with ``allocation``
+    (``"uniform"``, ``"weighted"``, ``"variance"``); ``None`` is exact. ``max_operators``:
+    default the pool size. ``gradient_threshold`` stops growth when the best score is
+    below it (Ha per radian of our half-angle gates). ``selection``: ``"largest"`` |g| or
+    ``"lcb"`` (|g| − ``lcb_z``·σ). ``drain_pool``: never pick an operator twice.
+    ``screening_shots``: shots (same meaning as ``shots``) for each point of a pool
+    screening; default ``shots``. ``checkpoint``: an ``.npz`` written after each growth step (see :func:`resume_adapt`).
+    ``callback(intermediate)`` after every optimizer update, with ``x, fun, stderr, nit,
+    shots_used, adapt_step, operators``; True or ``StopIteration`` stops the run.
+    """
+    if seed is not None:
+        _check_int("seed", seed, 0)
+    loaded = problem if isinstance(problem, Problem) else load_problem(problem)
+    molecule = str(loaded.spec.source) if getattr(loaded, "spec", None) is not None else None
+    settings = AdaptSettings(
+        molecule=molecule, pool=pool if isinstance(pool, str) else tuple(
+            tuple(int(q) for q in w) for w in _wire_lists(pool)),
+        optimizer=optimizer, optimizer_options=dict(optimizer_options or {}), shots=shots,
+        seed_entropy=int(np.random.SeedSequence(seed).entropy), max_operators=max_operators,
+        gradient_threshold=gradient_threshold, maxiter_per_step=maxiter_per_step,
+        shot_budget=shot_budget, allocation=allocation, selection=selection, lcb_z=lcb_z,
+        gtol=gtol, drain_pool=drain_pool, screening_shots=screening_shots,
+        checkpoint=None if checkpoint is None else str(checkpoint))
+    return _AdaptRun(settings, loaded, threads).execute(callback)
+
+
+def resume_adapt(checkpoint: str | Path, max_operators: int | None = None,
+                 callback: Callable[[OptimizeResult], Any] | None = None,
+                 threads: int | None = None) -> AdaptResult:
+    """Continue the ADAPT run saved in ``checkpoint`` after its last completed growth step:
+    the same picks, shots and history as the uninterrupted run (``max_operators`` may raise
+    the limit). Refuses if the molecule file changed since the checkpoint was written."""
+    from .checkpoint import molecule_digest
+
+    meta, arrays = _load_checkpoint(checkpoint)
+    settings = AdaptSettings.from_dict(meta["settings"])
+    settings = replace(settings, checkpoint=str(checkpoint), **(
+        {} if max_operators is None else {"max_operators": max_operators}))
+    if molecule_digest(settings.molecule) != meta["molecule_sha256"]:
+        raise CheckpointError(f"{checkpoint}: the molecule file {settings.molecule!r} changed "
+                              "since this checkpoint was written; refusing to resume")
+    run = _AdaptRun(settings, load_problem(settings.molecule), threads)
+    run.restore(meta, arrays, checkpoint)
+    return run.execute(callback)
+
+
+def _wire_lists(pool) -> list:
+    try:
+        return [list(w) for w in pool]
+    except TypeError:
+        raise InputError(f"pool must be a name or a list of wire lists, got {pool!r}") from None
+
+
+# ---------------------------------------------------------------- one run
+class _AdaptRun:
+    """The state of one ADAPT run: chosen operators, angles, records, one ledger."""
+
+    def __init__(self, settings: AdaptSettings, problem: Problem, threads: int | None):
+        self.started = time.perf_counter()
+        self.settings, self.problem, self.threads = settings, problem, threads
+        self.pool = build_pool(problem, settings.pool if isinstance(settings.pool, str)
+                               else [list(w) for w in settings.pool])
+        self.max_operators = settings.max_operators or len(self.pool)
+        self.optimizer = get_optimizer(settings.optimizer, vqe_defaults=True,
+                                       **settings.optimizer_options)
+        self.ledger = ShotLedger()
+        self.chosen: list[int] = []  # pool indices, in circuit order
+        self.x = np.zeros(0)
+        self.steps: list[dict] = []
+        self.screenings: list[dict] = []
+        self.gradients: list[np.ndarray] = []
+        self.history: list[dict] = []
+        self.split = {"screening": 0, "optimization": 0, "final": 0}
+        self.nit = 0
+        self.elapsed = 0.0
+        self.measured = False  # is the energy at self.x measured (by a screening)?
+        if settings.checkpoint is not None:
+            from .checkpoint import molecule_digest
+
+            self.digest = molecule_digest(settings.molecule)
+
+    # ------------------------------------------------------------ pieces
+    @property
+    def operators(self) -> list[Excitation]:
+        return [self.pool[i] for i in self.chosen]
+
+    def seed(self, step: int, role: int) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.settings.seed_entropy, spawn_key=(step, role))
+
+    def estimator(self, operators: Sequence[Excitation], step: int, role: int) -> Estimator:
+        s = self.settings
+        shots = s.screening_shots if role == SCREEN and s.screening_shots else s.shots
+        return Estimator(self.problem.hamiltonian, adapt_circuit(self.problem, operators),
+                         shots=shots, seed=self.seed(step, role), ledger=self.ledger,
+                         allocation=s.allocation, threads=self.threads)
+
+    def clock(self) -> float:
+        return self.elapsed + time.perf_counter() - self.started
+
+    def log(self, step: int, kind: str, x: np.ndarray, value: Estimate, exact: float,
+            shots_used: int, at: float) -> None:
+        self.history.append({"iteration": self.nit, "step": step, "kind": kind,
+                             "energy": float(value.value), "stderr": float(value.stderr),
+                             "energy_exact": float(exact), "shots": int(shots_used),
+                             "time": float(at), "n_operators": len(x)})
+
+    # ------------------------------------------------------------ the growth loop
+    def execute(self, callback) -> AdaptResult:
+        try:
+            while True:
+                step = len(self.chosen)
+                if step >= self.max_operators:
+                    raise Halt(Status.MAXITER, f"maximum number of operators "
+                                               f"({self.max_operators}) reached")
+                index = self.screen(step)
+                self.grow(step, index, callback)
+                self.save()
+        except Halt as halt:
+            status, message = halt.status, halt.message
+        final = self.final_energy(status)
+        return self.result(status, message, final)
+
+    def screen(self, step: int) -> int:
+        """Measure the pool gradients at the current angles; the chosen pool index, or
+        :class:`Halt` (threshold, budget, backend, drained pool)."""
+        s = self.settings
+        estimator = self.estimator(self.operators + self.pool, step, SCREEN)
+        n_points = 1 + int(sum(len(r.shifts) for r in estimator.shift_rules()[len(self.x):]))
+        cost = n_points * estimator.shots_per_evaluation
+        if s.shot_budget is not None and self.ledger.shots_used + cost \
+                + estimator.shots_per_evaluation > s.shot_budget:
+            raise Halt(Status.BUDGET, f"shot budget ({s.shot_budget}) reached")
+        before = self.ledger.shots_used
+        try:
+            energy, gradient = pool_gradients(estimator, self.x)
+        except BackendError as exc:
+            raise Halt(Status.BACKEND, f"stopped: {exc}") from exc
+        if not np.isfinite(energy.value) or not np.all(np.isfinite(gradient.value)):
+            raise Halt(Status.FAILED, f"non-finite pool gradients at growth step {step}")
+        spent = self.ledger.shots_used - before
+        self.split["screening"] += spent
+        exact = self.exact_energy(self.x)
+        self.log(step, "screening", self.x, energy, exact, self.ledger.shots_used, self.clock())
+        self.measured = True
+        if self.steps:
+            self.steps[-1].update(energy=float(energy.value), stderr=float(energy.stderr))
+        excluded = self.chosen if s.drain_pool else ()
+        index, score = select_operator(gradient, s.selection, s.lcb_z, excluded)
+        self.gradients.append(np.array(gradient.value, dtype=float))
+        self.screenings.append({
+            "step": step, "shots": spent, "energy": float(energy.value),
+            "stderr": float(energy.stderr), "energy_exact": exact,
+            "best": None if index < 0 else self.pool[index].label, "score": score,
+            "gradient": None if index < 0 else float(gradient.value[index]),
+            "gradient_stderr": None if index < 0 else float(gradient.stderr[index])})
+        if index < 0:
+            raise Halt(Status.CONVERGED, "the pool is drained")
+        if score < s.gradient_threshold:
+            raise Halt(Status.CONVERGED, f"largest pool gradient score {score:.3g} below "
+                                         f"gradient_threshold ({s.gradient_threshold})")
+        return index
+
+    def grow(self, step: int, index: int, callback) -> None:
+        """Append pool operator ``index`` (angle 0) and re-optimize every angle."""
+        s = self.settings
+        self.chosen.append(index)
+        self.measured = False
+        labels = [op.label for op in self.operators]
+        estimator = self.estimator(self.operators, step, ESTIMATE)
+        before, t0, nit0 = self.ledger.shots_used, self.clock(), self.nit
+        loop = Loop(estimator, Limits(s.maxiter_per_step, s.shot_budget, s.gtol),
+                    callback=_step_callback(callback, step, labels, self.nit))
+        outcome = drive(self.optimizer, loop, np.append(self.x, 0.0),
+                        np.random.default_rng(self.seed(step, OPTIMIZE)))
+        self.x = np.array(outcome.x, dtype=float)
+        exact = np.atleast_1d(estimator.exact_energy(np.array([r.x for r in loop.records]))) \
+            if loop.records else []
+        for record, e in zip(loop.records, exact, strict=True):
+            self.nit = nit0 + record.iteration
+            self.log(step, "optimization", record.x, record.value, e, record.shots_used,
+                     t0 + record.time)
+        self.nit = nit0 + loop.nit
+        spent = self.ledger.shots_used - before
+        self.split["optimization"] += spent
+        final_exact = self.exact_energy(self.x)
+        screening = self.screenings[-1]
+        self.steps.append({
+            "step": step, "operator": self.pool[index].label,
+            "wires": list(self.pool[index].wires), "pool_index": index,
+            "gradient": screening["gradient"], "gradient_stderr": screening["gradient_stderr"],
+            "score": screening["score"], "screening_shots": screening["shots"],
+            "optimization_shots": spent, "nit": loop.nit,
+            "inner_status": int(outcome.status), "inner_message": outcome.message,
+            "energy_exact": final_exact,
+            "error_mha": (final_exact - self.problem.e_fci) * HARTREE_TO_MHA,
+            "energy": None, "stderr": None})
+        if outcome.status in (Status.BUDGET, Status.CALLBACK, Status.BACKEND):
+            raise Halt(outcome.status, outcome.message)
+        if outcome.status == Status.FAILED and not np.all(np.isfinite(self.x)):
+            raise Halt(outcome.status, outcome.message)
+
+    def exact_energy(self, x: np.ndarray) -> float:
+        """Noiseless energy at angles ``x`` of the current operators (not charged)."""
+        ops = self.operators
+        if not ops:  # the Hartree–Fock state, on a circuit with one idle candidate
+            ops, x = self.pool[:1], np.zeros(1)
+        circuit = adapt_circuit(self.problem, ops)
+        return float(Estimator(self.problem.hamiltonian, circuit, shots=None,
+                               threads=self.threads).exact_energy(x))
+
+    def final_energy(self, status: Status) -> Estimate:
+        """The charged energy at the final angles: the last screening's if it measured them,
+        else one fresh evaluation (none after a backend failure)."""
+        if self.measured:
+            last = self.screenings[-1]
+            return Estimate(last["energy"], last["stderr"], 0)
+        if status == Status.BACKEND:
+            last = self.history[-1] if self.history else None
+            return Estimate(float("nan") if last is None else last["energy"],
+                            float("nan") if last is None else last["stderr"], 0)
+        step = len(self.chosen)
+        ops, x = self.operators, self.x
+        if not ops:  # the Hartree–Fock state, on a circuit with one idle candidate
+            ops, x = self.pool[:1], np.zeros(1)
+        estimator = self.estimator(ops, step, FINAL)
+        before = self.ledger.shots_used
+        value = estimator.energy(x)
+        self.split["final"] += self.ledger.shots_used - before
+        exact = self.exact_energy(self.x)
+        self.log(step, "final", self.x, value, exact, self.ledger.shots_used, self.clock())
+        if self.steps:
+            self.steps[-1].update(energy=float(value.value), stderr=float(value.stderr))
+        return value
+
+    # ------------------------------------------------------------ result
+    def result(self, status: Status, message: str, final: Estimate) -> AdaptResult:
+        problem, s = self.problem, self.settings
+        energy_exact = self.history[-1]["energy_exact"] if self.history else problem.e_hf
+        reached = reached_accuracy(self.history, problem.e_fci)
+        ops = self.operators
+        return AdaptResult(
+            x=self.x.copy(), fun=float(final.value), stderr=float(final.stderr), jac=None,
+            nit=self.nit, nfev=self.ledger.evaluations, success=status.success,
+            status=status, message=message, energy_exact=energy_exact, e_fci=problem.e_fci,
+            e_hf=problem.e_hf, error_mha=(energy_exact - problem.e_fci) * HARTREE_TO_MHA,
+            shots_used=self.ledger.shots_used, wall_time=self.clock(), history=self.history,
+            molecule=problem.name, ansatz="adapt", optimizer=f"adapt+{self.optimizer.name}",
+            optimizer_options=dict(s.optimizer_options), shots=s.shots,
+            seed_entropy=s.seed_entropy, n_qubits=problem.n_qubits, n_params=len(ops),
+            allocation=s.allocation, backend="statevector",
+            operators=[op.label for op in ops], operator_wires=[list(op.wires) for op in ops],
+            steps=self.steps, screenings=self.screenings, pool_gradients=self.gradients,
+            pool=[op.label for op in self.pool], screening_shots=self.split["screening"],
+            optimization_shots=self.split["optimization"], final_shots=self.split["final"],
+            shots_to_chemical_accuracy=None if reached is None else reached["shots"],
+            iterations_to_chemical_accuracy=None if reached is None else reached["iteration"],
+            chemical_accuracy_mha=CHEMICAL_ACCURACY_MHA, config=s.to_dict())
+
+    # ------------------------------------------------------------ checkpoints
+    def save(self) -> None:
+        """Write the run after its last completed growth step (atomically, data only)."""
+        s = self.settings
+        if s.checkpoint is None:
+            return
+        import io
+
+        from .io import write_bytes_atomic
+
+        meta = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+                "settings": s.to_dict(), "molecule_sha256": self.digest,
+                "chosen": self.chosen, "steps": self.steps, "screenings": self.screenings,
+                "history": self.history, "split": self.split, "nit": self.nit,
+                "elapsed": self.clock(),
+                "ledger": {"shots_used": self.ledger.shots_used,
+                           "executions": self.ledger.executions,
+                           "evaluations": self.ledger.evaluations}}
+        arrays = {"x": self.x, **{f"pool_gradients.{i}": g
+                                  for i, g in enumerate(self.gradients)}}
+        buffer = io.BytesIO()
+        np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
+        write_bytes_atomic(s.checkpoint, buffer.getvalue())
+
+    def restore(self, meta: dict, arrays: dict, path) -> None:
+        """Put the saved growth steps, angles, records and ledger into this run."""
+        chosen = meta["chosen"]
+        if not all(isinstance(i, int) and 0 <= i < len(self.pool) for i in chosen):
+            raise CheckpointError(f"{path}: checkpoint field 'chosen' does not fit the pool")
+        if arrays["x"].shape != (len(chosen),):
+            raise CheckpointError(f"{path}: checkpoint field 'x' has shape "
+                                  f"{arrays['x'].shape}, expected ({len(chosen)},)")
+        self.chosen = list(chosen)
+        self.x = np.array(arrays["x"], dtype=float)
+        self.steps, self.screenings = meta["steps"], meta["screenings"]
+        self.history, self.split = meta["history"], meta["split"]
+        self.nit, self.elapsed = meta["nit"], float(meta["elapsed"])
+        self.gradients = [np.array(arrays[f"pool_gradients.{i}"])
+                          for i in range(len(self.screenings))]
+        for key in ("shots_used", "executions", "evaluations"):
+            setattr(self.ledger, key, meta["ledger"][key])
+
+
+def _step_callback(callback, step: int, labels: list[str], nit0: int):
+    """The user's callback, told the growth step, the operators and the global update count."""
+    if callback is None:
+        return None
+
+    def inner(intermediate: OptimizeResult):
+        intermediate["adapt_step"] = step
+        intermediate["operators"] = list(labels)
+        intermediate["nit"] = nit0 + intermediate["nit"]
+        return callback(intermediate)
+
+    return inner
+
+
+_META_TYPES = {"settings": dict, "molecule_sha256": str, "chosen": list, "steps": list,
+               "screenings": list, "history": list, "split": dict, "nit": int,
+               "elapsed": (int, float), "ledger": dict}
+
+
+def _load_checkpoint(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(meta, arrays)`` of an ADAPT checkpoint, checked field by field (no pickle)."""
+    import zipfile
+
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint {str(path)!r} does not exist") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise CheckpointError(f"{path} is not a readable ADAPT checkpoint "
+                              f"({type(exc).__name__})") from None
+    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a qvopt ADAPT checkpoint ({CHECKPOINT_FORMAT})")
+    if meta.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(f"{path}: ADAPT checkpoint version {meta.get('version')!r} is "
+                              f"not supported (this qvopt reads {CHECKPOINT_VERSION})")
+    for key, kind in _META_TYPES.items():
+        if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
+            raise CheckpointError(f"{path}: checkpoint field {key!r} is missing or malformed")
+    for key in ("shots_used", "executions", "evaluations"):
+        if not isinstance(meta["ledger"].get(key), int) or meta["ledger"][key] < 0:
+            raise CheckpointError(f"{path}: checkpoint field 'ledger.{key}' must be an "
+                                  "integer >= 0")
+    missing = [k for k in ["x", *(f"pool_gradients.{i}" for i in range(len(meta["screenings"])))]
+               if k not in arrays]
+    if missing:
+        raise CheckpointError(f"{path}: checkpoint array(s) {missing} missing")
+    return meta, arrays

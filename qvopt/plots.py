@@ -1,0 +1,223 @@
+"""Plots of one VQE run: energy and error vs iteration and vs cumulative shots.
+
+    qvopt.plots.plot_run(result, "run.png")          # a VQEResult, its dict, or result.json
+    qvopt plot result.json [-o run.png]               # the same from the command line
+
+Four panels: the estimated energy with its ±stderr band and the noiseless energy of the
+same parameters, with the FCI line and the chemical-accuracy band above it (left), and
+the errors ``|E − E_FCI|`` in mHa on a log scale with the 1.6 mHa line (right); per
+iteration (top) and per cumulative shots (bottom, what the run paid). ``qvopt plot`` also
+draws a scan's JSON (``"points"``, see :mod:`qvopt.scan`).
+
+Figures are drawn on matplotlib's Agg canvas directly (no pyplot, no global backend
+switch), so the functions are safe in notebooks and threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+
+CHEMICAL_ACCURACY_MHA = 1.6
+HA_TO_MHA = 1000.0
+DPI = 110
+
+
+# ------------------------------------------------------------------ figure helpers
+def new_figure(nrows: int, ncols: int, figsize: tuple[float, float], **grid):
+    """``(figure, axes)`` on an Agg canvas (``axes`` as from ``subplots``)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(nrows, ncols, squeeze=False, **grid)
+    return figure, axes
+
+
+def save_figure(figure, path: str | Path) -> Path:
+    """Write ``figure`` as PNG to ``path`` (folders created); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=DPI)
+    return path
+
+
+def chemical_accuracy_band(ax, low: float) -> None:
+    """Shade ``[low, 1.6]`` mHa and draw the 1.6 mHa line on an error axis."""
+    ax.axhspan(low, CHEMICAL_ACCURACY_MHA, color="tab:green", alpha=0.12, lw=0)
+    ax.axhline(CHEMICAL_ACCURACY_MHA, color="tab:green", lw=1.2, ls="--",
+               label=f"chemical accuracy ({CHEMICAL_ACCURACY_MHA} mHa)")
+
+
+# ------------------------------------------------------------------ input
+def load_result(source: Any) -> dict:
+    """A run's result as a plain dict: a :class:`~qvopt.vqe.VQEResult`, its ``to_dict()``,
+    or the path of a result JSON (``qvopt run --out``)."""
+    if isinstance(source, (str, Path)):
+        return read_json(source, "result")
+    if hasattr(source, "to_dict"):
+        return source.to_dict()
+    if isinstance(source, dict):
+        return source
+    raise InputError(f"expected a VQEResult, a result dict or a result JSON path, got "
+                     f"{type(source).__name__}")
+
+
+def read_json(path: str | Path, kind: str) -> dict:
+    """Parse a JSON file; errors name the file."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(f"{kind} file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: cannot read {kind} JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _history(result: dict) -> dict[str, np.ndarray]:
+    history = result.get("history")
+    if not history:
+        raise InputError("the result has no 'history' to plot (expected the JSON written by "
+                         "`qvopt run --out`)")
+    keys = ("iteration", "energy", "stderr", "energy_exact", "shots")
+    try:
+        return {k: np.array([np.nan if h.get(k) is None else h[k] for h in history],
+                            dtype=float) for k in keys}
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise InputError(f"the result's 'history' is malformed ({exc})") from None
+
+
+def _finite(value) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if np.isfinite(value) else None
+
+
+# ------------------------------------------------------------------ one run
+def plot_run(result: Any, path: str | Path) -> Path:
+    """Plot one run (see the module docstring) to the PNG ``path``; returns it."""
+    return save_figure(run_figure(result), path)
+
+
+def run_figure(result: Any):
+    """The matplotlib ``Figure`` of :func:`plot_run` (for notebooks)."""
+    data = load_result(result)
+    h = _history(data)
+    e_fci, e_hf = _finite(data.get("e_fci")), _finite(data.get("e_hf"))
+    figure, axes = new_figure(2, 2, (11, 7.5))
+    for row, (x, label) in enumerate(((h["iteration"], "iteration"),
+                                      (np.maximum(h["shots"], 1), "cumulative shots"))):
+        _energy_panel(axes[row, 0], x, h, e_fci, e_hf)
+        _error_panel(axes[row, 1], x, h, e_fci)
+        for ax in axes[row]:
+            ax.set_xlabel(label)
+            if row == 1:
+                _log_x(ax)
+    figure.suptitle(_title(data, e_fci))
+    return figure
+
+
+def _log_x(ax) -> None:
+    """Log x axis labelled at decades only (minor labels crowd a short range)."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _energy_panel(ax, x, h, e_fci, e_hf) -> None:
+    ax.fill_between(x, h["energy"] - h["stderr"], h["energy"] + h["stderr"],
+                    color="tab:blue", alpha=0.25, lw=0, label="± stderr")
+    ax.plot(x, h["energy"], color="tab:blue", lw=1, label="estimated energy")
+    ax.plot(x, h["energy_exact"], color="tab:orange", lw=1.5, label="noiseless energy")
+    if e_hf is not None:
+        ax.axhline(e_hf, color="grey", ls=":", lw=1, label="Hartree–Fock")
+    if e_fci is not None:
+        ax.axhspan(e_fci, e_fci + CHEMICAL_ACCURACY_MHA / HA_TO_MHA, color="tab:green",
+                   alpha=0.15, lw=0, label="FCI + chemical accuracy")
+        ax.axhline(e_fci, color="black", lw=1, label="FCI")
+        _zoom_energy(ax, h, e_fci)
+    ax.set_ylabel("energy (Ha)")
+    ax.legend(fontsize=8, loc="upper right")
+
+
+def _zoom_energy(ax, h, e_fci: float) -> None:
+    """Show the whole noiseless curve and the estimates, but not a wild first estimate."""
+    values = np.concatenate([h["energy_exact"], h["energy"][len(h["energy"]) // 5:]])
+    values = values[np.isfinite(values)]
+    if values.size:
+        top, bottom = max(values.max(), e_fci), min(values.min(), e_fci)
+        pad = 0.08 * max(top - bottom, 2 * CHEMICAL_ACCURACY_MHA / HA_TO_MHA)
+        ax.set_ylim(bottom - pad, top + pad)
+
+
+def _error_panel(ax, x, h, e_fci) -> None:
+    if e_fci is None:
+        ax.text(0.5, 0.5, "no FCI reference: error unknown", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_ylabel("|E − E_FCI| (mHa)")
+        return
+    noisy = np.abs(h["energy"] - e_fci) * HA_TO_MHA
+    exact = np.abs(h["energy_exact"] - e_fci) * HA_TO_MHA
+    floor = max(np.nanmin(np.concatenate([exact, noisy, [CHEMICAL_ACCURACY_MHA]])) / 3,
+                1e-6)
+    ax.plot(x, np.maximum(noisy, floor), color="tab:blue", lw=0.8, alpha=0.6,
+            label="|estimate − FCI|")
+    ax.plot(x, h["stderr"] * HA_TO_MHA, color="tab:blue", ls=":", lw=1, label="stderr")
+    ax.plot(x, np.maximum(exact, floor), color="tab:orange", lw=1.5,
+            label="|noiseless − FCI|")
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=floor)
+    chemical_accuracy_band(ax, floor)
+    ax.set_ylabel("|E − E_FCI| (mHa)")
+    ax.legend(fontsize=8, loc="upper right")
+
+
+def _title(data: dict, e_fci: float | None) -> str:
+    shots = data.get("shots") or "exact"
+    parts = [f"VQE {data.get('molecule', '?')}: {data.get('ansatz', '?')} + "
+             f"{data.get('optimizer', '?')}, shots={shots}"]
+    error = _finite(data.get("error_mha"))
+    if e_fci is not None and error is not None:
+        parts.append(f"final error {error:.3f} mHa, {int(data.get('shots_used') or 0):,} shots")
+    return " — ".join(parts)
+
+
+# ------------------------------------------------------------------ command line
+def add_plot_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``qvopt plot RESULT.json [-o OUT.png]`` to the CLI's ``subparsers``."""
+    parser = subparsers.add_parser(
+        "plot", help="plot one run's result JSON (or a scan's JSON) to PNG",
+        description="Energy and error vs iteration and vs cumulative shots of one run "
+                    "(`qvopt run --out result.json`), or a scan (`qvopt scan --out`).")
+    parser.add_argument("result", type=Path, help="result JSON of `qvopt run --out` or "
+                        "`qvopt scan --out`")
+    parser.add_argument("-o", "--output", type=Path, default=None,
+                        help="PNG to write (default: the JSON's name with .png)")
+    return parser
+
+
+def cmd_plot(args: argparse.Namespace, console) -> int:
+    """Run ``qvopt plot``: draw the PNG and print its path."""
+    data = read_json(args.result, "result")
+    out = args.output or Path(args.result).with_suffix(".png")
+    if "points" in data:
+        from .scan.plot import plot_scan
+
+        path = plot_scan(data, out)
+    else:
+        path = plot_run(data, out)
+    console.print(f"plot: {path}", soft_wrap=True)
+    return 0

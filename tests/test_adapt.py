@@ -1,0 +1,262 @@
+"""ADAPT-VQE: exact sequences, pool gradients against finite differences and commutators,
+honest shot accounting, reproducibility from the seed, resume, input errors."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from qiskit.quantum_info import Statevector
+
+from qvopt import CheckpointError, InputError, Status
+from qvopt.adapt import (
+    adapt_circuit,
+    adapt_vqe,
+    pool_gradients,
+    resume_adapt,
+    screening_points,
+    select_operator,
+)
+from qvopt.ansatz.pool import Excitation, build_pool, generalized_excitations
+from qvopt.estimation.base import Estimate
+from qvopt.estimation.estimator import Estimator
+
+EXACT = {"optimizer": "lbfgs", "shots": None, "maxiter_per_step": 200}
+
+# Noiseless ADAPT (lbfgs re-optimization, singles+doubles pool) on LiH, frozen core: the
+# first picks and the error (mHa) after each; chemical accuracy after the fourth.
+LIH_FC_SEQUENCE = ["D(0,1,8,9)", "D(0,1,2,9)", "D(0,1,3,8)", "D(0,1,2,3)", "D(0,1,4,5)",
+                   "D(0,1,6,7)"]
+
+
+def _screening_estimator(problem, operators, pool, shots=None, seed=0):
+    return Estimator(problem.hamiltonian, adapt_circuit(problem, list(operators) + pool),
+                     shots=shots, seed=seed)
+
+
+# ---------------------------------------------------------------- exact mode
+def test_h2_exact_reaches_fci_with_the_one_double(h2):
+    result = adapt_vqe(h2, gradient_threshold=1e-6, **EXACT)
+    assert result.operators == ["D(0,1,2,3)"]
+    assert result.status == Status.CONVERGED and result.success
+    assert abs(result.error_mha) < 1e-6
+    assert result.shots_used == 0 and result.n_params == 1
+    # the singles have zero gradient at Hartree–Fock (Brillouin)
+    first = result.pool_gradients[0]
+    assert result.pool == ["D(0,1,2,3)", "S(0,2)", "S(1,3)"]
+    assert abs(first[0]) > 0.1 and np.allclose(first[1:], 0.0, atol=1e-12)
+
+
+def test_lih_fc_exact_reaches_chemical_accuracy_with_few_operators(lih_fc):
+    result = adapt_vqe(lih_fc, gradient_threshold=1e-3, **EXACT)
+    assert result.operators[:len(LIH_FC_SEQUENCE)] == LIH_FC_SEQUENCE
+    assert result.within_chemical_accuracy
+    assert len(result.operators) < 24  # UCCSD (singles+doubles) has 24 parameters
+    errors = [s["error_mha"] for s in result.steps]
+    assert errors[2] > 1.6 > errors[3]  # chemical accuracy from the fourth operator on
+    assert all(a >= b - 1e-6 for a, b in itertools.pairwise(errors))  # never worse
+
+
+# ---------------------------------------------------------------- pool gradients
+def test_pool_gradient_equals_finite_difference_of_exact_energies(lih_fc):
+    pool = build_pool(lih_fc)
+    ops = [pool[0], pool[3]]
+    x = np.array([0.11, -0.07])
+    estimator = _screening_estimator(lih_fc, ops, pool)
+    energy, gradient = pool_gradients(estimator, x)
+    eps = 1e-5
+    base = np.concatenate([x, np.zeros(len(pool))])
+    plus, minus = np.tile(base, (len(pool), 1)), np.tile(base, (len(pool), 1))
+    plus[:, 2:] += eps * np.eye(len(pool))
+    minus[:, 2:] -= eps * np.eye(len(pool))
+    fd = (estimator.exact_energy(plus) - estimator.exact_energy(minus)) / (2 * eps)
+    np.testing.assert_allclose(gradient.value, fd, atol=1e-8)
+    assert energy.value == pytest.approx(estimator.exact_energy(base), abs=1e-12)
+    assert energy.shots == 0 and gradient.shots == 0
+
+
+@pytest.mark.parametrize("name", ["h2", "lih_fc"])
+def test_pool_gradient_is_half_the_commutator(name, request):
+    """g_k = ½⟨ψ|[H, A_k]|ψ⟩ with A_k = |to⟩⟨from| − |from⟩⟨to| = −iK_k (our half angle),
+    from sparse matrices, independent of the estimator; so the first pick is independent."""
+    problem = request.getfixturevalue(name)
+    pool = build_pool(problem)
+    _, gradient = pool_gradients(_screening_estimator(problem, [], pool), np.zeros(0))
+    psi = Statevector.from_label(problem.hf_bitstring).data
+    hamiltonian = problem.hamiltonian.to_matrix(sparse=True)
+    expected = []
+    for op in pool:
+        generator = op.gate(0.0).generator().apply_layout(list(op.wires), problem.n_qubits)
+        a_psi = -1j * (generator.to_matrix(sparse=True) @ psi)
+        h_psi = hamiltonian @ psi
+        # ⟨ψ|HA − AH|ψ⟩ = ⟨Hψ|Aψ⟩ + ⟨Aψ|Hψ⟩ (A† = −A)
+        expected.append(0.5 * (np.vdot(h_psi, a_psi) + np.vdot(a_psi, h_psi)).real)
+    np.testing.assert_allclose(gradient.value, expected, atol=1e-10)
+    assert int(np.argmax(np.abs(expected))) == int(np.argmax(np.abs(gradient.value)))
+
+
+def test_screening_points_shift_one_candidate_each():
+    from qvopt.estimation.parameter_shift import FOUR_TERM
+
+    points, weights = screening_points(np.array([0.3]), [FOUR_TERM, FOUR_TERM])
+    assert points.shape == (9, 3) and weights.shape == (2, 9)
+    np.testing.assert_array_equal(points[:, 0], 0.3)
+    np.testing.assert_array_equal(points[0], [0.3, 0.0, 0.0])
+    np.testing.assert_allclose(points[1:5, 1], FOUR_TERM.shifts)
+    np.testing.assert_array_equal(points[1:5, 2], 0.0)
+    np.testing.assert_allclose(weights[1, 5:], FOUR_TERM.coeffs)
+    assert np.all(weights[:, 0] == 0)
+
+
+def test_selection_largest_lcb_and_ties():
+    g = Estimate(np.array([0.5, -0.6, 0.1]), np.array([0.01, 0.2, 0.0]), 0)
+    assert select_operator(g, "largest") == (1, pytest.approx(0.6))
+    assert select_operator(g, "lcb", lcb_z=2.0) == (0, pytest.approx(0.48))
+    assert select_operator(g, "largest", excluded=[1])[0] == 0
+    tie = Estimate(np.array([0.2, -0.2 * (1 + 1e-14), 0.2]), np.zeros(3), 0)
+    assert select_operator(tie, "largest")[0] == 0
+
+
+# ---------------------------------------------------------------- shots
+def test_screening_is_one_batched_call_charged_on_the_ledger(h2):
+    pool = build_pool(h2)
+    estimator = _screening_estimator(h2, [], pool, shots=100, seed=1)
+    energy, gradient = pool_gradients(estimator, np.zeros(0))
+    n_points = 1 + 4 * len(pool)
+    per_point = 100 * estimator.grouped.n_groups
+    assert estimator.ledger.shots_used == n_points * per_point == energy.shots + gradient.shots
+    assert estimator.ledger.evaluations == n_points
+    assert np.all(gradient.stderr > 0)
+
+
+def test_shots_charged_equal_the_ledger_split(h2):
+    result = adapt_vqe(h2, shots=200, seed=5, max_operators=1, maxiter_per_step=4)
+    n_groups, m = 5, 3
+    assert result.screening_shots == (1 + 4 * m) * 200 * n_groups
+    # each adam step: the energy at θ and the 4 shifted points of the one angle
+    assert result.optimization_shots == 4 * 5 * 200 * n_groups
+    assert result.final_shots == 200 * n_groups  # max_operators: one final energy
+    assert result.shots_used == (result.screening_shots + result.optimization_shots
+                                 + result.final_shots)
+    assert result.history[-1]["shots"] == result.shots_used
+    assert result.steps[0]["screening_shots"] == result.screening_shots
+    assert result.status == Status.MAXITER
+    import json
+
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["operators"] == result.operators and len(data["pool_gradients"]) == 1
+
+
+def test_screening_shots_set_the_screening_cost(h2):
+    result = adapt_vqe(h2, shots=200, screening_shots=50, seed=5, max_operators=1,
+                       maxiter_per_step=2)
+    assert result.screening_shots == (1 + 4 * 3) * 50 * 5
+    assert result.optimization_shots == 2 * 5 * 200 * 5
+
+
+def test_shot_budget_stops_with_a_final_energy_in_reserve(h2):
+    result = adapt_vqe(h2, shots=100, seed=2, shot_budget=40_000, maxiter_per_step=50)
+    assert result.status == Status.BUDGET
+    assert result.shots_used <= 40_000
+    assert np.isfinite(result.fun)
+
+
+def test_same_seed_same_sequence_and_shots(lih_fc):
+    kwargs = {"shots": 50, "max_operators": 3, "maxiter_per_step": 3, "allocation": None}
+    a = adapt_vqe(lih_fc, seed=11, **kwargs)
+    b = adapt_vqe(lih_fc, seed=11, **kwargs)
+    assert a.operators == b.operators
+    np.testing.assert_array_equal(a.x, b.x)
+    assert a.shots_used == b.shots_used and a.fun == b.fun
+    for ga, gb in zip(a.pool_gradients, b.pool_gradients, strict=True):
+        np.testing.assert_array_equal(ga, gb)
+    c = adapt_vqe(lih_fc, seed=12, **kwargs)
+    assert not np.array_equal(a.pool_gradients[0], c.pool_gradients[0])
+
+
+def test_variance_allocation_and_lcb_run(h2):
+    result = adapt_vqe(h2, shots=2000, seed=3, allocation="variance", selection="lcb",
+                       max_operators=2, maxiter_per_step=3)
+    assert result.operators[0] == "D(0,1,2,3)"
+    assert result.shots_used == (result.screening_shots + result.optimization_shots
+                                 + result.final_shots)
+
+
+# ---------------------------------------------------------------- checkpoints
+def test_resume_after_an_interrupted_step_equals_uninterrupted(lih_fc, tmp_path):
+    kwargs = {"shots": 50, "seed": 4, "max_operators": 3, "maxiter_per_step": 3}
+    full = adapt_vqe(lih_fc, **kwargs)
+    path = tmp_path / "adapt.npz"
+
+    def interrupt(intermediate):
+        if intermediate["adapt_step"] == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        adapt_vqe(lih_fc, checkpoint=path, callback=interrupt, **kwargs)
+    resumed = resume_adapt(path)
+    assert resumed.operators == full.operators
+    np.testing.assert_array_equal(resumed.x, full.x)
+    assert resumed.shots_used == full.shots_used and resumed.fun == full.fun
+    assert resumed.nit == full.nit
+    assert [h["energy"] for h in resumed.history] == [h["energy"] for h in full.history]
+
+
+def test_resume_can_raise_max_operators(h4_problem, tmp_path):
+    path = tmp_path / "a.npz"
+    kwargs = {"shots": None, "optimizer": "lbfgs", "maxiter_per_step": 50}
+    adapt_vqe(h4_problem, checkpoint=path, max_operators=1, **kwargs)
+    more = resume_adapt(path, max_operators=3)
+    full = adapt_vqe(h4_problem, max_operators=3, **kwargs)
+    assert more.operators == full.operators and len(more.operators) == 3
+    np.testing.assert_allclose(more.x, full.x)
+
+
+def test_bad_checkpoint_is_a_checkpoint_error(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(CheckpointError, match="not a readable ADAPT checkpoint"):
+        resume_adapt(bad)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        resume_adapt(tmp_path / "missing.npz")
+
+
+# ---------------------------------------------------------------- inputs
+@pytest.mark.parametrize("kwargs, name", [
+    ({"pool": "bogus"}, "bogus"),
+    ({"gradient_threshold": -1.0}, "gradient_threshold"),
+    ({"gradient_threshold": float("nan")}, "gradient_threshold"),
+    ({"max_operators": 0}, "max_operators"),
+    ({"maxiter_per_step": 0}, "maxiter_per_step"),
+    ({"selection": "best"}, "selection"),
+    ({"pool": [[0, 0]]}, r"\[0, 0\]"),
+    ({"pool": [[0, 1, 2]]}, r"\[0, 1, 2\]"),
+    ({"pool": [[0, 7]]}, r"\[0, 7\]"),
+    ({"shots": -5}, "shots"),
+    ({"shots": None, "allocation": "variance"}, "allocation"),
+    ({"allocation": "magic"}, "allocation"),
+    ({"optimizer": "nope"}, "nope"),
+    ({"seed": -1}, "seed"),
+    ({"screening_shots": 0}, "screening_shots"),
+    ({"shots": None, "screening_shots": 10}, "screening_shots"),
+])
+def test_bad_inputs_raise_input_error_naming_them(h2, kwargs, name):
+    with pytest.raises(InputError, match=name):
+        adapt_vqe(h2, **kwargs)
+
+
+def test_pools(h2, lih_fc):
+    assert [e.label for e in build_pool(h2, "doubles")] == ["D(0,1,2,3)"]
+    assert len(build_pool(lih_fc)) == 24
+    custom = build_pool(h2, [[0, 2], [0, 1, 2, 3]])
+    assert custom == [Excitation((0, 2)), Excitation((0, 1, 2, 3))]
+    general = generalized_excitations(4)
+    assert {e.label for e in general} == {"S(0,2)", "S(1,3)", "D(0,1,2,3)", "D(0,3,1,2)"}
+
+
+@pytest.fixture(scope="module")
+def h4_problem():
+    import qvopt
+
+    return qvopt.load_problem("h4")
