@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import numbers
 import zipfile
 from pathlib import Path
@@ -77,6 +78,10 @@ def decode_state(node: Any, template: Any, arrays, where: str = "optimizer_state
     """Rebuild a value from :func:`encode_state`'s tree on ``template``'s structure."""
     if not isinstance(node, dict) or len(node) not in (1, 2):
         raise CheckpointError(f"checkpoint field {where!r} is malformed")
+    expected = _kind(template)
+    if expected is not None and expected not in node:
+        raise CheckpointError(f"checkpoint field {where!r} must hold a {expected}, got "
+                              f"{sorted(node)}")
     if "namedtuple" in node:
         if not (isinstance(template, tuple) and hasattr(template, "_fields")) \
                 or node["namedtuple"] != type(template).__name__:
@@ -104,13 +109,57 @@ def decode_state(node: Any, template: Any, arrays, where: str = "optimizer_state
         like = template if isinstance(template, dict) else {}
         return {k: decode_state(v, like.get(k), arrays, f"{where}.{k}") for k, v in table.items()}
     if "array" in node:
-        if node["array"] not in arrays:
-            raise CheckpointError(f"checkpoint field {where!r}: array {node['array']!r} "
-                                  "is missing")
-        return np.array(arrays[node["array"]])
+        return _decode_array(node["array"], template, arrays, where)
     if "value" in node:
-        return node["value"]
+        return _decode_scalar(node["value"], template, where)
     raise CheckpointError(f"checkpoint field {where!r} is malformed")
+
+
+def _kind(template: Any) -> str | None:
+    """The node kind a template value is stored as (None: anything may be there)."""
+    if isinstance(template, tuple) and hasattr(template, "_fields"):
+        return "namedtuple"
+    if isinstance(template, (tuple, list)):
+        return "sequence"
+    if isinstance(template, dict):
+        return "dict"
+    return None
+
+
+def _decode_array(key: Any, template: Any, arrays: dict, where: str) -> np.ndarray:
+    """A numeric array, of the template's shape when the template holds one."""
+    if not isinstance(key, str) or key not in arrays:
+        raise CheckpointError(f"checkpoint field {where!r}: array {key!r} is missing")
+    value = np.array(arrays[key])
+    if value.dtype.kind not in "biuf":
+        raise CheckpointError(f"checkpoint field {where!r} must be numeric, got dtype "
+                              f"{value.dtype}")
+    if isinstance(template, np.ndarray) and value.shape != template.shape:
+        raise CheckpointError(f"checkpoint field {where!r} has shape {value.shape}, expected "
+                              f"{template.shape}")
+    if template is not None and not isinstance(template, np.ndarray):
+        raise CheckpointError(f"checkpoint field {where!r} is an array, expected "
+                              f"{type(template).__name__}")
+    return value
+
+
+def _decode_scalar(value: Any, template: Any, where: str) -> Any:
+    """A JSON scalar of the template's kind (int, float — an int is accepted — str, bool)."""
+    if template is None or isinstance(template, np.ndarray):
+        if value is None or (isinstance(value, (int, float, str)) and template is None):
+            return value
+        raise CheckpointError(f"checkpoint field {where!r} must be an array, got {value!r}")
+    if isinstance(template, np.generic):
+        template = template.item()
+    kind = type(template)
+    ok = (isinstance(value, bool) if kind is bool else
+          isinstance(value, int) and not isinstance(value, bool) if kind is int else
+          isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float
+          else isinstance(value, kind))
+    if not ok:
+        raise CheckpointError(f"checkpoint field {where!r} must be {kind.__name__}, got "
+                              f"{value!r}")
+    return float(value) if kind is float else value
 
 
 # ---------------------------------------------------------------- write and read
@@ -186,9 +235,34 @@ def _check_meta(meta: Any, arrays: dict, path: Path) -> None:
                                   f"{len(RECORD_KEYS)} numbers {list(RECORD_KEYS)}")
     ledger = meta["ledger"]
     for key in ("shots_used", "executions", "evaluations"):
-        if not isinstance(ledger.get(key), int) or ledger[key] < 0:
+        value = ledger.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise CheckpointError(f"{path}: checkpoint field 'ledger.{key}' must be an "
                                   "integer >= 0")
+    if meta["nit"] < 0 or meta["nit"] != len(records):
+        raise CheckpointError(f"{path}: checkpoint field 'nit' ({meta['nit']}) must equal "
+                              f"the number of recorded iterations ({len(records)})")
+    if not math.isfinite(meta["elapsed"]) or meta["elapsed"] < 0:
+        raise CheckpointError(f"{path}: checkpoint field 'elapsed' must be a finite number "
+                              ">= 0")
+    for key in ("x", "last_gradient"):
+        if arrays[key].dtype.kind not in "biuf":
+            raise CheckpointError(f"{path}: checkpoint field {key!r} must be numeric")
+    gradient = arrays["last_gradient"]
+    if gradient.ndim != 1 or gradient.size not in (0, arrays["x"].shape[1]):
+        raise CheckpointError(f"{path}: checkpoint field 'last_gradient' has shape "
+                              f"{gradient.shape}, expected one value per parameter")
+
+
+def saved_config(meta: dict, path: str | Path):
+    """The run's :class:`~qvopt.config.RunConfig`, or a CheckpointError naming the field."""
+    from .config import RunConfig
+
+    try:
+        return RunConfig.from_dict(meta["config"])
+    except InputError as exc:
+        raise CheckpointError(f"{path}: checkpoint field 'config' is invalid: {exc}"
+                              ) from None
 
 
 def restore(meta: dict, arrays: dict, loop, estimator, template: Any) -> Any:
@@ -204,7 +278,7 @@ def restore(meta: dict, arrays: dict, loop, estimator, template: Any) -> Any:
     ledger.shots_used = meta["ledger"]["shots_used"]
     ledger.executions = meta["ledger"]["executions"]
     ledger.evaluations = meta["ledger"]["evaluations"]
-    if arrays["x"].shape[1:] != (estimator.n_params,) and len(arrays["x"]):
+    if arrays["x"].shape[1:] != (estimator.n_params,):
         raise CheckpointError(f"checkpoint field 'x' has {arrays['x'].shape[1]} parameters, "
                               f"the circuit has {estimator.n_params}")
     loop.records[:] = [Record(int(it), x, Estimate(float(e), float(s), int(sh)), int(used), t)

@@ -26,7 +26,7 @@ from rich.table import Table
 
 from .errors import QvoptError
 
-EXIT_INPUT, EXIT_INTERRUPTED = 2, 130
+EXIT_FAILED, EXIT_INPUT, EXIT_BACKEND, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 
 def parse_option(text: str) -> tuple[str, object]:
@@ -170,27 +170,26 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-RESUME_KEEPS = {"resume", "maxiter", "out", "no_progress", "command"}
-CONFIG_KEEPS = {"config", "maxiter", "out", "no_progress", "command", "dry_run"}
+RESUME_KEEPS = {"--resume", "--maxiter", "--out", "--no-progress"}
+CONFIG_KEEPS = {"--config", "--maxiter", "--out", "--no-progress", "--dry-run"}
 
 
-def _conflicting_flags(args, parser_defaults: dict, keep: set[str]) -> list[str]:
-    """Flags given on the command line that ``--resume``/``--config`` would ignore."""
-    return sorted("--" + k.replace("_", "-") if k != "molecule" else "MOLECULE"
-                  for k, v in vars(args).items()
-                  if k not in keep and v != parser_defaults.get(k))
+def _conflicting_flags(typed: set[str], keep: set[str]) -> list[str]:
+    """Flags typed on the command line that ``--resume``/``--config`` would ignore."""
+    return sorted(flag for flag in typed if flag not in keep)
 
 
-def _run_config(args, defaults: dict):
+def _run_config(args, typed: set[str]):
     """The :class:`RunConfig` of ``qvopt run`` (flags, or a run file plus overrides)."""
     from .config import RunConfig
     from .errors import InputError
 
     if args.config is not None:
-        extra = _conflicting_flags(args, defaults, CONFIG_KEEPS)
+        extra = _conflicting_flags(typed, CONFIG_KEEPS)
         if extra:
             raise InputError(f"--config takes its settings from the run file; remove {extra} "
-                             "(only --maxiter, --out and --no-progress may be added)")
+                             "(only --maxiter, --out, --dry-run and --no-progress may be "
+                             "added)")
         config = RunConfig.from_toml(args.config)
         changes = {k: v for k, v in (("maxiter", args.maxiter),
                                      ("result", args.out and str(args.out))) if v is not None}
@@ -200,42 +199,48 @@ def _run_config(args, defaults: dict):
     return RunConfig.from_cli_args(args)
 
 
-def _cmd_run(args, console: Console, defaults: dict) -> int:
+def _resumed(args, typed: set[str]):
+    """``(config, nit)`` of the checkpoint to resume, the command line checked against it."""
+    from .checkpoint import load, saved_config
+    from .errors import InputError
+
+    extra = _conflicting_flags(typed, RESUME_KEEPS)
+    if extra:
+        raise InputError(f"--resume continues the saved run with its own settings; remove "
+                         f"{extra} (only --maxiter, --out and --no-progress may be added)")
+    meta, _ = load(args.resume)
+    config = saved_config(meta, args.resume)
+    changes = {k: v for k, v in (("maxiter", args.maxiter),
+                                 ("result", args.out and str(args.out))) if v is not None}
+    return config.replace(**changes), meta["nit"]
+
+
+def _cmd_run(args, console: Console, typed: set[str]) -> int:
     from .vqe import resume, run
 
     if args.resume is not None:
-        from .checkpoint import load
-        from .errors import InputError
-
-        extra = _conflicting_flags(args, defaults, RESUME_KEEPS)
-        if extra:
-            raise InputError(f"--resume continues the saved run with its own settings; remove "
-                             f"{extra} (only --maxiter, --out and --no-progress may be added)")
-        meta, _ = load(args.resume)
-        settings = meta["config"]
-        maxiter = args.maxiter if args.maxiter is not None else settings["maxiter"]
-        label = f"{Path(str(settings['molecule'])).stem} (resumed at {meta['nit']})"
-        optimizer, out, checkpoint = settings["optimizer"], args.out, args.resume
-        execute = lambda callback: resume(args.resume, maxiter=maxiter,  # noqa: E731
+        config, nit = _resumed(args, typed)
+        label = f"{Path(config.molecule).stem} (resumed at {nit})"
+        execute = lambda callback: resume(args.resume, maxiter=config.maxiter,  # noqa: E731
                                           callback=callback)
+        checkpoint = args.resume
     else:
-        config = _run_config(args, defaults)
+        config = _run_config(args, typed)
         if args.dry_run:
             return _print_preview(console, config)
-        maxiter, optimizer = config.maxiter, config.optimizer
-        label, out, checkpoint = Path(config.molecule).stem, config.result, config.checkpoint
+        label, checkpoint = Path(config.molecule).stem, config.checkpoint
         execute = lambda callback: run(config, callback=callback)  # noqa: E731
-    result = _with_progress(console, args.no_progress, f"VQE {label} ({optimizer})",
-                            maxiter, execute)
+    result = _with_progress(console, args.no_progress, f"VQE {label} ({config.optimizer})",
+                            config.maxiter, execute)
     console.print(_summary_table(result))
     if checkpoint is not None:
-        console.print(f"checkpoint: {checkpoint}", soft_wrap=True)
-    if out is not None:
+        console.print(f"checkpoint: {escape(str(checkpoint))}", soft_wrap=True)
+    if config.result is not None:
         from .io import write_json_atomic
 
-        write_json_atomic(out, result.to_dict())
-        console.print(f"result written to {out}", soft_wrap=True)
-    return 0 if result.status != 5 else 3
+        write_json_atomic(config.result, result.to_dict())
+        console.print(f"result written to {escape(str(config.result))}", soft_wrap=True)
+    return {5: EXIT_BACKEND, 4: EXIT_FAILED}.get(int(result.status), 0)
 
 
 def _print_preview(console: Console, config) -> int:
@@ -434,27 +439,34 @@ def _cmd_optimizers(console: Console) -> int:
     return 0
 
 
-def _parser_defaults(parser: argparse.ArgumentParser, command: str) -> dict:
-    """The default value of every option of ``command`` (to spot flags given by hand)."""
-    for action in parser._subparsers._group_actions:  # noqa: SLF001 (argparse has no API)
-        if command in action.choices:
-            return vars(action.choices[command].parse_args([]))
-    return {}
+def _typed_flags(parser: argparse.ArgumentParser, command: str, argv: list[str]) -> set[str]:
+    """The options of ``command`` typed in ``argv`` (long names; MOLECULE if given)."""
+    sub = next(a for a in parser._subparsers._group_actions  # noqa: SLF001 (no public API)
+               ).choices[command]
+    typed = set()
+    for token in argv:
+        action = sub._option_string_actions.get(token.split("=", 1)[0])  # noqa: SLF001
+        if action is not None:
+            typed.add(max(action.option_strings, key=len))
+    return typed
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``qvopt`` console script.
 
-    Exit codes: 0 done, 1 a study had failed runs, 2 bad input (one line on stderr), 3 the
-    backend failed (checkpoint intact), 130 interrupted by Ctrl-C. Anything else that goes
+    Exit codes: 0 done, 1 the optimizer failed (e.g. L-BFGS-B's abnormal line search) or a
+    study had failed runs, 2 bad input (one line on stderr), 3 the backend failed
+    (checkpoint intact), 130 interrupted by Ctrl-C. Anything else that goes
     wrong is a bug in qvopt and keeps its traceback.
     """
     parser = _build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     console = Console()
     err = Console(stderr=True)
     commands = {
-        "run": lambda: _cmd_run(args, console, _parser_defaults(parser, "run")),
+        "run": lambda: _cmd_run(args, console, _typed_flags(parser, "run", argv) | (
+            {"MOLECULE"} if getattr(args, "molecule", None) else set())),
         "molecules": lambda: _cmd_molecules(console),
         "optimizers": lambda: _cmd_optimizers(console),
         "cache": lambda: _cmd_cache(args, console),

@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,8 @@ class RunConfig:
 
         if not isinstance(self.backend, str):
             raise field_error("backend", "a backend name", self.backend)
+        if "layers" in self.ansatz_options:
+            check_int("layers", self.ansatz_options["layers"], 1)
         checks = (("ansatz", check_ansatz_options, (self.ansatz, self.ansatz_options)),
                   ("optimizer", lambda name, options: get_optimizer(
                       name, vqe_defaults=True, **options),
@@ -319,6 +322,8 @@ def _check_output(name: str, value: Any) -> str | None:
     """A file path that is not a directory and whose folder can be created."""
     if value is None:
         return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise field_error(name, "a file path (string)", value)
     path = Path(value)
     if path.is_dir():
         error = field_error(f"{name} path", "a file, not a directory", str(value))
@@ -329,4 +334,7 @@ def _check_output(name: str, value: Any) -> str | None:
         parent = parent.parent
     if not parent.is_dir():
         raise field_error(name, "a path inside a folder (its parent is a file)", str(value))
+    if not os.access(parent, os.W_OK):
+        raise field_error(name, f"a path in a folder you can write ({parent} is not "
+                          "writable)", str(value))
     return str(path)

@@ -6,11 +6,17 @@ Every optimizer in qvopt is driven through a :class:`Loop`. An ask/tell optimize
 function evaluation and every SciPy iteration through the same :class:`Loop` methods. So
 ``qvopt.vqe``, ``qvopt.resume`` and ``qvopt.minimize`` share one halting rule:
 
-* ``maxiter`` updates → :attr:`Status.MAXITER`;
+* ``maxiter`` updates → :attr:`Status.MAXITER` (SciPy's own iteration counters, which
+  differ between methods, are only a backstop);
 * the next evaluation would push ``shots_used`` past ``shot_budget`` (with the final
   energy kept in reserve) → :attr:`Status.BUDGET`;
-* ``‖ĝ‖ ≤ gtol`` after an iteration → :attr:`Status.CONVERGED`;
-* the callback returns True or raises ``StopIteration`` → :attr:`Status.CALLBACK`;
+* ``‖ĝ‖ ≤ gtol`` after an iteration → :attr:`Status.CONVERGED` (ĝ: the last gradient
+  estimate, measured at the iterate before the update; methods that measure no gradient
+  never stop on ``gtol``);
+* the callback returns True or raises ``StopIteration`` → :attr:`Status.CALLBACK`; it gets
+  ``x`` (the new iterate), ``fun``/``stderr`` (the energy measured at ``evaluated_x``: the
+  iterate before the update for ask/tell optimizers, ``x`` itself for SciPy), ``nit`` and
+  ``shots_used``;
 * the backend fails after its retries → :attr:`Status.BACKEND`;
 * a non-finite energy, or a SciPy method's abnormal exit → :attr:`Status.FAILED`.
 
@@ -149,19 +155,30 @@ class Loop:
         self.records.append(Record(iteration, np.array(x, dtype=float), value,
                                    self.evaluator.shots_used, self.clock()))
 
-    def completed(self, x: np.ndarray, value: Estimate, state: Any = None) -> None:
-        """One update done (now at ``x``): checkpoint, callback, gtol; :class:`Halt` to stop."""
+    def completed(self, x: np.ndarray, value: Estimate, evaluated: np.ndarray,
+                  state: Any = None) -> None:
+        """One update done, now at ``x``; ``value`` is the energy measured at ``evaluated``
+        (the iterate before the update, for ask/tell; ``x`` itself for SciPy). Runs the
+        checkpoint hook, then the halting rules; :class:`Halt` to stop."""
         self.nit += 1
         if self.on_iteration is not None:
             self.on_iteration(self, state)
         if self.callback is not None and wants_stop(self.callback, OptimizeResult(
                 x=np.array(x), fun=float(value.value), stderr=float(value.stderr),
-                nit=self.nit, shots_used=self.evaluator.shots_used)):
+                evaluated_x=np.array(evaluated), nit=self.nit,
+                shots_used=self.evaluator.shots_used)):
             raise Halt(Status.CALLBACK, "stopped by callback")
+        self.check_limits()
+
+    def check_limits(self) -> None:
+        """``gtol`` on the last gradient estimate, then ``maxiter``: :class:`Halt` if met."""
         gtol = self.limits.gtol
         if gtol is not None and self.last_gradient is not None \
                 and np.linalg.norm(self.last_gradient) <= gtol:
             raise Halt(Status.CONVERGED, f"gradient norm below gtol ({gtol})")
+        if self.nit >= self.limits.maxiter:
+            raise Halt(Status.MAXITER,
+                       f"maximum number of iterations ({self.limits.maxiter}) reached")
 
 
 @dataclass(frozen=True)
@@ -176,18 +193,16 @@ class Outcome:
 
 def run_ask_tell(optimizer, loop: Loop, state: Any) -> Outcome:
     """``ask → evaluate (+ energy at θ) → record → tell → completed`` until a halting rule."""
-    maxiter = loop.limits.maxiter
     try:
-        while loop.nit < maxiter:
+        loop.check_limits()  # maxiter = 0, or a resumed run that had already converged
+        while True:
             x = optimizer.params(state)
             reply = loop.evaluate(x, optimizer.ask(state))
             loop.record(loop.nit, x, reply.value)
             state = optimizer.tell(state, reply)
-            loop.completed(optimizer.params(state), reply.value, state)
+            loop.completed(optimizer.params(state), reply.value, x, state)
     except Halt as halt:
         return Outcome(optimizer.params(state), halt.status, halt.message, state)
-    return Outcome(optimizer.params(state), Status.MAXITER,
-                   f"maximum number of iterations ({maxiter}) reached", state)
 
 
 def drive(optimizer, loop: Loop, x0: np.ndarray, rng: np.random.Generator,

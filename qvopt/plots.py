@@ -187,8 +187,8 @@ def _error_panel(ax, x, h, e_fci) -> None:
 
 def _title(data: dict, e_fci: float | None) -> str:
     shots = data.get("shots") or "exact"
-    parts = [f"VQE {data.get('molecule', '?')}: {data.get('ansatz', '?')} + "
-             f"{data.get('optimizer', '?')}, shots={shots}"]
+    parts = [(f"VQE {data.get('molecule', '?')}: {data.get('ansatz', '?')} + "
+              f"{data.get('optimizer', '?')}, shots={shots}")]
     error = _finite(data.get("error_mha"))
     if e_fci is not None and error is not None:
         parts.append(f"final error {error:.3f} mHa, {int(data.get('shots_used') or 0):,} shots")

@@ -52,6 +52,9 @@ def run_file_settings(path: str | Path) -> dict:
         raise RunFileError(f"{path}: [output] must be a table, got {output!r}")
     reject_unknown_keys(output, OUTPUT_KEYS, path, "output.", error=RunFileError)
     for key, value in output.items():
+        if not isinstance(value, str):
+            raise RunFileError(f"{path}: key 'output.{key}' must be a file path (string), "
+                               f"got {value!r}")
         settings[key] = str(value if Path(value).is_absolute() else path.parent / value)
     return settings
 

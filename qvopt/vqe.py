@@ -121,14 +121,10 @@ def resume(checkpoint: str | Path, maxiter: int | None = None,
     """Continue the run saved in ``checkpoint``: the same trajectory, shots and history as
     an uninterrupted run. ``maxiter`` may raise the run's iteration limit; the checkpoint
     keeps being updated. Refuses if the molecule file changed since it was written."""
-    from .checkpoint import load, molecule_digest
+    from .checkpoint import load, molecule_digest, saved_config
 
     meta, arrays = load(checkpoint)
-    try:
-        config = RunConfig.from_dict(meta["config"])
-    except InputError as exc:
-        raise CheckpointError(f"{checkpoint}: checkpoint field 'config' is invalid: {exc}"
-                              ) from None
+    config = saved_config(meta, checkpoint)
     changes = {"checkpoint": str(checkpoint)}
     if maxiter is not None:
         changes["maxiter"] = maxiter
@@ -166,6 +162,11 @@ class _Run:
             backend=backend if backend is not None else config.backend,
             backend_options=config.backend_options or None, threads=threads)
         self.x0 = self._initial_point()
+        budget, floor = config.shot_budget, self.estimator.shots_per_evaluation
+        if budget is not None and budget < floor:
+            raise _named(InputError(f"shot_budget ({budget}) is below the {floor} shots of "
+                                    "one energy evaluation (the final energy alone)"),
+                         "shot_budget")
 
     def _check_checkpointable(self, problem, circuit, optimizer, backend) -> None:
         if self.given:
@@ -205,6 +206,8 @@ class _Run:
         outcome = drive(self.optimizer, loop, self.x0,
                         np.random.default_rng(self.optimizer_seed), state)
         final = self._final_energy(loop, outcome)
+        if loop.records and loop.records[-1].iteration == loop.nit:
+            loop.records.pop()  # SciPy's last iterate: replaced by its fresh final measurement
         loop.record(loop.nit, outcome.x, final)
         return self._result(loop, outcome, final)
 
@@ -276,6 +279,12 @@ class _Run:
                      "backend": self.estimator.backend_name}
         record.update({name: described[name] for name in self.given})
         return record
+
+
+def _named(error: InputError, field: str) -> InputError:
+    """``error`` tagged with the run setting it is about (the CLI names the flag)."""
+    error.field = field
+    return error
 
 
 def _plain(options: dict) -> dict:

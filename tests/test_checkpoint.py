@@ -84,6 +84,16 @@ def _edit_meta(path, change):
     (lambda m: m["config"].update(shots=-1), "config"),
     (lambda m: m["config"].update(optimizer="sgd"), "optimizer_state"),
     (lambda m: m.update(version=99), "version"),
+    (lambda m: m.update(nit=-5), "nit"),
+    (lambda m: m.update(nit=10**6), "nit"),
+    (lambda m: m.update(elapsed=float("nan")), "elapsed"),
+    (lambda m: m["ledger"].update(shots_used=True), "ledger.shots_used"),
+    (lambda m: m["optimizer_state"]["fields"].update(step={"value": "abc"}),
+     "optimizer_state.step"),
+    (lambda m: m["optimizer_state"]["fields"].update(x={"array": [1]}), "optimizer_state.x"),
+    (lambda m: m["optimizer_state"]["fields"].update(rule_state={"dict": {}}),
+     "optimizer_state.rule_state"),
+    (lambda m: m["config"].clear(), "config"),
 ])
 def test_hand_edited_checkpoint_names_the_field(h2, tmp_path, change, field):
     ck = tmp_path / "run.npz"
@@ -117,3 +127,30 @@ def test_what_cannot_be_checkpointed_is_refused_before_running(h2, tmp_path):
     with pytest.raises(qvopt.InputError, match="given by name"):
         qvopt.vqe(h2, ansatz=circuit, checkpoint=tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+def test_state_arrays_must_keep_their_shape(h2, tmp_path):
+    ck = tmp_path / "run.npz"
+    qvopt.vqe(h2.spec.source, optimizer="adam", seed=1, maxiter=2, checkpoint=ck)
+    with np.load(ck, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    meta = json.loads(str(arrays["meta"]))
+    key = meta["optimizer_state"]["fields"]["x"]["array"]
+    arrays[key] = np.zeros(7)
+    np.savez(ck, **arrays)
+    with pytest.raises(CheckpointError, match=r"optimizer_state.x.*shape"):
+        qvopt.resume(ck)
+    arrays[key] = np.array(["a", "b", "c"])
+    np.savez(ck, **arrays)
+    with pytest.raises(CheckpointError, match="numeric"):
+        qvopt.resume(ck)
+
+
+def test_files_qvopt_writes_have_the_usual_mode(h2, tmp_path):
+    import os
+
+    ck = tmp_path / "run.ckpt"
+    qvopt.vqe(h2.spec.source, seed=1, maxiter=1, checkpoint=ck)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert ck.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -136,3 +136,56 @@ def test_compare_takes_allocation_and_per_optimizer_options(tmp_path, capsys):
     assert main(["compare", "h2", "--optimizers", "adam,sgd", "--shots", "100", "-O", "lr=1",
                  "--store", str(tmp_path / "t.sqlite")]) == 2
     assert "OPTIMIZER.lr" in capsys.readouterr().err
+
+
+def test_resume_refuses_any_typed_flag_even_at_its_default(tmp_path, capsys):
+    ck = tmp_path / "run.ckpt"
+    assert main(["run", "h2", "--shots", "100", "--maxiter", "1", "--checkpoint", str(ck),
+                 "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--resume", str(ck), "--shots", "1000", "--optimizer", "adam"]) == 2
+    err = capsys.readouterr().err
+    assert "--shots" in err and "--optimizer" in err
+
+
+def test_resume_writes_the_saved_result_path_and_checks_out(tmp_path, capsys):
+    run_file = tmp_path / "run.toml"
+    run_file.write_text('molecule = "h2"\nmaxiter = 1\n[output]\nresult = "r.json"\n'
+                        'checkpoint = "r.ckpt"\n')
+    assert main(["run", "--config", str(run_file), "--no-progress"]) == 0
+    (tmp_path / "r.json").unlink()
+    assert main(["run", "--resume", str(tmp_path / "r.ckpt"), "--maxiter", "2",
+                 "--no-progress"]) == 0
+    assert json.loads((tmp_path / "r.json").read_text())["nit"] == 2
+    capsys.readouterr()
+    assert main(["run", "--resume", str(tmp_path / "r.ckpt"), "--out", str(tmp_path)]) == 2
+    assert "directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, message", [
+    ('molecule = "h2"\n[output]\nresult = 5\n', "output.result"),
+    ('molecule = "h2"\n[ansatz]\nname = "hardware_efficient"\nlayers = 0\n', "layers"),
+    ('molecule = "h2"\nshots = "many"\n', "shots"),
+    ('molecule = "h2"\ninitial_point = [1, "a", 0]\n', "initial_point"),
+])
+def test_run_file_values_are_named(tmp_path, capsys, text, message):
+    run_file = tmp_path / "run.toml"
+    run_file.write_text(text)
+    assert main(["run", "--config", str(run_file)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_unwritable_output_is_refused_before_running(capsys):
+    import os
+
+    if os.access("/proc", os.W_OK):
+        pytest.skip("running with permissions that can write /proc")
+    assert main(["run", "h2", "--out", "/proc/x.json"]) == 2
+    assert "writ" in capsys.readouterr().err
+
+
+def test_markup_in_paths_is_printed_as_is(tmp_path, capsys):
+    ck = tmp_path / "[red]x" / "c.ckpt"
+    assert main(["run", "h2", "--maxiter", "1", "--checkpoint", str(ck), "--no-progress"]) == 0
+    assert "[red]x" in capsys.readouterr().out

@@ -62,7 +62,7 @@ def test_backend_failure_inside_scipy_is_a_clean_stop(h2):
     r = qvopt.vqe(h2, optimizer="cobyla", shots=200, seed=1, maxiter=20,
                   backend=DiesAfterTwo(), backend_options={"max_retries": 1, "retry_delay": 0})
     assert r.status == Status.BACKEND and not r.success and "queue timeout" in r.message
-    assert np.isfinite(r.fun) and len(r.history) >= 2
+    assert np.isfinite(r.fun) and r.fun == r.history[-1]["energy"]
 
 
 def test_callback_halts_the_same_way_for_every_method(h2):
@@ -97,3 +97,48 @@ def test_minimize_rejects_complex_nan_and_bad_shapes(x0):
 def test_vqe_rejects_complex_initial_points(h2):
     with pytest.raises(qvopt.InputError, match="initial_point"):
         qvopt.vqe(h2, initial_point=np.array([0.1 + 1j, 0.0, 0.0]))
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "cobyla", "nelder-mead", "powell", "adam"])
+@pytest.mark.parametrize("maxiter", [0, 1, 3])
+def test_every_method_does_exactly_maxiter_updates(h2, optimizer, maxiter):
+    r = qvopt.vqe(h2, optimizer=optimizer, shots=None, maxiter=maxiter)
+    iterations = [h["iteration"] for h in r.history]
+    assert iterations == list(range(len(iterations))), iterations  # no duplicates
+    if r.status == Status.MAXITER:
+        assert r.nit == maxiter
+    else:  # a SciPy method may converge first, never run past maxiter
+        assert r.nit <= maxiter and r.status == Status.CONVERGED
+    if maxiter == 0:
+        assert r.nit == 0 and len(r.history) == 1
+
+
+def test_callback_sees_the_energy_of_the_point_it_was_measured_at():
+    seen = []
+    qvopt.minimize(quadratic, np.zeros(2), jac=lambda x: 2 * (x - 1.0), method="sgd",
+                   callback=seen.append, options={"maxiter": 2, "lr": 0.1})
+    for intermediate in seen:
+        assert intermediate.fun == quadratic(intermediate.evaluated_x)
+        assert not np.array_equal(intermediate.x, intermediate.evaluated_x)
+
+
+def test_budget_below_one_evaluation_is_refused(h2):
+    with pytest.raises(qvopt.InputError, match="shot_budget"):
+        qvopt.vqe(h2, shots=1000, shot_budget=10)
+
+
+def test_resumed_converged_run_stays_converged(h2, tmp_path):
+    ck = tmp_path / "g.ckpt"
+    first = qvopt.vqe(h2, seed=1, maxiter=40, gtol=0.05, shots=None, checkpoint=ck)
+    assert first.status == Status.CONVERGED
+    again = qvopt.resume(ck)
+    assert again.nit == first.nit and again.status == Status.CONVERGED
+
+
+@pytest.mark.parametrize("options, name", [
+    ({"gtol": "abc"}, "gtol"), ({"gtol": -1}, "gtol"), ({"eps": 0}, "eps"),
+    ({"eps": "a"}, "eps"), ({"seed": -1}, "seed"), ({"seed": "x"}, "seed"),
+])
+def test_minimize_checks_its_own_options(options, name):
+    with pytest.raises(qvopt.InputError, match=name):
+        qvopt.minimize(quadratic, np.zeros(2), options=options)

@@ -13,8 +13,12 @@ from rich.console import Console
 
 from qvopt.errors import InputError, RunFileError, StoreError
 from qvopt.scan import add_scan_parser, cmd_scan, load_scan_file
-from qvopt.scan.coordinates import (angle_geometry, bond_geometry, make_coordinate,
-                                    parse_values)
+from qvopt.scan.coordinates import (
+    angle_geometry,
+    bond_geometry,
+    make_coordinate,
+    parse_values,
+)
 from qvopt.scan.core import scan
 from qvopt.scan.fit import fit_equilibrium, morse
 from qvopt.scan.store import ScanStore
@@ -127,6 +131,14 @@ def test_without_warm_start_every_point_starts_at_hf(monkeypatch):
     assert result.config["maxiter"] == 2 and not result.warm_start
 
 
+def test_scan_defaults_rely_on_warm_start_and_measure_the_final_energy():
+    from qvopt.scan.core import scan_defaults
+
+    assert scan_defaults({}, True) == {"maxiter": 40, "final_precision": 1.6e-3}
+    assert scan_defaults({"shots": "exact"}, True) == {"maxiter": 40}
+    assert scan_defaults({"shots": None}, False) == {"maxiter": 120}
+
+
 def test_store_refuses_a_foreign_file(tmp_path):
     path = tmp_path / "notes.sqlite"
     path.write_text("my notes")
@@ -190,6 +202,15 @@ def test_cli_errors_name_the_flag(tmp_path, argv, message):
     args = _parser().parse_args(["scan", *argv, "--out", str(tmp_path / "s.json")])
     with pytest.raises(InputError, match=message):
         cmd_scan(args, Console())
+
+
+def test_cli_passes_only_given_run_flags_and_exact_shots():
+    from qvopt.scan.cli import _request
+
+    request = _request(_parser().parse_args(["scan", "h2", "--bond", "0.7", "--shots",
+                                             "exact", "-O", "lr=0.1"]))
+    assert request["settings"] == {"shots": None, "optimizer_options": {"lr": 0.1}}
+    assert _request(_parser().parse_args(["scan", "h2", "--bond", "0.7"]))["settings"] == {}
 
 
 SCAN_FILE = """

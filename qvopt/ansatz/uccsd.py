@@ -22,6 +22,10 @@ def excitation_lists(problem: Problem) -> tuple[list[list[int]], list[list[int]]
     """(singles, doubles) as lists of qubit indices, from PennyLane's ``qchem.excitations``."""
     import pennylane as qml
 
+    if problem.n_electrons >= problem.n_qubits or problem.n_electrons == 0:
+        raise InputError(f"problem {problem.name!r} has {problem.n_electrons} electrons in "
+                         f"{problem.n_qubits} spin orbitals: UCCSD needs occupied and virtual "
+                         "orbitals (no excitations exist)")
     singles, doubles = qml.qchem.excitations(problem.n_electrons, problem.n_qubits, delta_sz=0)
     return [list(map(int, s)) for s in singles], [list(map(int, d)) for d in doubles]
 

@@ -8,9 +8,14 @@ from pathlib import Path
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
-from .hamiltonian import qubit_hamiltonian
 from . import integrals as _integrals
-from .integrals import active_space_integrals, fci_determinants, fci_energy, fci_is_cheap
+from .hamiltonian import qubit_hamiltonian
+from .integrals import (
+    active_space_integrals,
+    fci_determinants,
+    fci_energy,
+    fci_is_cheap,
+)
 from .molecule import MoleculeFileError, MoleculeSpec, read_molecule_file
 
 REFERENCE_TOLERANCE_HA = 1e-6  # a file's e_hf / e_fci may differ this much from ours

@@ -23,6 +23,7 @@ from ..config import check_int
 from ..errors import InputError
 from ..estimation.base import Estimate, as_points
 from ..estimation.request import Reply, Request
+from .base import check_number
 from .registry import get_optimizer
 
 MINIMIZE_OPTIONS = ("maxiter", "gtol", "eps", "seed")
@@ -82,9 +83,9 @@ def minimize(fun: Callable[[np.ndarray], float], x0, jac: Callable | None = None
 
     options = dict(options or {})
     maxiter = check_int("options['maxiter']", options.pop("maxiter", 1000), 0)
-    gtol = options.pop("gtol", None)
-    eps = options.pop("eps", 1e-6)
-    seed = options.pop("seed", None)
+    gtol = check_number("options['gtol']", options.pop("gtol", None), 0.0, none_ok=True)
+    eps = check_number("options['eps']", options.pop("eps", 1e-6), 0.0, low_open=True)
+    seed = check_int("options['seed']", options.pop("seed", None), 0, optional=True)
     try:
         x0, single = as_points(x0, np.shape(x0)[-1] if np.ndim(x0) else 0, name="x0")
     except InputError as exc:

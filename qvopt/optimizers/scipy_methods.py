@@ -41,8 +41,11 @@ class ScipyMethod:
 
     def scipy_options(self, x0: np.ndarray, maxiter: int) -> dict[str, Any]:
         """SciPy's ``options``: ours, ``maxiter``, an evaluation cap, NM's simplex."""
-        options = {**self.options, "maxiter": maxiter}
-        budget = max(1, self.evaluations_per_iteration * maxiter)
+        # the loop stops at ``maxiter`` iterations; SciPy's counters (which start at 0 or 1,
+        # and count evaluations for COBYLA) get room beyond it and bound the evaluations
+        budget = max(1, self.evaluations_per_iteration * maxiter) + len(x0) + 2
+        options = {**self.options, "maxiter": budget if self.method == "COBYLA"
+                   else maxiter + 1}
         if self.method == "L-BFGS-B":
             options.setdefault("maxfun", budget)
         elif self.method in ("Nelder-Mead", "Powell"):
@@ -74,10 +77,11 @@ class ScipyMethod:
             value = measured.get(x.tobytes(),
                                  Estimate(float(intermediate_result.fun), float("nan"), 0))
             loop.record(loop.nit + 1, x, value)
-            loop.completed(x, value)
+            loop.completed(x, value, x)
 
         last = lambda: loop.records[-1].x if loop.records else x0  # noqa: E731
         try:
+            loop.check_limits()  # maxiter = 0: SciPy would still evaluate
             result = scipy_minimize(fun, x0.copy(), jac=self.uses_gradient or None,
                                     method=self.method, callback=on_iteration,
                                     options=self.scipy_options(x0, loop.limits.maxiter))
@@ -104,7 +108,7 @@ def lbfgs(ftol: float = 2.2e-9, gtol: float = 1e-5, maxcor: int = 10, maxls: int
 def cobyla(rhobeg: float = 0.1, tol: float = 1e-6) -> ScipyMethod:
     """SciPy COBYLA (linear approximations in a trust region of initial radius ``rhobeg``)."""
     return ScipyMethod("cobyla", "COBYLA", False, {"rhobeg": rhobeg, "tol": tol},
-                       evaluations_per_iteration=1)
+                       evaluations_per_iteration=3)
 
 
 def nelder_mead(initial_step: float = 0.1, xatol: float = 1e-4, fatol: float = 1e-6,

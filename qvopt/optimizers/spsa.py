@@ -161,7 +161,7 @@ class SPSA:
             n = self.calibration_steps
             magnitude = np.mean(np.abs(energies[:n] - energies[n:])) / (2 * self.c)
             if magnitude == 0:
-                raise ValueError("SPSA calibration: the energy did not change under any "
+                raise InputError("SPSA calibration: the energy did not change under any "
                                  "perturbation; give `a` explicitly or a larger `c`")
             a = self.target_step * (self.A + 1) ** self.alpha / magnitude
             return state._replace(a=a, phase="gradient", deltas=None)

@@ -17,6 +17,7 @@ from ..errors import InputError
 from .core import CHEMICAL_ACCURACY_MHA, ScanResult, scan
 
 RUN_FLAGS = {"optimizer": "--optimizer", "shots": "--shots", "allocation": "--allocation",
+             "final_precision": "--final-precision",
              "seed": "--seed", "maxiter": "--maxiter", "ansatz": "--ansatz",
              "backend": "--backend", "device": "--device", "shot_budget": "--shot-budget"}
 KEEP_WITH_CONFIG = {"out", "store", "no_plot", "no_progress", "config", "command"}
@@ -44,21 +45,25 @@ def add_scan_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--atoms", default=None,
                         help="atom indices: i,j for a bond (default 0,1), i,vertex,k for an "
                              "angle (default 1,0,2); atom j (or k) moves")
-    parser.add_argument("--optimizer", default=None, help="optimizer name (default adam)")
+    parser.add_argument("--optimizer", default=argparse.SUPPRESS, help="optimizer name (default adam)")
     parser.add_argument("-O", "--option", action="append", type=parse_option, default=[],
                         metavar="KEY=VALUE", help="optimizer option (repeatable)")
-    parser.add_argument("--shots", type=parse_shots, default=None,
+    parser.add_argument("--shots", type=parse_shots, default=argparse.SUPPRESS,
                         help="shots per group per point, or 'exact' (default 1000)")
     parser.add_argument("--allocation", choices=["uniform", "weighted", "variance"],
-                        default=None, help="split --shots across measurement groups")
-    parser.add_argument("--seed", type=int, default=None, help="random seed of the scan")
-    parser.add_argument("--maxiter", type=int, default=None,
+                        default=argparse.SUPPRESS, help="split --shots across measurement groups")
+    parser.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="random seed of the scan")
+    parser.add_argument("--maxiter", type=int, default=argparse.SUPPRESS,
                         help="optimizer updates per point (default 40 with warm start, "
                              "120 without)")
-    parser.add_argument("--ansatz", default=None, help="uccsd (default) or hardware_efficient")
-    parser.add_argument("--backend", default=None, help="statevector (default), aer, …")
-    parser.add_argument("--device", default=None, help="Aer device: CPU or GPU")
-    parser.add_argument("--shot-budget", type=int, default=None, help="per point")
+    parser.add_argument("--final-precision", type=parse_precision, default=argparse.SUPPRESS,
+                        metavar="HA", help="standard error (Ha) of each point's final "
+                        "energy (default 0.0016 for sampled runs; 'none' for one plain "
+                        "estimate)")
+    parser.add_argument("--ansatz", default=argparse.SUPPRESS, help="uccsd (default) or hardware_efficient")
+    parser.add_argument("--backend", default=argparse.SUPPRESS, help="statevector (default), aer, …")
+    parser.add_argument("--device", default=argparse.SUPPRESS, help="Aer device: CPU or GPU")
+    parser.add_argument("--shot-budget", type=int, default=argparse.SUPPRESS, help="per point")
     parser.add_argument("--no-warm-start", action="store_true",
                         help="start every point from the HF state (θ = 0)")
     parser.add_argument("--out", type=Path, default=None,
@@ -98,8 +103,7 @@ def _request(args: argparse.Namespace) -> dict:
         raise InputError("give --bond START:STOP:STEP or --angle START:STOP:STEP "
                          "(or --config SCAN_FILE)")
     kind = "bond" if args.bond is not None else "angle"
-    settings = {name: getattr(args, name) for name in RUN_FLAGS
-                if getattr(args, name) is not None}
+    settings = {name: getattr(args, name) for name in RUN_FLAGS if hasattr(args, name)}
     if args.option:
         settings["optimizer_options"] = dict(args.option)
     return {"molecule": args.molecule, "coordinate": kind,
@@ -113,7 +117,8 @@ def _file_request(args: argparse.Namespace) -> dict:
 
     given = sorted(f"--{k.replace('_', '-')}" if k != "molecule" else "MOLECULE"
                    for k, v in vars(args).items()
-                   if k not in KEEP_WITH_CONFIG and v not in (None, False, []))
+                   if k not in KEEP_WITH_CONFIG and (k in RUN_FLAGS or v not in (None, False,
+                                                                                   [])))
     if given:
         raise InputError(f"--config takes its settings from the scan file; remove {given} "
                          "(only --out, --store, --no-plot and --no-progress may be added)")
@@ -122,6 +127,17 @@ def _file_request(args: argparse.Namespace) -> dict:
     request["store"] = args.store or request["store"]
     request["config_file"] = args.config
     return request
+
+
+def parse_precision(text: str) -> float | None:
+    """``none`` → None; else a number (checked by the run configuration)."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--final-precision must be a number in Ha or "
+                                         f"'none', got {text!r}") from None
 
 
 def parse_atoms(text: str | None) -> tuple[int, ...] | None:

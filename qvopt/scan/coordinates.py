@@ -76,7 +76,7 @@ def value_range(start: float, stop: float, step: float, name: str = "values"
     if count < -RANGE_TOLERANCE:
         raise input_error(name, f"empty range {start}:{stop}:{step}: a step of {step} never "
                           f"goes from {start} to {stop}")
-    n = int(math.floor(count + RANGE_TOLERANCE * max(1.0, abs(count)))) + 1
+    n = math.floor(count + RANGE_TOLERANCE * max(1.0, abs(count))) + 1
     if n > MAX_POINTS:
         raise input_error(name, f"range {start}:{stop}:{step} has {n} points (at most "
                           f"{MAX_POINTS})")

@@ -13,7 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from ..plots import CHEMICAL_ACCURACY_MHA, chemical_accuracy_band, new_figure, save_figure
+from ..plots import (
+    CHEMICAL_ACCURACY_MHA,
+    chemical_accuracy_band,
+    new_figure,
+    save_figure,
+)
 
 
 def plot_scan(scan: Any, path: str | Path) -> Path:
@@ -26,7 +31,7 @@ def scan_figure(scan: Any):
     data = scan.to_dict() if hasattr(scan, "to_dict") else scan
     points = data["points"]
     x = np.array([p["value"] for p in points], dtype=float)
-    column = lambda key: np.array([np.nan if p.get(key) is None else p[key]  # noqa: E731
+    column = lambda key: np.array([np.nan if p.get(key) is None else p[key]
                                    for p in points], dtype=float)
     figure, axes = new_figure(2, 1, (8, 8), sharex=True, height_ratios=(2, 1))
     top, bottom = axes[0, 0], axes[1, 0]

@@ -1,9 +1,11 @@
 """The ``backend`` fixture: every test that takes it runs on every estimator backend.
 
-``statevector`` (Aer states + multinomial draws), ``aer`` (noiseless measured circuits) and
-``fake_manila`` (measured circuits with the device's noise: biased, so tests marked by
-``backend.unbiased`` skip their bias checks there). A new backend added here inherits the
-whole generic suite (pyhf's ``backend`` fixture, for estimators).
+``statevector`` (particle-sector states + multinomial draws: the default engine for UCCSD),
+``statevector/aer`` (the same backend with Aer statevectors, ``engine="aer"``), ``aer``
+(noiseless measured circuits) and ``fake_manila`` (measured circuits with the device's
+noise: biased, so tests marked by ``backend.unbiased`` skip their bias checks there). A new
+backend or engine added here inherits the whole generic suite (pyhf's ``backend`` fixture,
+for estimators).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 
 import qvopt
 
-BACKENDS = ("statevector", "aer", "fake_manila")
+BACKENDS = ("statevector", "statevector/aer", "aer", "fake_manila")  # "<backend>[/<engine>]"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class BackendCase:
     circuit: object
     theta: np.ndarray
     unbiased: bool  # noiseless: estimates are unbiased for the exact energy
+    engine: str = "auto"
 
     @property
     def has_metric(self) -> bool:
@@ -34,7 +37,7 @@ class BackendCase:
 
     def estimator(self, shots=1000, seed=0, **kwargs) -> qvopt.Estimator:
         return qvopt.Estimator(self.problem.hamiltonian, self.circuit, shots=shots, seed=seed,
-                               backend=self.name, **kwargs)
+                               backend=self.name, engine=self.engine, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -44,10 +47,11 @@ def h2_uccsd(h2):
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def backend(request, h2, h2_uccsd) -> BackendCase:
-    if request.param.startswith("fake_"):
+    name, _, engine = request.param.partition("/")
+    if name.startswith("fake_"):
         pytest.importorskip("qiskit_ibm_runtime")
-    return BackendCase(request.param, h2, h2_uccsd, np.array([0.2, -0.1, 0.05]),
-                       unbiased=not request.param.startswith("fake_"))
+    return BackendCase(name, h2, h2_uccsd, np.array([0.2, -0.1, 0.05]),
+                       unbiased=not name.startswith("fake_"), engine=engine or "auto")
 
 
 @pytest.fixture(scope="module")

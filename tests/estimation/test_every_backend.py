@@ -13,6 +13,8 @@ def test_sampler_protocol(backend, shared_estimator):
     est = shared_estimator
     assert isinstance(est.sampler, Sampler)
     assert est.backend_name == backend.name
+    expected = {"auto": "sector" if backend.name == "statevector" else "aer"}
+    assert est.engine_name == expected.get(backend.engine, backend.engine)
 
 
 def test_energy_unbiased_and_stderr_calibrated(backend):
