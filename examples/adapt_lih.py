@@ -20,7 +20,7 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=20000,
                         help="total shots per energy evaluation (variance allocation)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-operators", type=int, default=6)
+    parser.add_argument("--max-operators", type=int, default=7)
     args = parser.parse_args()
     problem = qvopt.load_problem("lih_fc")
 
@@ -33,7 +33,7 @@ def main() -> None:
               f"  error {step['error_mha']:8.3f} mHa")
 
     sampled = adapt_vqe(problem, optimizer="adam", shots=args.shots, allocation="variance",
-                        seed=args.seed, maxiter_per_step=10,
+                        seed=args.seed, maxiter_per_step=10, optimizer_options={"lr": 0.02},
                         max_operators=args.max_operators)
     print(f"\n{args.shots} shots per evaluation, seed {args.seed}: "
           f"{' '.join(sampled.operators)}")

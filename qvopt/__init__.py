@@ -1,7 +1,7 @@
 """qvopt: variational quantum optimization with honest shot noise.
 
 Public API: ``load_problem``, ``ansatz``, ``Estimator``, ``RunConfig``, ``vqe``, ``run``,
-``resume``, ``minimize``, ``compare``, ``report``, ``optimizers`` and the error family
+``resume``, ``minimize``, ``scan``, ``compare``, ``report``, ``optimizers`` and the error family
 (``QvoptError`` and its subclasses).
 """
 
@@ -23,12 +23,13 @@ from .errors import (
 )
 from .estimation import Estimate, Estimator, ShotLedger
 from .optimizers.minimize import minimize
+from .scan import ScanResult, scan
 from .vqe import CHEMICAL_ACCURACY_MHA, VQEResult, resume, run, vqe
 
 __version__ = "0.2.0"
 
 __all__ = ["BackendError", "CHEMICAL_ACCURACY_MHA", "CheckpointError", "Estimate", "Estimator",
            "GPUUnavailableError", "InputError", "MissingExtraError", "MoleculeFileError",
-           "Problem", "QvoptError", "RunConfig", "RunFileError", "ShotLedger", "Status",
+           "Problem", "QvoptError", "RunConfig", "RunFileError", "ScanResult", "ShotLedger", "Status",
            "StoreError", "VQEResult", "ansatz", "compare", "known_molecules", "load_problem",
-           "minimize", "optimizers", "report", "resume", "run", "vqe"]
+           "minimize", "optimizers", "report", "resume", "run", "scan", "vqe"]

@@ -165,6 +165,11 @@ def _build_parser() -> argparse.ArgumentParser:
     cache = sub.add_parser("cache", help="show or clear the Hamiltonian cache")
     cache.add_argument("action", choices=["info", "clear"])
 
+    from .plots import add_plot_parser
+    from .scan import add_scan_parser
+
+    add_scan_parser(sub)
+    add_plot_parser(sub)
     sub.add_parser("molecules", help="list the shipped molecules")
     sub.add_parser("optimizers", help="list the optimizers")
     return parser
@@ -439,6 +444,18 @@ def _cmd_optimizers(console: Console) -> int:
     return 0
 
 
+def _cmd_scan(args, console: Console) -> int:
+    from .scan.cli import cmd_scan
+
+    return cmd_scan(args, console)
+
+
+def _cmd_plot(args, console: Console) -> int:
+    from .plots import cmd_plot
+
+    return cmd_plot(args, console)
+
+
 def _typed_flags(parser: argparse.ArgumentParser, command: str, argv: list[str]) -> set[str]:
     """The options of ``command`` typed in ``argv`` (long names; MOLECULE if given)."""
     sub = next(a for a in parser._subparsers._group_actions  # noqa: SLF001 (no public API)
@@ -472,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         "cache": lambda: _cmd_cache(args, console),
         "compare": lambda: _cmd_compare(args, console),
         "report": lambda: _cmd_report(args, console),
+        "scan": lambda: _cmd_scan(args, console),
+        "plot": lambda: _cmd_plot(args, console),
     }
     try:
         return commands[args.command]()

@@ -59,6 +59,13 @@ class VQEResult(OptimizeResult):
     def within_chemical_accuracy(self) -> bool:
         return abs(self.error_mha) <= CHEMICAL_ACCURACY_MHA
 
+    def plot(self, path: str | Path) -> Path:
+        """Energy and error vs iteration and cumulative shots as a PNG (see
+        :func:`qvopt.plots.plot_run`)."""
+        from .plots import plot_run
+
+        return plot_run(self, path)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (numpy arrays become lists)."""
         out = {}

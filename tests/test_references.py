@@ -113,3 +113,16 @@ def test_cache_entry_without_fci_is_completed(tmp_path, monkeypatch):
     assert not qvopt.load_problem(path).reference_verified
     monkeypatch.setattr(integrals, "FCI_MAX_DETERMINANTS", 1000)
     assert qvopt.load_problem(path).reference_verified
+
+
+def test_the_readme_example_file_loads_as_written(tmp_path):
+    """The molecule file printed in README.md (not a copy) loads with verified references."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = re.search(r"```toml\n(name = \"h2_stretched\".*?)```", readme, re.S).group(1)
+    path = tmp_path / "h2_stretched.toml"
+    path.write_text(block)
+    problem = qvopt.load_problem(path, cache=False)
+    assert problem.n_qubits == 4 and abs(problem.e_fci - (-1.0567407463)) < 1e-8

@@ -88,20 +88,6 @@ def test_group_variances_and_predicted_stderr_equal_the_aer_engine(uccsd_cases):
                        rtol=1e-6)
 
 
-def test_sector_and_aer_engines_draw_the_same_samples_with_the_same_seed(uccsd_cases):
-    """Same multinomial over the same classes in the same order: with one seed the group
-    means agree wherever single-precision rounding of the trie does not flip a draw."""
-    problem, circuit, points = uccsd_cases["lih_fc"]
-    shots = 1000
-    sector = qvopt.Estimator(problem.hamiltonian, circuit, shots=shots, seed=4)
-    aer = qvopt.Estimator(problem.hamiltonian, circuit, shots=shots, seed=4, engine="aer")
-    a = sector.sampler.sample(points, np.full((3, sector.grouped.n_groups), shots),
-                              sector._streams["energy"])
-    b = aer.sampler.sample(points, np.full((3, aer.grouped.n_groups), shots),
-                           aer._streams["energy"])
-    assert np.mean(a.means == b.means) > 0.9
-
-
 def check_calibrated(values, stderrs, exact):
     """Mean within 4 standard errors of ``exact``; reported stderr within 20 % of the spread."""
     values, stderrs = np.asarray(values), np.asarray(stderrs)
