@@ -119,8 +119,8 @@ def main() -> None:
                                                 "aer-sampler")
     args = parser.parse_args()
     engines = args.engines.split(",")
-    print(f"| molecule | qubits | params | groups | engine | s / gradient | × qvopt | "
-          f"max |Δgrad| vs exact |")
+    print("| molecule | qubits | params | groups | engine | s / gradient | × qvopt | "
+          "max |Δgrad| vs exact |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.molecules.split(","):
         problem = qvopt.load_problem(name)

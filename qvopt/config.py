@@ -108,13 +108,14 @@ def _check_table(name: str, value: Any) -> dict:
 
 def _check_molecule(molecule: Any, base: Path | None = None) -> str:
     """A shipped name, or a molecule file path made absolute (relative to ``base``)."""
-    from .chem.molecule import read_molecule_file
+    from .chem.molecule import known_molecules, read_molecule_file
 
     if not isinstance(molecule, (str, Path)) or not str(molecule):
         raise field_error("molecule", "a shipped molecule name or a .toml file path", molecule)
     text = str(molecule)
     path = Path(text)
-    if path.suffix == ".toml" or "/" in text or path.exists():
+    if path.suffix == ".toml" or "/" in text or (path.exists() and text not in
+                                                 known_molecules()):
         if not path.is_absolute() and base is not None:
             path = base / path
         text = str(path.resolve())

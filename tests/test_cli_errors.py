@@ -189,3 +189,11 @@ def test_markup_in_paths_is_printed_as_is(tmp_path, capsys):
     ck = tmp_path / "[red]x" / "c.ckpt"
     assert main(["run", "h2", "--maxiter", "1", "--checkpoint", str(ck), "--no-progress"]) == 0
     assert "[red]x" in capsys.readouterr().out
+
+
+def test_a_folder_named_like_a_shipped_molecule_does_not_hide_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "h2").mkdir()
+    (tmp_path / "lih").write_text("not a molecule")
+    assert qvopt.RunConfig("h2").molecule == "h2"
+    assert qvopt.load_problem("lih").n_qubits == 12

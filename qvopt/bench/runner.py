@@ -184,11 +184,10 @@ def _run_pool(todo: list[dict], n_workers: int, record: Callable[[dict, dict], N
     pool.shutdown(wait=True)
 
 
-def _run_dask(executor, todo: list[dict], record: Callable[[dict, dict], None]) -> None:
+def _run_dask(client, todo: list[dict], record: Callable[[dict, dict], None]) -> None:
     """Run ``todo`` on a Dask cluster; on any interruption cancel what is left."""
     from distributed import as_completed
 
-    client, owned = _dask_client(executor)
     futures = {}
     try:
         futures = {client.submit(execute_run, c, pure=False): c for c in todo}
@@ -197,9 +196,6 @@ def _run_dask(executor, todo: list[dict], record: Callable[[dict, dict], None]) 
     except BaseException:
         client.cancel(list(futures))
         raise
-    finally:
-        if owned:
-            client.close()
 
 
 def compare(molecules=None, optimizers=None, shots=None, seeds: int = 5, store="study.sqlite",
@@ -222,6 +218,18 @@ def compare(molecules=None, optimizers=None, shots=None, seeds: int = 5, store="
                            study_seed=study_seed, shot_budget=shot_budget, maxiter=maxiter,
                            ansatz=ansatz, allocation=allocation)
     configs = study.runs()
+    # connect first: an unreachable scheduler must not leave a new empty store behind
+    client, owned = _dask_client(executor) if executor is not None else (None, False)
+    try:
+        return _record_study(configs, store, workers, client, progress)
+    finally:
+        if owned:
+            client.close()
+
+
+def _record_study(configs: list[dict], store, workers: int | None, client,
+                  progress: Callable[[int, int], None] | None) -> CompareSummary:
+    """Run what the store lacks (on ``client`` if given, else locally) and record it."""
     with Store(store) as db, _sigterm_as_interrupt():  # foreign store: refused before runs
         done = db.finished_ids()
         todo = [c for c in configs if c["run_id"] not in done]
@@ -241,8 +249,8 @@ def compare(molecules=None, optimizers=None, shots=None, seeds: int = 5, store="
         n_workers = workers or min(len(todo), os.cpu_count() or 1)
         if not todo:
             pass
-        elif executor is not None:
-            _run_dask(executor, todo, record)
+        elif client is not None:
+            _run_dask(client, todo, record)
         elif n_workers <= 1:
             for config in todo:
                 record(config, execute_run(config))

@@ -61,7 +61,8 @@ def _build_scf(spec: MoleculeSpec):
     mf.conv_tol = 1e-12
     mf.kernel()
     if not mf.converged:
-        raise RuntimeError(f"{spec.source}: RHF did not converge")
+        raise MoleculeFileError(f"{spec.source}: RHF did not converge for this geometry "
+                                "(check the coordinates, charge and multiplicity)")
     return mol, mf
 
 

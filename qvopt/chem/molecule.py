@@ -88,14 +88,17 @@ def known_molecules() -> list[str]:
 def resolve_molecule_path(name_or_path: str | Path) -> Path:
     """Map a shipped molecule name (``"h2"``) or a file path to an existing file."""
     candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists() or "/" in str(name_or_path):
+    shipped = molecules_dir() / f"{name_or_path}.toml"
+    looks_like_path = candidate.suffix == ".toml" or "/" in str(name_or_path)
+    if not looks_like_path and shipped.is_file():  # a shipped name wins over ./h2
+        return shipped
+    if looks_like_path or candidate.exists():
         if candidate.is_dir():
             raise MoleculeFileError(f"molecule file {str(candidate)!r} is a directory, "
                                     "expected a molecule .toml file")
         if not candidate.is_file():
             raise MoleculeFileError(f"molecule file {str(candidate)!r} does not exist")
         return candidate
-    shipped = molecules_dir() / f"{name_or_path}.toml"
     if not shipped.is_file():
         raise MoleculeFileError(
             f"unknown molecule {str(name_or_path)!r}: expected one of {known_molecules()} "

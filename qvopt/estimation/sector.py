@@ -73,7 +73,7 @@ class ExcitationCircuit:
 
 def _local_pattern(local: int, qubits: list[int]) -> int:
     """Local index (bit l ↔ ``qubits[l]``) → full-register bits."""
-    return sum(1 << q for l, q in enumerate(qubits) if (local >> l) & 1)
+    return sum(1 << q for bit, q in enumerate(qubits) if (local >> bit) & 1)
 
 
 def _from_to(operation) -> tuple[int, int]:

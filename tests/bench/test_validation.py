@@ -106,6 +106,7 @@ def test_unreachable_dask_scheduler_fails_fast(tmp_path):
     with pytest.raises(BackendError, match="127.0.0.1:1"):
         qvopt.compare(**GRID, store=tmp_path / "s.sqlite", executor="dask://127.0.0.1:1")
     assert time.monotonic() - start < 15
+    assert not (tmp_path / "s.sqlite").exists()  # nothing created when it cannot connect
 
 
 def test_missing_dask_is_a_missing_extra_error(tmp_path, monkeypatch):

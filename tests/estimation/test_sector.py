@@ -39,7 +39,7 @@ def uccsd_cases():
 
 @pytest.mark.parametrize("name", MOLECULES)
 def test_sector_states_equal_aer_and_qiskit_statevector(uccsd_cases, name):
-    problem, circuit, points = uccsd_cases[name]
+    _, circuit, points = uccsd_cases[name]
     engine = SectorEngine(circuit)
     assert engine.dimension == SECTOR_SIZES[name]
     states = engine.statevectors(points)
