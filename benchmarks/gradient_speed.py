@@ -1,20 +1,26 @@
-"""One parameter-shift gradient, same molecule, ansatz and shots: qvopt vs PennyLane vs plain Aer.
+"""One parameter-shift gradient, same molecule, ansatz and shots: qvopt (sector and Aer
+engines) vs PennyLane vs plain Aer.
 
-    python benchmarks/gradient_speed.py --molecules lih_fc --shots 1000
+    python benchmarks/gradient_speed.py --molecules lih_fc,lih --engines qvopt,qvopt-aer
     python benchmarks/gradient_speed.py --molecules h2,lih_fc,lih --engines qvopt,aer-floor
 
 Engines (all evaluate the UCCSD ansatz in its Givens form at the same random point, with
 ``shots`` shots per qubit-wise-commuting group per circuit):
 
-* ``qvopt``             — qvopt.Estimator.gradient (one Aer statevector per point, sampled);
-* ``aer-floor``         — only the Aer statevector simulation of the same shifted points (the
-                          floor qvopt's sampling adds to);
+* ``qvopt``             — qvopt.Estimator.gradient with the default ``engine="auto"``: the
+                          particle-number sector engine for UCCSD (sector states, sampled);
+* ``qvopt-aer``         — the same with ``engine="aer"`` (one Aer statevector per point,
+                          sampled through the 2^n rotation trie);
+* ``sector-floor``      — only the sector states of the shifted points;
+* ``aer-floor``         — only the Aer statevector simulation of the same shifted points;
 * ``default.qubit``     — PennyLane default.qubit, ``qml.grad``, diff_method="parameter-shift";
 * ``lightning.qubit``   — the same on PennyLane Lightning;
 * ``aer-sampler``       — plain Qiskit Aer SamplerV2: one measured circuit per (group, point),
                           all in one run, counts turned into the gradient.
 
-Prints a table with seconds per gradient and ratios to qvopt. Nothing here is a test.
+Each qvopt time is the median of ``--repeats`` gradients after one warm-up call (the first
+call builds the per-group tables). Prints the load average, then a table with seconds per
+gradient and ratios to the first engine listed. Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -94,56 +100,76 @@ def aer_sampler_gradient(problem, circuit, theta, shots, seed=1):
     return time.perf_counter() - start, grad
 
 
-def qvopt_gradient(problem, circuit, theta, shots):
-    est = qvopt.Estimator(problem.hamiltonian, circuit, shots=shots, seed=1)
-    est.gradient(theta)  # warm-up (first Aer job pays one-time costs)
-    start = time.perf_counter()
-    grad = est.gradient(theta).value
-    return time.perf_counter() - start, grad
+def _median_seconds(call, repeats: int) -> tuple[float, object]:
+    """Median wall time of ``repeats`` calls (after one warm-up call) and the last result."""
+    result = call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = call()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), result
 
 
-def aer_floor(problem, circuit, theta):
-    est = qvopt.Estimator(problem.hamiltonian, circuit, shots=None)
+def qvopt_gradient(problem, circuit, theta, shots, engine="auto", repeats=3):
+    est = qvopt.Estimator(problem.hamiltonian, circuit, shots=shots, seed=1, engine=engine)
+    seconds, grad = _median_seconds(lambda: est.gradient(theta).value, repeats)
+    return seconds, grad
+
+
+def state_floor(problem, circuit, theta, engine, repeats=3):
+    """Only the states of the shifted points (sector amplitudes, or Aer statevectors)."""
+    est = qvopt.Estimator(problem.hamiltonian, circuit, shots=None, engine=engine)
     points, _ = shifted_points(theta, shift_rules(circuit))
-    est.engine.statevectors(points)
-    start = time.perf_counter()
-    est.engine.statevectors(points)
-    return time.perf_counter() - start, None
+    simulate = (est.engine.sector_states if engine == "sector" else est.engine.statevectors)
+    seconds, _ = _median_seconds(lambda: simulate(points), repeats)
+    return seconds, None
+
+
+def run_engine(engine, problem, circuit, theta, shots, repeats):
+    """(seconds, gradient or None) of one engine of the table."""
+    if engine == "qvopt":
+        return qvopt_gradient(problem, circuit, theta, shots, "auto", repeats)
+    if engine == "qvopt-aer":
+        return qvopt_gradient(problem, circuit, theta, shots, "aer", repeats)
+    if engine in ("sector-floor", "aer-floor"):
+        return state_floor(problem, circuit, theta, engine.split("-")[0], repeats)
+    if engine == "aer-sampler":
+        return aer_sampler_gradient(problem, circuit, theta, shots)
+    return pennylane_gradient(problem, circuit, theta, shots, engine)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--molecules", default="lih_fc")
     parser.add_argument("--shots", type=int, default=1000)
-    parser.add_argument("--engines", default="qvopt,aer-floor,default.qubit,lightning.qubit,"
-                                                "aer-sampler")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--engines", default="qvopt,qvopt-aer,sector-floor,aer-floor,"
+                                                "default.qubit,lightning.qubit,aer-sampler")
     args = parser.parse_args()
     engines = args.engines.split(",")
-    print("| molecule | qubits | params | groups | engine | s / gradient | × qvopt | "
+    with open("/proc/loadavg") as handle:
+        print(f"load average before: {handle.read().strip()}")
+    print(f"| molecule | qubits | params | groups | engine | s / gradient | × {engines[0]} | "
           "max |Δgrad| vs exact |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.molecules.split(","):
         problem = qvopt.load_problem(name)
         circuit = qvopt.ansatz.uccsd(problem)
         theta = np.random.default_rng(0).normal(scale=0.1, size=circuit.num_parameters)
-        exact = qvopt.Estimator(problem.hamiltonian, circuit).gradient(theta).value
-        n_groups = qvopt.Estimator(problem.hamiltonian, circuit).grouped.n_groups
+        exact_estimator = qvopt.Estimator(problem.hamiltonian, circuit)
+        exact = exact_estimator.gradient(theta).value
+        n_groups = exact_estimator.grouped.n_groups
         base = None
         for engine in engines:
-            if engine == "qvopt":
-                seconds, grad = qvopt_gradient(problem, circuit, theta, args.shots)
-            elif engine == "aer-floor":
-                seconds, grad = aer_floor(problem, circuit, theta)
-            elif engine == "aer-sampler":
-                seconds, grad = aer_sampler_gradient(problem, circuit, theta, args.shots)
-            else:
-                seconds, grad = pennylane_gradient(problem, circuit, theta, args.shots, engine)
-            if engine == "qvopt":
-                base = seconds
-            ratio = f"{seconds / base:.1f}" if base else "-"
+            seconds, grad = run_engine(engine, problem, circuit, theta, args.shots,
+                                       args.repeats)
+            base = seconds if base is None else base
             err = f"{np.max(np.abs(grad - exact)):.3f}" if grad is not None else "-"
             print(f"| {name} | {problem.n_qubits} | {circuit.num_parameters} | {n_groups} | "
-                  f"{engine} | {seconds:.3f} | {ratio} | {err} |", flush=True)
+                  f"{engine} | {seconds:.4f} | {seconds / base:.1f} | {err} |", flush=True)
+    with open("/proc/loadavg") as handle:
+        print(f"load average after: {handle.read().strip()}")
 
 
 if __name__ == "__main__":

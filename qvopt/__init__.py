@@ -6,6 +6,7 @@ Public API: ``load_problem``, ``ansatz``, ``Estimator``, ``RunConfig``, ``vqe``,
 """
 
 from . import ansatz, optimizers
+from .adapt import AdaptResult, adapt_vqe, resume_adapt
 from .bench import compare, report
 from .chem import Problem, known_molecules, load_problem
 from .config import RunConfig
@@ -28,8 +29,8 @@ from .vqe import CHEMICAL_ACCURACY_MHA, VQEResult, resume, run, vqe
 
 __version__ = "0.2.0"
 
-__all__ = ["BackendError", "CHEMICAL_ACCURACY_MHA", "CheckpointError", "Estimate", "Estimator",
+__all__ = ["AdaptResult", "BackendError", "CHEMICAL_ACCURACY_MHA", "CheckpointError", "Estimate", "Estimator",
            "GPUUnavailableError", "InputError", "MissingExtraError", "MoleculeFileError",
            "Problem", "QvoptError", "RunConfig", "RunFileError", "ScanResult", "ShotLedger", "Status",
-           "StoreError", "VQEResult", "ansatz", "compare", "known_molecules", "load_problem",
-           "minimize", "optimizers", "report", "resume", "run", "scan", "vqe"]
+           "StoreError", "VQEResult", "adapt_vqe", "ansatz", "compare", "known_molecules", "load_problem",
+           "minimize", "optimizers", "report", "resume", "resume_adapt", "run", "scan", "vqe"]

@@ -79,6 +79,9 @@ __all__ = [
 ]
 
 SELECTIONS = ("largest", "lcb")
+# RunConfig.ansatz_options accepted with ansatz="adapt" (the rest come from RunConfig fields)
+ANSATZ_OPTIONS = ("pool", "max_operators", "gradient_threshold", "maxiter_per_step",
+                  "selection", "lcb_z", "drain_pool", "screening_shots")
 ALLOCATIONS = (None, "uniform", "weighted", "variance")
 CHECKPOINT_FORMAT = "qvopt-adapt-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -333,6 +336,44 @@ def resume_adapt(checkpoint: str | Path, max_operators: int | None = None,
     run = _AdaptRun(settings, load_problem(settings.molecule), threads)
     run.restore(meta, arrays, checkpoint)
     return run.execute(callback)
+
+
+def run_config(config, callback: Callable[[OptimizeResult], Any] | None = None,
+               threads: int | None = None) -> AdaptResult:
+    """ADAPT for a :class:`~qvopt.config.RunConfig` with ``ansatz="adapt"``.
+
+    ``ansatz_options`` are the ADAPT options of :data:`ANSATZ_OPTIONS`; ``maxiter`` is the
+    per-step limit unless ``maxiter_per_step`` is given there; ``optimizer``,
+    ``optimizer_options``, ``shots``, ``seed``, ``shot_budget``, ``gtol``, ``allocation``
+    and ``checkpoint`` map onto :func:`adapt_vqe`. Only the statevector backend on the CPU
+    and the Hartree–Fock start are supported (anything else is an InputError).
+    """
+    options = dict(config.ansatz_options)
+    unknown = sorted(set(options) - set(ANSATZ_OPTIONS))
+    if unknown:
+        raise InputError(f"unknown option(s) {unknown} for ansatz 'adapt'; valid: "
+                         f"{list(ANSATZ_OPTIONS)}")
+    if config.backend != "statevector" or config.device != "CPU":
+        raise InputError("ansatz 'adapt' runs on the statevector backend (CPU) only, got "
+                         f"backend {config.backend!r}, device {config.device!r}")
+    if getattr(config, "initial_point", None) is not None:
+        raise InputError("ansatz 'adapt' starts from Hartree-Fock: initial_point must be unset")
+    options.setdefault("maxiter_per_step", config.maxiter)
+    return adapt_vqe(config.molecule, optimizer=config.optimizer,
+                     optimizer_options=config.optimizer_options, shots=config.shots,
+                     seed=config.seed, shot_budget=config.shot_budget,
+                     allocation=config.allocation, gtol=config.gtol,
+                     checkpoint=config.checkpoint, callback=callback, threads=threads,
+                     **options)
+
+
+def is_adapt_checkpoint(path: str | Path) -> bool:
+    """True if ``path`` is a readable ADAPT checkpoint (for the CLI's ``--resume``)."""
+    try:
+        _load_checkpoint(path)
+    except CheckpointError:
+        return False
+    return True
 
 
 def _wire_lists(pool) -> list:

@@ -96,7 +96,11 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mitigation", choices=["readout"], default=None,
                      help="readout-error mitigation (circuit backends)")
     run.add_argument("--ansatz", default="uccsd",
-                     help="uccsd or hardware_efficient")
+                     help="uccsd, hardware_efficient, or adapt (ADAPT-VQE: grows the circuit; "
+                          "options with --ansatz-option)")
+    run.add_argument("--ansatz-option", action="append", type=parse_option, default=[],
+                     metavar="KEY=VALUE", help="an option of the ansatz, e.g. "
+                     "--ansatz-option max_operators=8 (repeatable)")
     run.add_argument("--layers", type=int, default=None,
                      help="layers of the hardware-efficient ansatz")
     run.add_argument("--optimizer", default="adam", help="optimizer name (see `qvopt optimizers`)")
@@ -223,6 +227,8 @@ def _resumed(args, typed: set[str]):
 def _cmd_run(args, console: Console, typed: set[str]) -> int:
     from .vqe import resume, run
 
+    if args.resume is not None and _is_adapt(args.resume):
+        return _resume_adapt(args, console, typed)
     if args.resume is not None:
         config, nit = _resumed(args, typed)
         label = f"{Path(config.molecule).stem} (resumed at {nit})"
@@ -245,6 +251,31 @@ def _cmd_run(args, console: Console, typed: set[str]) -> int:
 
         write_json_atomic(config.result, result.to_dict())
         console.print(f"result written to {escape(str(config.result))}", soft_wrap=True)
+    return {5: EXIT_BACKEND, 4: EXIT_FAILED}.get(int(result.status), 0)
+
+
+def _is_adapt(path) -> bool:
+    from .adapt import is_adapt_checkpoint
+
+    return is_adapt_checkpoint(path)
+
+
+def _resume_adapt(args, console: Console, typed: set[str]) -> int:
+    """``--resume`` of an ADAPT-VQE checkpoint (its own format; grows to its limits)."""
+    from .adapt import resume_adapt
+    from .errors import InputError
+
+    extra = _conflicting_flags(typed, RESUME_KEEPS - {"--maxiter"})
+    if extra:
+        raise InputError(f"--resume of an ADAPT run takes no other run flags; remove {extra}")
+    result = _with_progress(console, args.no_progress, "ADAPT-VQE (resumed)", 1,
+                            lambda callback: resume_adapt(args.resume, callback=callback))
+    console.print(_summary_table(result))
+    if args.out is not None:
+        from .io import write_json_atomic
+
+        write_json_atomic(args.out, result.to_dict())
+        console.print(f"result written to {escape(str(args.out))}", soft_wrap=True)
     return {5: EXIT_BACKEND, 4: EXIT_FAILED}.get(int(result.status), 0)
 
 

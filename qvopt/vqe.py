@@ -118,7 +118,14 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
 def run(config: RunConfig, callback: Callable[[OptimizeResult], Any] | None = None,
         threads: int | None = None, **objects) -> VQEResult:
     """Run the VQE described by ``config``. ``objects`` (``problem``, ``circuit``,
-    ``optimizer``, ``backend``) replace the named parts; used by :func:`vqe`."""
+    ``optimizer``, ``backend``) replace the named parts; used by :func:`vqe`.
+    ``ansatz="adapt"`` grows the circuit with :func:`qvopt.adapt.adapt_vqe`."""
+    if config.ansatz == "adapt" and not any(v is not None for v in objects.values()):
+        from .adapt import run_config
+
+        result = run_config(config, callback=callback, threads=threads)
+        result["adapt_settings"], result["config"] = result.get("config"), config.to_dict()
+        return result
     return _Run(config, threads, **objects).execute(callback)
 
 

@@ -222,6 +222,32 @@ def test_bad_checkpoint_is_a_checkpoint_error(tmp_path):
         resume_adapt(tmp_path / "missing.npz")
 
 
+def _config(**changes):
+    """A RunConfig-shaped value (RunConfig accepts ansatz="adapt" once the lead wires it)."""
+    from types import SimpleNamespace
+
+    fields = {"molecule": "h2", "ansatz": "adapt", "ansatz_options": {}, "optimizer": "adam",
+              "optimizer_options": {}, "shots": 1000, "allocation": None,
+              "backend": "statevector", "device": "CPU", "seed": None, "maxiter": 50,
+              "shot_budget": None, "gtol": None, "initial_point": None, "checkpoint": None}
+    return SimpleNamespace(**{**fields, **changes})
+
+
+def test_run_config_bridge_and_checkpoint_probe(tmp_path):
+    from qvopt.adapt import is_adapt_checkpoint, run_config
+
+    path = tmp_path / "c.npz"
+    config = _config(optimizer="lbfgs", shots=None, checkpoint=str(path),
+                     ansatz_options={"gradient_threshold": 1e-6})
+    result = run_config(config)
+    assert result.operators == ["D(0,1,2,3)"] and is_adapt_checkpoint(path)
+    assert not is_adapt_checkpoint(tmp_path / "none.npz")
+    with pytest.raises(InputError, match="colour"):
+        run_config(_config(ansatz_options={"colour": 1}))
+    with pytest.raises(InputError, match="statevector"):
+        run_config(_config(backend="aer"))
+
+
 # ---------------------------------------------------------------- inputs
 @pytest.mark.parametrize("kwargs, name", [
     ({"pool": "bogus"}, "bogus"),

@@ -91,6 +91,21 @@ def _finished_stats(group, by_run: dict, rng: np.random.Generator) -> dict:
     }
 
 
+def with_method_labels(runs):
+    """``optimizer`` relabelled ``"<ansatz>+<optimizer>"`` for runs not on UCCSD (so a study
+    can put ADAPT+adam or HEA+spsa beside UCCSD+adam), from each run's stored config."""
+    import json
+
+    def label(row) -> str:
+        ansatz = json.loads(row["config"]).get("ansatz", "uccsd")
+        return row["optimizer"] if ansatz == "uccsd" else f"{ansatz}+{row['optimizer']}"
+
+    runs = runs.copy()
+    if len(runs):
+        runs["optimizer"] = runs.apply(label, axis=1)
+    return runs
+
+
 def summarize(runs, traces, seed: int = 0):
     """The per-(molecule, optimizer, shots) table described in the module docstring.
 
@@ -261,6 +276,7 @@ def report(store: str | Path, plots: bool = True, csv: str | Path | None = None,
         runs, traces = db.runs_frame(), db.trace_frame()
     if runs.empty:
         raise StoreError(f"store {str(store)!r} holds no runs yet")
+    runs = with_method_labels(runs)
     table = summarize(runs, traces, seed=seed)
     if csv is not None:
         table.to_csv(csv, index=False)

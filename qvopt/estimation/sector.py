@@ -195,8 +195,8 @@ class SectorEngine:
         return _PairTable(np.searchsorted(self.basis, members),
                           np.searchsorted(self.basis, partners), gate.param, gate.angle)
 
-    def sector_states(self, points: np.ndarray) -> np.ndarray:
-        """Real sector amplitudes ``(P, D)`` at every row of ``points`` (P, p)."""
+    def sector_columns(self, points: np.ndarray) -> np.ndarray:
+        """Real sector amplitudes ``(D, P)`` (one column per row of ``points`` (P, p))."""
         points = np.atleast_2d(np.asarray(points, dtype=float))
         columns = np.zeros((self.dimension, len(points)))
         columns[self.reference_index] = 1.0
@@ -204,7 +204,11 @@ class SectorEngine:
             half = (points[:, table.param] if table.param is not None
                     else np.full(len(points), table.angle)) / 2
             self._rotate(columns, table, np.cos(half), np.sin(half))
-        return columns.T.copy()
+        return columns
+
+    def sector_states(self, points: np.ndarray) -> np.ndarray:
+        """Real sector amplitudes ``(P, D)`` at every row of ``points`` (P, p)."""
+        return self.sector_columns(points).T.copy()
 
     @staticmethod
     def _rotate(columns: np.ndarray, table: _PairTable, c: np.ndarray, s: np.ndarray

@@ -4,22 +4,23 @@ States come from :class:`~.sector.SectorEngine` as real amplitudes over the sect
 (``D`` of ``2^n``). Then
 
 * **exact** energies: ``E = ψᵀ Re(H_S) ψ`` with ``H_S = P_S H P_S`` the Hamiltonian's block
-  on the sector basis (dense ``D × D``; the imaginary part of ``H_S`` is antisymmetric and
+  on the sector basis (sparse ``D × D``; the imaginary part of ``H_S`` is antisymmetric and
   contributes nothing for real ψ), no ``2^n`` vector at all;
 * **sampled** group moments: exactly the scheme of :mod:`.sampling` — per point and QWC
   group, the Born probabilities in the group's basis merged into outcome classes, one
-  multinomial draw per (point, group) in group-major, point-minor order. Classes that
-  no sector state can reach (probability exactly 0) are left out of the draw: a
-  multinomial with a zero-probability category is the same distribution without it. The class
-  probabilities come from :class:`~.sector_classes.SectorClassProbabilities` (the sector
-  state rotated block by block), not from a ``2^n`` rotation trie; the distribution is the
-  same multinomial over the same outcome classes.
+  multinomial draw per (point, group) in group-major, point-minor order. The class
+  probabilities come from :class:`~.sector_classes.SectorClassProbabilities` (exact, from
+  the ``D`` sector amplitudes), not from a ``2^n`` rotation trie: the same multinomial over
+  the same outcome classes. Classes no sector state can reach (probability exactly 0) are
+  left out of the draw: a multinomial with a zero-probability category is the same
+  distribution without it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
+from scipy.sparse import csr_matrix
 
 from .observable import SampledObservable
 from .sampler import GroupMoments
@@ -28,10 +29,11 @@ from .sector import SectorEngine
 from .sector_classes import SectorClassProbabilities
 
 
-def sector_hamiltonian(hamiltonian: SparsePauliOp, basis: np.ndarray) -> np.ndarray:
-    """``Re(P_S H P_S)``: the real part of ``H``'s block on the sector ``basis`` (D, D)."""
+def sector_hamiltonian(hamiltonian: SparsePauliOp, basis: np.ndarray) -> csr_matrix:
+    """``Re(P_S H P_S)``: the real part of ``H``'s block on the sector ``basis`` (D, D),
+    sparse."""
     matrix = hamiltonian.to_matrix(sparse=True).tocsr()
-    return np.asarray(matrix[basis][:, basis].real.todense())
+    return csr_matrix(matrix[basis][:, basis].real)
 
 
 class SectorSampler:
@@ -45,11 +47,11 @@ class SectorSampler:
         self.engine = engine
         self.observable = observable
         self.hamiltonian = hamiltonian
-        self._matrix: np.ndarray | None = None
+        self._matrix: csr_matrix | None = None
         self._classes: SectorClassProbabilities | None = None
 
     @property
-    def sector_matrix(self) -> np.ndarray:
+    def sector_matrix(self) -> csr_matrix:
         """``Re(H_S)`` (built on first use)."""
         if self._matrix is None:
             self._matrix = sector_hamiltonian(self.hamiltonian, self.engine.basis)
@@ -62,21 +64,22 @@ class SectorSampler:
             self._classes = SectorClassProbabilities(self.observable, self.engine.basis)
         return self._classes
 
-    def class_probabilities(self, states: np.ndarray) -> list[np.ndarray]:
-        """``[g] -> (P, C_g)`` class probabilities of sector states ``(P, D)``."""
-        return self.classes.probabilities(states)
+    def class_probabilities(self, columns: np.ndarray) -> list[np.ndarray]:
+        """``[g] -> (P, C_g)`` class probabilities of sector states ``columns`` (D, P)."""
+        return [p.T for p in self.classes.probabilities_columns(columns)]
 
     def sample(self, points: np.ndarray, shots: np.ndarray, rng: np.random.Generator
                ) -> GroupMoments:
-        states = self.engine.sector_states(points)
-        return self.sample_states(states, shots, rng)
+        return self.sample_columns(self.engine.sector_columns(points), shots, rng)
 
-    def sample_states(self, states: np.ndarray, shots: np.ndarray, rng: np.random.Generator
-                      ) -> GroupMoments:
-        """Group moments of sector states ``(P, D)`` with ``shots`` (P, G) (or broadcast)."""
+    def sample_columns(self, columns: np.ndarray, shots: np.ndarray,
+                       rng: np.random.Generator) -> GroupMoments:
+        """Group moments of sector states ``columns`` (D, P) with ``shots`` (P, G) (or
+        anything that broadcasts to it)."""
         n_groups = self.observable.n_groups
-        shots = np.broadcast_to(np.asarray(shots, dtype=np.int64), (len(states), n_groups))
-        class_probs = self.class_probabilities(states)
+        shots = np.broadcast_to(np.asarray(shots, dtype=np.int64),
+                                (columns.shape[1], n_groups))
+        class_probs = self.class_probabilities(columns)
         means = np.empty(shots.shape)
         variances = np.empty(shots.shape)
         for g, probs in enumerate(class_probs):
@@ -88,14 +91,14 @@ class SectorSampler:
         return GroupMoments(means, variances, shots, self.observable.grouped.constant)
 
     def exact(self, points: np.ndarray) -> np.ndarray:
-        states = self.engine.sector_states(points)
-        return np.einsum("pi,pi->p", states @ self.sector_matrix, states)
+        columns = self.engine.sector_columns(points)
+        return np.einsum("dp,dp->p", columns, self.sector_matrix @ columns)
 
     def group_variances(self, points: np.ndarray) -> np.ndarray:
         """Exact per-shot variances ``σ²_pg`` (points, groups)."""
-        states = self.engine.sector_states(points)
-        out = np.empty((len(states), self.observable.n_groups))
-        for g, probs in enumerate(self.class_probabilities(states)):
+        columns = self.engine.sector_columns(points)
+        out = np.empty((columns.shape[1], self.observable.n_groups))
+        for g, probs in enumerate(self.class_probabilities(columns)):
             values = self.classes.values[g]
             mean = probs @ values
             out[:, g] = np.maximum(probs @ values**2 - mean**2, 0.0)
@@ -103,6 +106,6 @@ class SectorSampler:
 
     def fidelities(self, theta: np.ndarray, others: np.ndarray) -> np.ndarray:
         """Exact ``|⟨ψ(θ)|ψ(θ'_k)⟩|²`` (real sector amplitudes), clipped to [0, 1]."""
-        state = self.engine.sector_states(np.atleast_2d(theta))[0]
-        overlaps = self.engine.sector_states(others) @ state
+        state = self.engine.sector_columns(np.atleast_2d(theta))[:, 0]
+        overlaps = state @ self.engine.sector_columns(others)
         return np.clip(overlaps**2, 0.0, 1.0)

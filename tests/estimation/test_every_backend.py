@@ -114,3 +114,17 @@ def test_check_points_accepts_one_point_or_a_batch(shared_estimator):
     assert single and points.shape == (1, 3) and points.dtype == float
     points, single = est.check_points(np.ones((4, 3), dtype=np.float32))
     assert not single and points.shape == (4, 3) and points.dtype == float
+
+
+def test_sample_groups_charges_one_execution_per_group(backend):
+    est = backend.estimator(shots=100, seed=5)
+    n_groups = est.grouped.n_groups
+    shots = np.arange(1, n_groups + 1) * 40
+    moments = est.sample_groups(backend.theta, shots)
+    assert moments.means.shape == moments.variances.shape == (1, n_groups)
+    assert np.array_equal(moments.shots[0], shots)
+    assert est.ledger.executions == n_groups and est.shots_used == shots.sum()
+    value, variance = moments.energies()
+    assert np.isfinite(value[0]) and variance[0] > 0
+    if backend.unbiased:
+        assert abs(value[0] - est.exact_energy(backend.theta)) < 6 * np.sqrt(variance[0])

@@ -1,0 +1,41 @@
+"""ADAPT-VQE reached from RunConfig, qvopt.run, the CLI (run and --resume) and studies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import qvopt
+from qvopt.cli import main
+
+
+def test_run_config_with_adapt_ansatz(tmp_path):
+    config = qvopt.RunConfig("h2", ansatz="adapt", shots=None, optimizer="lbfgs",
+                             ansatz_options={"max_operators": 2})
+    result = qvopt.run(config)
+    assert isinstance(result, qvopt.AdaptResult)
+    assert result.operators[0] == "D(0,1,2,3)" and abs(result.error_mha) < 1e-3
+    assert result.config == config.to_dict()
+    with pytest.raises(qvopt.InputError, match="max_operatorz"):
+        qvopt.RunConfig("h2", ansatz="adapt", ansatz_options={"max_operatorz": 2})
+
+
+def test_cli_runs_and_resumes_adapt(tmp_path, capsys):
+    out, ck = tmp_path / "a.json", tmp_path / "a.npz"
+    assert main(["run", "h2", "--ansatz", "adapt", "--shots", "exact", "--optimizer", "lbfgs",
+                 "--ansatz-option", "max_operators=1", "--out", str(out),
+                 "--checkpoint", str(ck), "--no-progress"]) == 0
+    assert json.loads(out.read_text())["operators"] == ["D(0,1,2,3)"]
+    assert main(["run", "--resume", str(ck), "--no-progress"]) == 0
+    assert main(["run", "--resume", str(ck), "--shots", "5"]) == 2
+    assert "--shots" in capsys.readouterr().err
+
+
+def test_a_study_puts_adapt_beside_uccsd(tmp_path):
+    store = tmp_path / "s.sqlite"
+    for ansatz in ("uccsd", "adapt"):
+        qvopt.compare(["h2"], ["adam"], [1000], seeds=1, maxiter=3, store=store, workers=1,
+                      ansatz=ansatz)
+    table, _ = qvopt.report(store, plots=False)
+    assert set(table["optimizer"]) == {"adam", "adapt+adam"}
