@@ -2,21 +2,27 @@
 
 During optimization every energy has the run's shots, and its standard error (2–8 mHa on H2
 at the defaults) can exceed chemical accuracy. To report ``fun ± stderr`` with
-``stderr ≤ ε``, the final point is measured in stages, each a fresh honest sample:
+``stderr ≤ ε``, the final point is measured in honest stages whose samples are pooled per
+measurement group:
 
-1. a pilot with the run's usual shots gives each group's per-shot standard deviation s_g;
-2. the variance-optimal split for a target ε is ``N_g = s_g (Σ_h s_h) / ε²`` (it minimises
-   ``Σ_g s_g² / N_g`` for a fixed total), inflated by ``SAFETY`` for the noise in s_g and at
-   least ``MIN_SHOTS`` per group; that sample is the reported estimate, with its own
-   sample-variance standard error;
-3. if its standard error is still above ε (unlucky variance estimates), step 2 is repeated
-   from the newest variances, up to ``MAX_ROUNDS`` times.
+1. a pilot with the run's usual shots;
+2. from the pooled per-shot standard deviations ``s_g``, the variance-optimal totals for the
+   target, ``N_g = SAFETY · s_g (Σ_h s_h) / ε²`` (they minimise ``Σ_g s_g² / N_g`` for a
+   fixed total), and the missing shots ``N_g − n_g`` are measured and pooled;
+3. step 2 repeats (at most ``MAX_ROUNDS`` times) while the pooled standard error
+   ``sqrt(Σ_g s_g² / n_g)`` is above ε.
 
-Every stage is charged on the run's ledger; the result reports these shots separately as
-``final_shots``.
+A group whose shots so far all gave one value has ``s_g = 0`` although its variance need not
+be: its ``s_g²`` is floored at ``(Σ_t |c_t|)² / n_g`` (the variance of one differing shot
+in ``n_g``), so no group is left with a handful of shots. Pooling (rather than keeping only
+the last stage) keeps the estimate free of the selection bias that discarding
+high-variance stages would cause. Every stage is charged on the run's ledger; the result
+reports these shots separately as ``final_shots``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,6 +31,31 @@ from .estimation.base import Estimate
 SAFETY = 1.2
 MIN_SHOTS = 2
 MAX_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class GroupTally:
+    """Pooled per-group samples: shots ``n``, means ``m`` and per-shot variances ``s2``."""
+
+    n: np.ndarray
+    m: np.ndarray
+    s2: np.ndarray
+
+    @classmethod
+    def from_moments(cls, moments) -> GroupTally:
+        n = moments.shots[0].astype(float)
+        return cls(n, moments.means[0].copy(), np.nan_to_num(moments.variances[0] * n))
+
+    def pooled(self, other: GroupTally) -> GroupTally:
+        """Both samples as one: ``M2 = (n₁−1)s₁² + (n₂−1)s₂² + n₁n₂(m₁−m₂)²/n``."""
+        n = self.n + other.n
+        m = (self.n * self.m + other.n * other.m) / n
+        m2 = ((self.n - 1) * self.s2 + (other.n - 1) * other.s2
+              + self.n * other.n * (self.m - other.m) ** 2 / n)
+        return GroupTally(n, m, m2 / np.maximum(n - 1, 1))
+
+    def stderr(self) -> float:
+        return float(np.sqrt(np.sum(self.s2 / self.n)))
 
 
 def optimal_group_shots(per_shot_std: np.ndarray, precision: float) -> np.ndarray:
@@ -37,13 +68,15 @@ def optimal_group_shots(per_shot_std: np.ndarray, precision: float) -> np.ndarra
 def measure_to_precision(estimator, x: np.ndarray, precision: float) -> tuple[Estimate, int]:
     """``(estimate with stderr ≤ precision when reachable in MAX_ROUNDS, shots spent)``."""
     before = estimator.shots_used
-    moments = estimator.sample_groups(x, estimator.group_shots())
-    value, variance = (float(v[0]) for v in moments.energies())
+    scale = np.array([np.sum(np.abs(g.coeffs)) for g in estimator.grouped.groups])
+    tally = GroupTally.from_moments(estimator.sample_groups(x, estimator.group_shots()))
     for _ in range(MAX_ROUNDS):
-        if np.sqrt(variance) <= precision:
+        if tally.stderr() <= precision:
             break
-        std = np.sqrt(np.maximum(moments.per_shot_variances(), 0.0))
-        moments = estimator.sample_groups(x, optimal_group_shots(std, precision))
-        value, variance = (float(v[0]) for v in moments.energies())
+        floor = scale**2 / tally.n
+        target = optimal_group_shots(np.sqrt(np.maximum(tally.s2, floor)), precision)
+        extra = np.maximum(target - tally.n.astype(np.int64), MIN_SHOTS)
+        tally = tally.pooled(GroupTally.from_moments(estimator.sample_groups(x, extra)))
+    value = estimator.grouped.constant + float(tally.m.sum())
     spent = estimator.shots_used - before
-    return Estimate(value, float(np.sqrt(variance)), spent), spent
+    return Estimate(value, tally.stderr(), spent), spent

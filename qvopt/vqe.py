@@ -11,6 +11,7 @@ that iterate (a reference, not charged).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,10 @@ from .estimation.estimator import Estimator
 from .optimizers.registry import get_optimizer
 from .optimizers.scipy_methods import ScipyMethod
 
-RUN_SETTINGS = ("shots", "seed", "maxiter", "optimizer_options", "shot_budget", "gtol",
-                "initial_point", "device", "ansatz_options", "allocation", "backend",
-                "backend_options", "checkpoint")
+# vqe()'s keyword settings: every RunConfig field but the three positional parts and the
+# result path (which the CLI writes)
+RUN_SETTINGS = tuple(f.name for f in dataclasses.fields(RunConfig)
+                     if f.name not in ("molecule", "ansatz", "optimizer", "result"))
 __all__ = ["CHEMICAL_ACCURACY_MHA", "DEFAULT_MAXITER", "Status", "VQEResult", "resume", "run",
            "vqe"]
 

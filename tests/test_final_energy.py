@@ -38,7 +38,7 @@ def test_final_precision_stderr_is_honest_over_seeds(h2):
     from qvopt.final_energy import measure_to_precision
 
     values, errors = [], []
-    for seed in range(60):
+    for seed in range(150):
         est = qvopt.Estimator(h2.hamiltonian, circuit, shots=200, seed=seed)
         estimate, spent = measure_to_precision(est, theta, 2e-3)
         values.append(estimate.value)

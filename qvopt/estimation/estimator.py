@@ -280,9 +280,10 @@ class Estimator:
         estimators included: the shots are explicit). Returns a :class:`GroupMoments` with
         arrays of shape (1, G): ``means[0, g] = m_g``, ``variances[0, g] = s²_g / N_g``,
         ``shots[0, g] = N_g`` and ``constant = c_I``, so that ``moments.energies()`` gives
-        ``(c_I + Σ_g m_g, Σ_g Var m_g)``. Drawn from the ``energy`` stream (the sampler's
-        stream) and charged to the ledger as G circuit executions of ``Σ_g N_g`` shots in
-        total (one evaluation); the shot allocation does not learn from it.
+        ``(c_I + Σ_g m_g, Σ_g Var m_g)``. Drawn from the sampler's stream (``energy`` on
+        the statevector backend, as energies are) and charged to the ledger as G circuit
+        executions of ``Σ_g N_g`` shots in total (one evaluation); the shot allocation does
+        not learn from it. Works on every backend.
         """
         point = self._check_point(theta, "theta")
         shots = self._check_group_shots(group_shots)

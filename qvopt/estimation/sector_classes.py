@@ -4,8 +4,8 @@ For a group ``g`` measured in basis ``b`` (rotated qubits ``R``: X or Y; the oth
 sampler needs the probabilities of its outcome classes
 ``p_c = Σ_{x: label(x) = c} |⟨x|U_b ψ⟩|²`` (:class:`~.grouping.OutcomeClasses`) — the same
 numbers the ``2^n`` rotation trie of :mod:`.sampling` produces, here from the ``D`` real
-sector amplitudes. Two exact methods; each group takes the cheaper one (counted in
-amplitude operations per point, decided once):
+sector amplitudes. Two exact methods (the first in two forms); each group takes the
+cheapest (estimated operations per point, decided once when the tables are built):
 
 **Block rotation** (groups with few rotated qubits). Split a sector basis state into its
 rotated bits ``y_R`` (``k`` of them, compressed in ascending qubit order) and the rest
@@ -122,7 +122,7 @@ class BlockRotation:
     """Precomputed block rotation of one group (see the module docstring).
 
     Outcome ``(x_R, block)`` is row ``x_R · Z_p + block`` of the rotated amplitudes and
-    column of ``indicator``; real parts come first, then imaginary parts (``2 Z_p 2^k``
+    column of ``indicator``, whose rows are the ``possible`` classes; real parts come first, then imaginary parts (``2 Z_p 2^k``
     rows). ``matrix`` (sparse) maps sector amplitudes to them directly; without it, sector
     row ``d`` is scattered to ``at[d]`` with factor ``sign[d]`` and butterflies follow.
     """
@@ -130,7 +130,8 @@ class BlockRotation:
     group: int
     k: int
     n_blocks: int
-    indicator: csr_matrix  # (C, 2^k · Z_p): outcome → class
+    possible: np.ndarray  # (C,) bool: classes some outcome of the sector falls into
+    indicator: csr_matrix  # (possible classes, 2^k · Z_p): outcome → class
     matrix: csr_matrix | None  # (2 · 2^k · Z_p, D)
     at: np.ndarray
     sign: np.ndarray  # (D, 1)
@@ -148,7 +149,7 @@ class BlockRotation:
         return 2 * self.n_outcomes * (3 * self.k + 2) + tail
 
     def probabilities(self, columns: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(C, P)`` of sector states ``columns`` (D, P)."""
+        """Probabilities ``(possible classes, P)`` of sector states ``columns`` (D, P)."""
         n_points = columns.shape[1]
         out = np.empty((self.indicator.shape[0], n_points))
         for rows in _chunks(n_points, 2 * self.n_outcomes):
@@ -194,9 +195,11 @@ def block_rotation(index: int, group: MeasurementGroup, classes: OutcomeClasses,
     y_r = _compress(basis, qubits)
     outcomes = (np.repeat(_expand(np.arange(size, dtype=np.int64), qubits), len(blocks))
                 | np.tile(blocks, size))
-    labels = classes.labels[outcomes]
+    possible = np.zeros(len(classes.values), bool)
+    possible[classes.labels[outcomes]] = True
+    labels = np.cumsum(possible)[classes.labels[outcomes]] - 1  # index among possible
     indicator = csr_matrix((np.ones(n_outcomes), (labels, np.arange(n_outcomes))),
-                           shape=(len(classes.values), n_outcomes))
+                           shape=(int(possible.sum()), n_outcomes))
     at = (imaginary * size + y_r) * len(blocks) + block_of
     matrix = None
     butterfly_cost = 2 * n_outcomes * (3 * k + 2)
@@ -207,19 +210,22 @@ def block_rotation(index: int, group: MeasurementGroup, classes: OutcomeClasses,
         columns = np.broadcast_to(np.arange(len(basis)), rows.shape)
         matrix = csr_matrix((values.ravel(), (rows.ravel(), columns.ravel())),
                             shape=(2 * n_outcomes, len(basis)))
-    return BlockRotation(index, k, len(blocks), indicator, matrix, at, sign[:, None])
+    return BlockRotation(index, k, len(blocks), possible, indicator, matrix, at,
+                         sign[:, None])
 
 
 @dataclass(frozen=True)
 class PauliMoments:
     """The moment method of one group: its nonzero moments (Pauli strings ``keys`` as
     (X-or-Y bits, Z-or-Y bits) with sign sign-weighted pairs ``(d, e, weight)``:
-    ``E = Σ weight · ψ_d ψ_e``) and ``mix`` (C, moments): class probabilities
-    ``= mix @ E``."""
+    ``E = Σ weight · ψ_d ψ_e``) and ``mix`` (possible classes, moments): class
+    probabilities ``= mix @ E``; ``possible`` marks the classes whose row of the full
+    mixing matrix is not identically zero."""
 
     group: int
     keys: list[tuple[int, int]]
     pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    possible: np.ndarray
     mix: np.ndarray
 
     @property
@@ -258,7 +264,9 @@ def pauli_moments(index: int, group: MeasurementGroup, classes: OutcomeClasses,
     signs = 1.0 - 2.0 * (_popcount(u[:, None] & kept[None, :]) & 1)  # (2^r, moments)
     one_hot = csr_matrix((np.full(2**r, 0.5**r), (classes.labels[first], u)),
                          shape=(len(classes.values), 2**r))
-    return PauliMoments(index, keys, pairs, np.asarray(one_hot @ signs))
+    mix = np.asarray(one_hot @ signs)
+    possible = np.any(mix != 0, axis=1)
+    return PauliMoments(index, keys, pairs, possible, mix[possible])
 
 
 class SectorClassProbabilities:
@@ -267,7 +275,6 @@ class SectorClassProbabilities:
 
     def __init__(self, observable: SampledObservable, basis: np.ndarray):
         self.basis = np.asarray(basis, dtype=np.int64)
-        self.values = [c.values for c in observable.classes]
         self.n_groups = observable.n_groups
         self.rotations: list[BlockRotation] = []
         self.moments: list[PauliMoments] = []
@@ -283,7 +290,12 @@ class SectorClassProbabilities:
             else:
                 self.rotations.append(rotation)
         self._build_moment_tables()
-        self.possible = self._possible_classes()
+        self.possible: list[np.ndarray] = [np.ones(len(c.values), bool)
+                                           for c in observable.classes]
+        for method in [*self.rotations, *self.moments]:
+            self.possible[method.group] = method.possible
+        self.values = [c.values[mask] for c, mask in zip(observable.classes, self.possible,
+                                                          strict=True)]
 
     def _build_moment_tables(self) -> None:
         """Unique moments over all moment groups: a sparse (moments × pairs) matrix over
@@ -322,15 +334,6 @@ class SectorClassProbabilities:
                                 (np.concatenate(mix_rows), np.concatenate(mix_cols))),
                                shape=(offset, len(index)))
 
-    def _possible_classes(self) -> list[np.ndarray]:
-        """Per group, the classes that can have nonzero probability on the sector."""
-        possible: list[np.ndarray] = [np.ones(len(v), bool) for v in self.values]
-        for rot in self.rotations:
-            possible[rot.group] = np.diff(rot.indicator.indptr) > 0
-        for m in self.moments:
-            possible[m.group] = np.any(m.mix != 0, axis=1)
-        return possible
-
     def _moment_classes(self, columns: np.ndarray) -> np.ndarray:
         """Class probabilities of all moment groups, stacked (Σ C_g, P)."""
         d, e = self._pairs
@@ -341,7 +344,9 @@ class SectorClassProbabilities:
         return out
 
     def probabilities_columns(self, columns: np.ndarray) -> list[np.ndarray]:
-        """``[g] -> (C_g, P)`` class probabilities of sector states ``columns`` (D, P)."""
+        """``[g] -> (C_g, P)`` probabilities of group ``g``'s possible classes (values
+        ``values[g]``, mask ``possible[g]`` of its outcome classes) for sector states
+        ``columns`` (D, P); every other class has probability exactly 0."""
         out: list[np.ndarray | None] = [None] * self.n_groups
         for rot in self.rotations:
             out[rot.group] = rot.probabilities(columns)
@@ -352,6 +357,6 @@ class SectorClassProbabilities:
         return out
 
     def probabilities(self, states: np.ndarray) -> list[np.ndarray]:
-        """``[g] -> (P, C_g)`` class probabilities of sector states ``states`` (P, D)."""
+        """``[g] -> (P, C_g)``: :meth:`probabilities_columns` of ``states`` (P, D)."""
         columns = np.ascontiguousarray(np.atleast_2d(states).T)
         return [p.T for p in self.probabilities_columns(columns)]

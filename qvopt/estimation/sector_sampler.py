@@ -65,7 +65,8 @@ class SectorSampler:
         return self._classes
 
     def class_probabilities(self, columns: np.ndarray) -> list[np.ndarray]:
-        """``[g] -> (P, C_g)`` class probabilities of sector states ``columns`` (D, P)."""
+        """``[g] -> (P, C_g)`` probabilities of group ``g``'s classes that the sector can
+        reach (values ``classes.values[g]``) for sector states ``columns`` (D, P)."""
         return [p.T for p in self.classes.probabilities_columns(columns)]
 
     def sample(self, points: np.ndarray, shots: np.ndarray, rng: np.random.Generator
@@ -85,9 +86,8 @@ class SectorSampler:
         for g, probs in enumerate(class_probs):
             column = shots[:, g]
             n = int(column[0]) if np.all(column == column[0]) else column
-            possible = self.classes.possible[g]  # drop classes impossible on the sector
             means[:, g], variances[:, g] = sample_class_means(
-                probs[:, possible], self.classes.values[g][possible], n, rng)
+                probs, self.classes.values[g], n, rng)
         return GroupMoments(means, variances, shots, self.observable.grouped.constant)
 
     def exact(self, points: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from qvopt.estimation.base import Estimate
 from qvopt.optimizers import get_optimizer
 from qvopt.optimizers.ask_tell import Reply, Request
 from qvopt.optimizers.icans import lipschitz_bound
-from qvopt.optimizers.registry import problem_options
+from qvopt.optimizers.registry import CANS_MIN_SHOTS_PER_GROUP, VQE_DEFAULTS, problem_options
 
 
 def reply(grad, stderr):
@@ -127,14 +127,17 @@ def test_lipschitz_bound_and_problem_options(h2):
     assert math.isclose(lipschitz_bound(h2.hamiltonian), expected)
     circuit = build_ansatz("uccsd", h2)
     est = qvopt.Estimator(h2.hamiltonian, circuit, shots=100)
-    assert problem_options("icans", est) == {"lipschitz": expected}
+    per_group = CANS_MIN_SHOTS_PER_GROUP  # H2: 3 parameters, fewer than 2 × that
+    assert problem_options("icans", est) == {"lipschitz": expected, "min_shots": per_group}
     assert problem_options("adam", est) == {}
     pooled = qvopt.Estimator(h2.hamiltonian, circuit, shots=1000, allocation="variance")
+    groups = pooled.grouped.n_groups
     assert problem_options("gcans", pooled) == {"lipschitz": expected,
-                                               "min_shots": 2 * pooled.grouped.n_groups}
+                                               "min_shots": per_group * groups}
     # precedence: user options > VQE_DEFAULTS > the problem's
     built = get_optimizer("icans", vqe_defaults=True, estimator=pooled, lr=0.01)
-    assert built.lr == 0.01 and built.min_shots == 2 * pooled.grouped.n_groups
+    assert built.lr == 0.01 and built.min_shots == per_group * groups
+    assert built.lipschitz == VQE_DEFAULTS["icans"]["lipschitz"]
     assert get_optimizer("icans", estimator=est, lipschitz=3.0).lipschitz == 3.0
 
 

@@ -1,0 +1,110 @@
+"""The ``qvopt`` command: run VQE on a molecule, compare optimizers, report studies.
+
+    qvopt run h2                                  # VQE with the defaults, summary table
+    qvopt run lih_fc --optimizer rmsprop -O lr=0.05 --shots 2000 --allocation variance
+    qvopt run --config run.toml                   # a run file (see qvopt.config)
+    qvopt run --resume run.ckpt                   # continue an interrupted run
+    qvopt compare h2 --optimizers adam,spsa --shots 100,1000 --seeds 5
+    qvopt report study.sqlite                     # tables and plots of a study
+
+Errors in what you give (a molecule, an option, a file) print one line and exit with 2;
+Ctrl-C exits with 130 and leaves the last checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+
+from ..errors import QvoptError
+from .common import (
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    HelpFormatter,
+    parse_option,
+    parse_shots,
+)
+
+__all__ = ["main", "parse_option", "parse_shots"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every sub-command's parser (each command module adds its own)."""
+    from .. import __version__
+    from ..plots import add_plot_parser
+    from ..scan import add_scan_parser
+    from .info import add_info_parsers
+    from .run import add_run_parser
+    from .study import add_study_parsers
+
+    parser = argparse.ArgumentParser(
+        prog="qvopt", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Variational quantum optimization with honest shot noise.",
+        epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--version", action="version", version=f"qvopt {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_run_parser(sub, HelpFormatter)
+    add_study_parsers(sub, HelpFormatter)
+    add_info_parsers(sub)
+    add_scan_parser(sub)
+    add_plot_parser(sub)
+    return parser
+
+
+def _commands(args, console: Console, typed: set[str]) -> dict:
+    """Sub-command name → a call running it (imports only the one that runs)."""
+    from ..plots import cmd_plot
+    from ..scan.cli import cmd_scan
+    from . import info, run, study
+
+    return {
+        "run": lambda: run.cmd_run(args, console, typed),
+        "molecules": lambda: info.cmd_molecules(console),
+        "optimizers": lambda: info.cmd_optimizers(console),
+        "cache": lambda: info.cmd_cache(args, console),
+        "compare": lambda: study.cmd_compare(args, console),
+        "report": lambda: study.cmd_report(args, console),
+        "scan": lambda: cmd_scan(args, console),
+        "plot": lambda: cmd_plot(args, console),
+    }
+
+
+def _typed_flags(parser: argparse.ArgumentParser, command: str, argv: list[str]) -> set[str]:
+    """The options of ``command`` typed in ``argv`` (long names; MOLECULE if given)."""
+    sub = next(a for a in parser._subparsers._group_actions  # noqa: SLF001 (no public API)
+               ).choices[command]
+    typed = set()
+    for token in argv:
+        action = sub._option_string_actions.get(token.split("=", 1)[0])  # noqa: SLF001
+        if action is not None:
+            typed.add(max(action.option_strings, key=len))
+    return typed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``qvopt`` console script.
+
+    Exit codes: 0 done, 1 the optimizer failed (e.g. L-BFGS-B's abnormal line search) or a
+    study had failed runs, 2 bad input (one line on stderr), 3 the backend failed
+    (checkpoint intact), 130 interrupted by Ctrl-C. Anything else that goes
+    wrong is a bug in qvopt and keeps its traceback.
+    """
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    console = Console()
+    err = Console(stderr=True)
+    typed = _typed_flags(parser, args.command, argv) | (
+        {"MOLECULE"} if getattr(args, "molecule", None) else set())
+    try:
+        return _commands(args, console, typed)[args.command]()
+    except QvoptError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        err.print("interrupted (Ctrl-C); the last checkpoint, if any, is intact",
+                  soft_wrap=True)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,7 @@
+"""``python -m qvopt.cli``: the same as the ``qvopt`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,47 @@
+"""Shared pieces of the command line: value parsers, the help formatter, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import tomllib
+
+EXIT_FAILED, EXIT_INPUT, EXIT_BACKEND, EXIT_INTERRUPTED = 1, 2, 3, 130
+
+
+def parse_option(text: str) -> tuple[str, object]:
+    """``key=value`` with ``value`` read as a TOML value (``0.1``, ``[0.9, 0.99]``,
+    ``{name="step", step_size=50}``, ``true``); a bare word is taken as a string."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"optimizer option {text!r} must look like key=value")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def parse_shots(text: str) -> int | None:
+    """``exact``/``none`` → None; ``1000``, ``1e6`` → a positive integer (checked)."""
+    from ..config import check_shots
+    from ..errors import InputError
+
+    if text.strip().lower() in ("exact", "none"):
+        return None
+    try:
+        value = float(text) if any(c in text for c in ".eE") else int(text)
+        return check_shots(value)
+    except (ValueError, OverflowError) as exc:
+        detail = str(exc) if isinstance(exc, InputError) else f"got {text!r}"
+        raise argparse.ArgumentTypeError(
+            f"--shots must be a positive integer or 'exact' ({detail})") from None
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default unless it is None or False (nothing to show)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, []) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)

@@ -1,0 +1,237 @@
+"""``qvopt run``: one VQE run from flags, a run file or a checkpoint; ``--dry-run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .common import EXIT_BACKEND, EXIT_FAILED, parse_option, parse_shots
+
+
+def add_run_parser(sub, formatter) -> None:
+    """The ``run`` sub-command and its flags (defaults from :class:`~qvopt.config.RunConfig`)."""
+    from ..config import DEFAULT_MAXITER
+
+    run = sub.add_parser("run", help="run VQE on a molecule", formatter_class=formatter,
+                         description="Run VQE on a molecule and print a summary; every "
+                         "setting can also come from a run file (--config).")
+    run.add_argument("molecule", nargs="?", help="a shipped molecule name (see "
+                     "`qvopt molecules`) or a path to a molecule .toml file")
+    run.add_argument("--config", type=Path, default=None, help="a run file (TOML)")
+    run.add_argument("--resume", type=Path, default=None, metavar="CHECKPOINT",
+                     help="continue the run saved in CHECKPOINT")
+    run.add_argument("--checkpoint", type=Path, default=None,
+                     help="save the run state here after every iteration")
+    run.add_argument("--backend", default="statevector",
+                     help="where energies are measured: statevector, aer, fake_<device>, "
+                          "ibm:<name> or pennylane:<device>")
+    run.add_argument("--mitigation", choices=["readout"], default=None,
+                     help="readout-error mitigation (circuit backends)")
+    run.add_argument("--ansatz", default="uccsd",
+                     help="uccsd, hardware_efficient, or adapt (ADAPT-VQE: grows the circuit; "
+                          "options with --ansatz-option)")
+    run.add_argument("--ansatz-option", action="append", type=parse_option, default=[],
+                     metavar="KEY=VALUE", help="an option of the ansatz, e.g. "
+                     "--ansatz-option max_operators=8 (repeatable)")
+    run.add_argument("--layers", type=int, default=None,
+                     help="layers of the hardware-efficient ansatz")
+    run.add_argument("--optimizer", default="adam", help="optimizer name (see `qvopt optimizers`)")
+    run.add_argument("-O", "--option", action="append", type=parse_option, default=[],
+                     metavar="KEY=VALUE", help="optimizer option, e.g. -O lr=0.05 "
+                     "-O 'schedule={name=\"step\", step_size=50}' (repeatable)")
+    run.add_argument("--shots", type=parse_shots, default=1000,
+                     help="shots per measurement group per point (1e4 style allowed), or 'exact'")
+    run.add_argument("--allocation", choices=["uniform", "weighted", "variance"], default=None,
+                     help="treat --shots as the total per energy evaluation and split it "
+                          "across measurement groups this way")
+    run.add_argument("--maxiter", type=int, default=None,
+                     help=f"maximum optimizer updates (default {DEFAULT_MAXITER})")
+    run.add_argument("--shot-budget", type=int, default=None,
+                     help="stop before exceeding this many shots")
+    run.add_argument("--gtol", type=float, default=None,
+                     help="stop when the estimated gradient norm is at most this")
+    run.add_argument("--final-precision", type=float, default=None, metavar="HARTREE",
+                     help="measure the final energy to this standard error, e.g. 0.0016 "
+                          "(its shots are charged and shown separately)")
+    run.add_argument("--seed", type=int, default=None, help="random seed")
+    run.add_argument("--initial-point", choices=["hf", "mp2"], default=None,
+                     help="starting parameters: hf (zeros, the default) or mp2 (UCCSD "
+                          "double amplitudes from MP2)")
+    run.add_argument("--device", default="CPU",
+                     help="Aer device: CPU or GPU (needs qvopt[gpu])")
+    run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
+    run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print what the run would measure and cost; run nothing")
+
+
+RESUME_KEEPS = {"--resume", "--maxiter", "--out", "--no-progress"}
+CONFIG_KEEPS = {"--config", "--maxiter", "--out", "--no-progress", "--dry-run"}
+
+
+def _conflicting_flags(typed: set[str], keep: set[str]) -> list[str]:
+    """Flags typed on the command line that ``--resume``/``--config`` would ignore."""
+    return sorted(flag for flag in typed if flag not in keep)
+
+
+def _run_config(args, typed: set[str]):
+    """The :class:`RunConfig` of ``qvopt run`` (flags, or a run file plus overrides)."""
+    from ..config import RunConfig
+    from ..errors import InputError
+
+    if args.config is not None:
+        extra = _conflicting_flags(typed, CONFIG_KEEPS)
+        if extra:
+            raise InputError(f"--config takes its settings from the run file; remove {extra} "
+                             "(only --maxiter, --out, --dry-run and --no-progress may be "
+                             "added)")
+        config = RunConfig.from_toml(args.config)
+        changes = {k: v for k, v in (("maxiter", args.maxiter),
+                                     ("result", args.out and str(args.out))) if v is not None}
+        return config.replace(**changes) if changes else config
+    if args.molecule is None:
+        raise InputError("give a MOLECULE, --config RUN_FILE or --resume CHECKPOINT")
+    return RunConfig.from_cli_args(args)
+
+
+def _resumed(args, typed: set[str]):
+    """``(config, nit)`` of the checkpoint to resume, the command line checked against it."""
+    from ..checkpoint import load, saved_config
+    from ..errors import InputError
+
+    extra = _conflicting_flags(typed, RESUME_KEEPS)
+    if extra:
+        raise InputError(f"--resume continues the saved run with its own settings; remove "
+                         f"{extra} (only --maxiter, --out and --no-progress may be added)")
+    meta, _ = load(args.resume)
+    config = saved_config(meta, args.resume)
+    changes = {k: v for k, v in (("maxiter", args.maxiter),
+                                 ("result", args.out and str(args.out))) if v is not None}
+    return config.replace(**changes), meta["nit"]
+
+
+def cmd_run(args, console: Console, typed: set[str]) -> int:
+    from ..vqe import resume, run
+
+    if args.resume is not None and _is_adapt(args.resume):
+        return _resume_adapt(args, console, typed)
+    if args.resume is not None:
+        config, nit = _resumed(args, typed)
+        label = f"{Path(config.molecule).stem} (resumed at {nit})"
+        execute = lambda callback: resume(args.resume, maxiter=config.maxiter,  # noqa: E731
+                                          callback=callback)
+        checkpoint = args.resume
+    else:
+        config = _run_config(args, typed)
+        if args.dry_run:
+            return _print_preview(console, config)
+        label, checkpoint = Path(config.molecule).stem, config.checkpoint
+        execute = lambda callback: run(config, callback=callback)  # noqa: E731
+    result = _with_progress(console, args.no_progress, f"VQE {label} ({config.optimizer})",
+                            config.maxiter, execute)
+    console.print(_summary_table(result))
+    if checkpoint is not None:
+        console.print(f"checkpoint: {escape(str(checkpoint))}", soft_wrap=True)
+    if config.result is not None:
+        from ..io import write_json_atomic
+
+        write_json_atomic(config.result, result.to_dict())
+        console.print(f"result written to {escape(str(config.result))}", soft_wrap=True)
+    return {5: EXIT_BACKEND, 4: EXIT_FAILED}.get(int(result.status), 0)
+
+
+def _is_adapt(path) -> bool:
+    from ..adapt import is_adapt_checkpoint
+
+    return is_adapt_checkpoint(path)
+
+
+def _resume_adapt(args, console: Console, typed: set[str]) -> int:
+    """``--resume`` of an ADAPT-VQE checkpoint (its own format; grows to its limits)."""
+    from ..adapt import resume_adapt
+    from ..errors import InputError
+
+    extra = _conflicting_flags(typed, RESUME_KEEPS - {"--maxiter"})
+    if extra:
+        raise InputError(f"--resume of an ADAPT run takes no other run flags; remove {extra}")
+    result = _with_progress(console, args.no_progress, "ADAPT-VQE (resumed)", 1,
+                            lambda callback: resume_adapt(args.resume, callback=callback))
+    console.print(_summary_table(result))
+    if args.out is not None:
+        from ..io import write_json_atomic
+
+        write_json_atomic(args.out, result.to_dict())
+        console.print(f"result written to {escape(str(args.out))}", soft_wrap=True)
+    return {5: EXIT_BACKEND, 4: EXIT_FAILED}.get(int(result.status), 0)
+
+
+def _print_preview(console: Console, config) -> int:
+    from ..preview import preview
+
+    cost = preview(config)
+    table = Table(title=escape(f"dry run: {cost['molecule']} with {cost['optimizer']} on "
+                               f"{cost['backend']} (nothing was run)"))
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for key in ("qubits", "parameters", "groups", "points_per_iteration",
+                "circuit_executions_per_iteration", "shots_per_evaluation",
+                "shots_per_iteration", "iterations", "calibration_shots", "shots_per_run"):
+        label = key.replace("_", " ") + (" (est.: every iteration as the first)"
+                                         if key == "shots_per_run" else "")
+        table.add_row(label, f"{cost[key]:,}")
+    circuits = cost["device_circuits"]
+    if circuits:
+        depths = [c["depth"] for c in circuits]
+        gates = [c["two_qubit_gates"] for c in circuits]
+        table.add_row("transpiled depth (min–max over groups)", f"{min(depths)}–{max(depths)}")
+        table.add_row("two-qubit gates (min–max)", f"{min(gates)}–{max(gates)}")
+    console.print(table)
+    return 0
+
+
+def _with_progress(console: Console, disable: bool, description: str, total: int, execute):
+    """Run ``execute(callback)`` under a progress bar fed by the run's callback."""
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                        TextColumn("{task.completed}/{task.total}"),
+                        TextColumn("E = {task.fields[energy]}"), TimeElapsedColumn(),
+                        console=console, disable=disable, transient=False)
+    with progress:
+        task = progress.add_task(escape(description), total=total, energy="…")
+
+        def callback(intermediate):
+            progress.update(task, completed=intermediate.nit,
+                            energy=f"{intermediate.fun:.6f} ± {intermediate.stderr:.1e}")
+
+        result = execute(callback)
+        progress.update(task, completed=total if result.status == 1 else result.nit)
+    return result
+
+
+def _summary_table(result) -> Table:
+    from ..accuracy import CHEMICAL_ACCURACY_MHA
+
+    table = Table(title=escape(f"VQE {result.molecule}: {result.ansatz} + {result.optimizer}, "
+                               f"shots={result.shots or 'exact'}, backend={result.backend}"))
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("final energy (estimate)", f"{result.fun:.6f} ± {result.stderr:.6f} Ha")
+    table.add_row("final energy (exact)", f"{result.energy_exact:.6f} Ha")
+    table.add_row("FCI", f"{result.e_fci:.6f} Ha")
+    table.add_row("error vs FCI", f"{result.error_mha:.3f} mHa")
+    table.add_row(f"within chemical accuracy ({CHEMICAL_ACCURACY_MHA} mHa)",
+                  "yes" if result.within_chemical_accuracy else "no")
+    table.add_row("iterations", str(result.nit))
+    final = result.get("final_shots")
+    table.add_row("shots used", f"{result.shots_used:,}" + (
+        f" (final energy: {final:,})" if final else ""))
+    reached = result.shots_to_chemical_accuracy
+    table.add_row("shots to chemical accuracy (and stay)",
+                  "not reached" if reached is None else
+                  f"{reached:,} (iteration {result.iterations_to_chemical_accuracy})")
+    table.add_row("time (set-up included)", f"{result.wall_time:.1f} s")
+    table.add_row("stopped because", escape(result.message))
+    return table
