@@ -5,45 +5,23 @@
 
 Runs ``qvopt.run(RunConfig(molecule, maxiter))`` with the defaults (Adam, 1000 shots per
 group, UCCSD from Hartree–Fock), once per engine, in this process, and prints the load
-average, wall seconds, iterations, shots and the final error. The engine is passed as
-``RunConfig(engine=...)`` when the configuration has that field; otherwise the estimator's
-engine choice is forced for the duration of the run (a benchmark-only override).
+average, wall seconds, iterations, shots and the final error; the engine is
+``RunConfig(engine=...)`` (``qvopt run --engine``).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import dataclasses
 import time
 
 import qvopt
-from qvopt.estimation import estimator as estimator_module
-
-
-@contextlib.contextmanager
-def forced_engine(engine: str):
-    """Make every Estimator built inside use ``engine`` (for configs without the field)."""
-    original = estimator_module.choose_engine
-    estimator_module.choose_engine = lambda _engine, *args: original(engine, *args)
-    try:
-        yield
-    finally:
-        estimator_module.choose_engine = original
 
 
 def run_once(molecule: str, maxiter: int, engine: str):
-    fields = {f.name for f in dataclasses.fields(qvopt.RunConfig)}
-    if "engine" in fields:
-        config = qvopt.RunConfig(molecule=molecule, maxiter=maxiter, engine=engine)
-        context = contextlib.nullcontext()
-    else:
-        config = qvopt.RunConfig(molecule=molecule, maxiter=maxiter)
-        context = forced_engine(engine)
-    with context:
-        start = time.perf_counter()
-        result = qvopt.run(config)
-        return time.perf_counter() - start, result
+    config = qvopt.RunConfig(molecule=molecule, maxiter=maxiter, engine=engine)
+    start = time.perf_counter()
+    result = qvopt.run(config)
+    return time.perf_counter() - start, result
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ A run file (TOML) holds the same fields::
     gtol = 1e-4                      # optional
     final_precision = 1.6e-3         # optional: the final energy's standard error (Ha)
     device = "CPU"                   # Aer device of the statevector backend
+    engine = "auto"                  # auto | sector (UCCSD/ADAPT states) | aer
     initial_point = "mp2"            # or "hf" (zeros), or a list of angles
 
     [optimizer]
@@ -48,7 +49,6 @@ from .errors import InputError, RunFileError
 DEFAULT_MAXITER = 120
 ALLOCATIONS = ("uniform", "weighted", "variance")
 INITIAL_POINTS = ("hf", "mp2")
-DEVICES = ("CPU", "GPU")
 
 
 def field_error(name: str, expected: str, value: Any) -> InputError:
@@ -144,6 +144,7 @@ class RunConfig:
     backend: str = "statevector"
     backend_options: dict = field(default_factory=dict, hash=False)
     device: str = "CPU"
+    engine: str = "auto"
     seed: int | None = None
     maxiter: int = DEFAULT_MAXITER
     shot_budget: int | None = None
@@ -165,8 +166,12 @@ class RunConfig:
         if self.allocation is not None and self.shots is None:
             raise field_error("allocation", "None when shots is exact (allocation splits a "
                               "number of shots)", self.allocation)
+        from .estimation.estimator import ENGINES
+        from .estimation.statevector import DEVICES
+
         device = self.device.upper() if isinstance(self.device, str) else self.device
         set_("device", _check_choice("device", device, DEVICES))
+        set_("engine", _check_choice("engine", self.engine, ENGINES))
         set_("seed", check_int("seed", self.seed, 0, optional=True))
         set_("maxiter", check_int("maxiter", self.maxiter, 0))
         set_("shot_budget", check_int("shot_budget", self.shot_budget, 1, optional=True))
@@ -248,6 +253,7 @@ class RunConfig:
             "molecule": args.molecule, "ansatz": args.ansatz, "optimizer": args.optimizer,
             "optimizer_options": dict(args.option), "shots": args.shots, "seed": args.seed,
             "allocation": args.allocation, "backend": args.backend, "device": args.device,
+            "engine": args.engine,
             "shot_budget": args.shot_budget, "gtol": args.gtol,
             "final_precision": args.final_precision,
             "ansatz_options": {**({"layers": args.layers} if args.layers is not None else {}),

@@ -174,7 +174,7 @@ class _Run:
         estimator_seed, self.optimizer_seed = np.random.SeedSequence(config.seed).spawn(2)
         self.estimator = Estimator(
             self.problem.hamiltonian, self.circuit, shots=config.shots, seed=estimator_seed,
-            device=config.device, allocation=config.allocation,
+            device=config.device, engine=config.engine, allocation=config.allocation,
             backend=backend if backend is not None else config.backend,
             backend_options=config.backend_options or None, threads=threads)
         self.x0 = self._initial_point()

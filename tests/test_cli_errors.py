@@ -197,3 +197,12 @@ def test_a_folder_named_like_a_shipped_molecule_does_not_hide_it(tmp_path, monke
     (tmp_path / "lih").write_text("not a molecule")
     assert qvopt.RunConfig("h2").molecule == "h2"
     assert qvopt.load_problem("lih").n_qubits == 12
+
+
+def test_engine_is_a_run_setting(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert main(["run", "h2", "--engine", "aer", "--maxiter", "1", "--out", str(out),
+                 "--no-progress"]) == 0
+    assert json.loads(out.read_text())["config"]["engine"] == "aer"
+    assert main(["run", "h2", "--ansatz", "hardware_efficient", "--engine", "sector"]) == 2
+    assert "sector" in capsys.readouterr().err

@@ -63,6 +63,9 @@ def add_run_parser(sub, formatter) -> None:
                           "double amplitudes from MP2)")
     run.add_argument("--device", default="CPU",
                      help="Aer device: CPU or GPU (needs qvopt[gpu])")
+    run.add_argument("--engine", choices=["auto", "sector", "aer"], default="auto",
+                     help="state simulation: sector (UCCSD/ADAPT particle-number sector, "
+                          "fast), aer (any circuit), auto (sector when the circuit allows)")
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     run.add_argument("--dry-run", action="store_true",

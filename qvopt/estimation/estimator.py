@@ -70,7 +70,8 @@ class Estimator:
             ``"ibm:<name>"``, ``"pennylane:<device>"`` or a SamplerV2-like object; see
             :mod:`.registry`. ``exact_energy`` always uses the noiseless statevector.
         backend_options: ``noise``, ``mitigation``, ``max_retries``, … (circuit backends).
-        threads: CPU threads for simulation and sampling (default: all cores).
+        threads: CPU threads for Aer simulation and trie sampling (default: all cores); the
+            sector engine runs single-threaded numpy.
         seed: int, None, ``numpy.random.SeedSequence`` or ``numpy.random.Generator``; the
             streams ``energy``, ``fidelity``, ``metric``, ``backend`` are spawned from it.
             Same seed and same calls → identical results.

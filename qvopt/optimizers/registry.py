@@ -13,6 +13,11 @@ Every first-order recipe also takes these options, which wrap its chain:
 without options (tuned for UCCSD with ~1000 shots per group); ``minimize`` uses the
 recipe's own (PyTorch) defaults.
 
+Some options follow from the problem (the Lipschitz bound and first-gradient shots of
+iCANS/gCANS, the gate frequencies of Rotosolve/NFT): :func:`problem_options` derives them
+from the run's Estimator, and ``get_optimizer(name, vqe_defaults=True, estimator=est)``
+fills them in below ``VQE_DEFAULTS`` and the user's options.
+
 Option values are checked when the optimizer is built: every factory validates its own
 numbers with :func:`.base.check_number` (SciPy's methods through :data:`SCIPY_OPTION_RULES`
 here), and :func:`get_optimizer` puts the optimizer's name in front of any
