@@ -60,8 +60,11 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 _TABLES = {"runs", "trace", "meta"}
 
 
-def _check_file(path: Path, create: bool) -> bool:
-    """Refuse what cannot be a qvopt store without touching it; True if it has content."""
+def check_sqlite_file(path: Path, create: bool, kind: str = "qvopt study store",
+                      writer: str = "`qvopt compare`") -> bool:
+    """Refuse what cannot be a qvopt SQLite store without touching it (a directory, an
+    unreadable or non-SQLite file; a missing or empty one unless ``create``); True if the
+    file has content. ``kind``/``writer`` name the store in messages."""
     if not path.exists():
         if not create:
             raise StoreError(f"store {str(path)!r} does not exist")
@@ -75,12 +78,12 @@ def _check_file(path: Path, create: bool) -> bool:
         raise StoreError(f"store {str(path)!r} cannot be read ({exc})") from exc
     if not header:
         if not create:
-            raise StoreError(f"store {str(path)!r} is an empty file; expected a qvopt study "
-                             "store (a SQLite database written by `qvopt compare`)")
+            raise StoreError(f"store {str(path)!r} is an empty file; expected a {kind} (a "
+                             f"SQLite database written by {writer})")
         return False
     if header != SQLITE_HEADER:
-        raise StoreError(f"{path} is not a qvopt study store (not a SQLite database; expected "
-                         "a file written by `qvopt compare`); refusing to modify it")
+        raise StoreError(f"{path} is not a {kind} (not a SQLite database; expected a file "
+                         f"written by {writer}); refusing to modify it")
     return True
 
 
@@ -106,7 +109,7 @@ class Store:
 
     def __init__(self, path: str | Path, create: bool = True):
         self.path = Path(path)
-        existed = _check_file(self.path, create)
+        existed = check_sqlite_file(self.path, create)
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:

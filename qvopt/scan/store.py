@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
+from ..bench.store import check_sqlite_file
 from ..errors import StoreError
 
 APPLICATION_ID = 0x71767363  # "qvsc"
-SQLITE_HEADER = b"SQLite format 3\x00"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS points (
     key TEXT PRIMARY KEY,
@@ -30,29 +30,13 @@ CREATE TABLE IF NOT EXISTS points (
 """
 
 
-def _check_file(path: Path) -> bool:
-    """True if ``path`` has content to check; refuse a directory or a non-SQLite file."""
-    if not path.exists():
-        return False
-    if path.is_dir():
-        raise StoreError(f"scan store {str(path)!r} is a directory, not a SQLite file")
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise StoreError(f"scan store {str(path)!r} cannot be read ({exc})") from exc
-    if header and header != SQLITE_HEADER:
-        raise StoreError(f"{path} is not a qvopt scan store (not a SQLite database); "
-                         "refusing to modify it")
-    return bool(header)
-
-
 class ScanStore:
     """Finished scan points by key; ``path=None`` keeps them in memory only."""
 
     def __init__(self, path: str | Path | None):
         self.path = None if path is None else Path(path)
-        existed = self.path is not None and _check_file(self.path)
+        existed = self.path is not None and check_sqlite_file(
+            self.path, True, "qvopt scan store", "`qvopt scan`")
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
