@@ -37,6 +37,7 @@ from qvopt.ansatz import build_ansatz
 from qvopt.chem.mp2 import mp2_initial_point
 from qvopt.optimizers.registry import VQE_DEFAULTS, available, problem_options
 
+
 def shots_to_chemical_accuracy(history: list[dict], e_fci: float) -> tuple[int | None,
                                                                        int | None]:
     """``(shots, iteration)`` of the first entry after which the noiseless error stays
@@ -73,7 +74,7 @@ def default_methods() -> list[Method]:
 # these run settings. `shots` is per evaluation (allocation="variance"), or per group.
 def frugal_methods() -> list[Method]:
     # the energy at θ that the driver records every iteration: 4 shots per group
-    pooled = dict(shots="4/group", allocation="variance", initial_point="mp2")
+    pooled = {"shots": "4/group", "allocation": "variance", "initial_point": "mp2"}
     return [
         Method("icans (frugal)", "icans", **pooled),
         Method("icans1 (frugal)", "icans", {"variant": "icans1", "lr": 0.3}, **pooled),

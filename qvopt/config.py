@@ -19,6 +19,7 @@ A run file (TOML) holds the same fields::
     final_precision = 1.6e-3         # optional: the final energy's standard error (Ha)
     device = "CPU"                   # Aer device of the statevector backend
     engine = "auto"                  # auto | sector (UCCSD/ADAPT states) | aer
+    taper = false                    # remove Z2 symmetries (hardware-efficient ansatz)
     initial_point = "mp2"            # or "hf" (zeros), or a list of angles
 
     [optimizer]
@@ -27,7 +28,8 @@ A run file (TOML) holds the same fields::
 
     [backend]
     name = "fake_manila"             # statevector | aer | fake_<device> | ibm:<name> | pennylane:<device>
-    mitigation = "readout"
+    mitigation = ["readout", "zne"]  # circuit backends; zne = {scale_factors = [1, 3, 5]}
+    mode = "batch"                   # ibm:<name> only: batch or session
 
     [output]
     result = "result.json"
@@ -145,6 +147,7 @@ class RunConfig:
     backend_options: dict = field(default_factory=dict, hash=False)
     device: str = "CPU"
     engine: str = "auto"
+    taper: bool = False
     seed: int | None = None
     maxiter: int = DEFAULT_MAXITER
     shot_budget: int | None = None
@@ -172,6 +175,12 @@ class RunConfig:
         device = self.device.upper() if isinstance(self.device, str) else self.device
         set_("device", _check_choice("device", device, DEVICES))
         set_("engine", _check_choice("engine", self.engine, ENGINES))
+        if not isinstance(self.taper, bool):
+            raise field_error("taper", "true or false", self.taper)
+        if self.taper and self.ansatz in ("uccsd", "adapt"):
+            raise field_error("taper", f"false with ansatz {self.ansatz!r} (excitation "
+                              "operators are not tapered; use ansatz 'hardware_efficient')",
+                              self.taper)
         set_("seed", check_int("seed", self.seed, 0, optional=True))
         set_("maxiter", check_int("maxiter", self.maxiter, 0))
         set_("shot_budget", check_int("shot_budget", self.shot_budget, 1, optional=True))
@@ -253,12 +262,12 @@ class RunConfig:
             "molecule": args.molecule, "ansatz": args.ansatz, "optimizer": args.optimizer,
             "optimizer_options": dict(args.option), "shots": args.shots, "seed": args.seed,
             "allocation": args.allocation, "backend": args.backend, "device": args.device,
-            "engine": args.engine,
+            "engine": args.engine, "taper": args.taper,
+            "backend_options": _backend_options(args),
             "shot_budget": args.shot_budget, "gtol": args.gtol,
             "final_precision": args.final_precision,
             "ansatz_options": {**({"layers": args.layers} if args.layers is not None else {}),
                                **dict(getattr(args, "ansatz_option", []))},
-            "backend_options": {"mitigation": args.mitigation} if args.mitigation else {},
             "checkpoint": args.checkpoint, "result": args.out,
             "initial_point": args.initial_point,
         }
@@ -274,6 +283,22 @@ class RunConfig:
             error = InputError(f"{flag}: {exc}")
             error.field = name
             raise error from exc
+
+
+def _backend_options(args: Any) -> dict:
+    """``backend_options`` from ``--mitigation``, ``--zne-*`` and ``--ibm-mode``."""
+    options: dict = {}
+    if args.mitigation:
+        options["mitigation"] = args.mitigation
+    zne = {key: value for key, value in (("scale_factors", args.zne_scales),
+                                         ("folding", args.zne_folding),
+                                         ("extrapolation", args.zne_extrapolation))
+           if value is not None}
+    if zne:
+        options["zne"] = zne
+    if args.ibm_mode:
+        options["mode"] = args.ibm_mode
+    return options
 
 
 CLI_FLAGS = {"molecule": "MOLECULE", "result": "--out", "optimizer": "--optimizer/-O",

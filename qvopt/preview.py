@@ -41,24 +41,27 @@ def _points(run, request: Request) -> int:
 
 
 def _device_circuits(sampler) -> list[dict] | None:
-    """Depth and two-qubit gate count of each transpiled measurement circuit."""
-    circuits = getattr(sampler, "circuits", None)
-    if circuits is None:
-        return None
-    return [{"depth": c.depth(), "two_qubit_gates": sum(
-        1 for inst in c.data if inst.operation.num_qubits == 2)} for c in circuits]
+    """Depth and two-qubit gate count of each transpiled measurement circuit (one per group
+    and ZNE scale factor), from the circuit sampler; None on the statevector path."""
+    costs = getattr(sampler, "circuit_costs", None)
+    return None if costs is None else costs()
 
 
 def preview(config: RunConfig) -> dict[str, Any]:
     """What one iteration and the whole run of ``config`` will cost (nothing is run)."""
     from .vqe import _Run
 
+    from .estimation.mitigation import parse_mitigation
+
+    mitigation = parse_mitigation(config.backend_options.get("mitigation"))
     options = {k: v for k, v in config.backend_options.items() if k != "mitigation"}
+    if mitigation - {"readout"}:  # readout calibration would run circuits: priced instead
+        options["mitigation"] = sorted(mitigation - {"readout"})
     run = _Run(config.replace(backend_options=options, checkpoint=None, result=None))
     estimator, request = run.estimator, _first_request(run)
     per_iteration = estimator.cost(request)
     calibration = (2 * int(config.backend_options.get("calibration_shots", 10_000))
-                   if config.backend_options.get("mitigation") == "readout" else 0)
+                   if "readout" in mitigation else 0)
     total = calibration + config.maxiter * per_iteration + estimator.shots_per_evaluation
     if config.shot_budget is not None:
         total = min(total, config.shot_budget)

@@ -112,7 +112,11 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
              "optimizer": optimizer if objects["optimizer"] is None else "adam",
              "backend": settings.get("backend", "statevector") if objects["backend"] is None
              else "aer"}
-    molecule = problem.spec.source if isinstance(problem, Problem) else problem
+    if isinstance(problem, Problem):
+        molecule = problem.spec.source
+        settings.setdefault("taper", getattr(problem, "tapering", None) is not None)
+    else:
+        molecule = problem
     config = RunConfig(molecule=molecule, **{**settings, **named})
     return run(config, callback=callback, threads=threads, **objects)
 
@@ -164,7 +168,8 @@ class _Run:
         self.config = config
         self.given = {name for name, part in (("ansatz", circuit), ("optimizer", optimizer),
                                               ("backend", backend)) if part is not None}
-        self.problem = problem if problem is not None else load_problem(config.molecule)
+        self.problem = problem if problem is not None else load_problem(config.molecule,
+                                                                         taper=config.taper)
         self.circuit = circuit if circuit is not None else build_ansatz(
             config.ansatz, self.problem, **config.ansatz_options)
         self.optimizer = optimizer if optimizer is not None else get_optimizer(
@@ -219,9 +224,12 @@ class _Run:
 
             template = self.optimizer.init(self.x0.copy(), np.random.default_rng(0))
             state = restore(*saved, loop, self.estimator, template)
-        outcome = drive(self.optimizer, loop, self.x0,
-                        np.random.default_rng(self.optimizer_seed), state)
-        final = self._final_energy(loop, outcome)
+        try:
+            outcome = drive(self.optimizer, loop, self.x0,
+                            np.random.default_rng(self.optimizer_seed), state)
+            final = self._final_energy(loop, outcome)
+        finally:  # e.g. an IBM Session stops being billed now, not when collected
+            getattr(self.estimator.sampler, "close", lambda: None)()
         if loop.records and loop.records[-1].iteration == loop.nit:
             loop.records.pop()  # SciPy's last iterate: replaced by its fresh final measurement
         loop.record(loop.nit, outcome.x, final)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from qiskit.circuit import ParameterVector, QuantumCircuit
 
 from ..chem.problem import Problem
+from ..chem.tapering import check_untapered
 from ..errors import InputError
 from .gates import GivensDouble, GivensSingle
 
@@ -22,6 +23,7 @@ def excitation_lists(problem: Problem) -> tuple[list[list[int]], list[list[int]]
     """(singles, doubles) as lists of qubit indices, from PennyLane's ``qchem.excitations``."""
     import pennylane as qml
 
+    check_untapered(problem, "uccsd")  # excitations are not tapered (qvopt.chem.tapering)
     if problem.n_electrons >= problem.n_qubits or problem.n_electrons == 0:
         raise InputError(f"problem {problem.name!r} has {problem.n_electrons} electrons in "
                          f"{problem.n_qubits} spin orbitals: UCCSD needs occupied and virtual "

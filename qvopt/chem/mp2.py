@@ -1,22 +1,25 @@
 """MP2 starting point for the UCCSD (Givens) ansatz.
 
-PySCF's RMP2 on the Problem's active space (the frozen core *and* the virtual orbitals above
-the active space are frozen, so the amplitudes live on exactly the Problem's orbitals) gives
-the spatial amplitudes ``t2[i, j, a, b] = (ia|jb) / (ε_i + ε_j − ε_a − ε_b)``. For the
-spin-orbital double excitation ``I, J → A, B`` (qubit ``2p`` = orbital ``p`` α, ``2p+1`` β;
-``σ`` the spin of a qubit) the antisymmetrized amplitude is
+First-order Møller–Plesset theory on the Problem's own active space, read off its qubit
+Hamiltonian (so it is consistent with the Hamiltonian by construction, whatever signs the
+SCF gave the orbitals, and needs no second SCF). For the double excitation
+``I, J → A, B`` (qubits; ``|D⟩`` the basis state with ``I, J`` emptied and ``A, B``
+filled) the first-order wavefunction's coefficient of ``|D⟩`` is
 
-    t_{IJ}^{AB} = δ_{σI σA} δ_{σJ σB} t2[i, j, a, b] − δ_{σI σB} δ_{σJ σA} t2[i, j, b, a]
+    c_D = ⟨D|H|HF⟩ / (ε_I + ε_J − ε_A − ε_B),
 
-and the first-order wavefunction is ``|HF⟩ + Σ_{I<J, A<B} t_{IJ}^{AB} a†_A a†_B a_J a_I |HF⟩``.
-Under Jordan–Wigner, ``a†_A a†_B a_J a_I |HF⟩ = s · |to⟩`` with ``|to⟩`` the qubit basis
-state with ``I, J`` empty and ``A, B`` filled and ``s = ±1`` the JW parity sign. The Givens
-double on ``[I, J, A, B]`` makes ``cos(θ/2)|HF⟩ + sin(θ/2)|to⟩``, so to first order
+``⟨D|H|HF⟩ = ±⟨IJ||AB⟩`` with the Jordan–Wigner sign included (it is a matrix element
+between qubit basis states), and the canonical orbital energies from Koopmans' theorem on
+the diagonal of H: ``ε_I = E_HF − ⟨HF − I|H|HF − I⟩``, ``ε_A = ⟨HF + A|H|HF + A⟩ − E_HF``.
+This is RMP2: ``Σ_D c_D ⟨HF|H|D⟩`` is PySCF's MP2 correlation energy with the same
+frozen core and virtuals (checked in ``tests/test_mp2.py``). The Givens double on
+``[I, J, A, B]`` makes ``cos(θ/2)|HF⟩ + sin(θ/2)|D⟩``, so to first order
 
-    θ_d = 2 s t_{IJ}^{AB},       θ_singles = 0
+    θ_D = 2 c_D,         θ_singles = 0
 
-(Brillouin: the MP1 singles vanish for canonical RHF orbitals). Checked against exact
-energies in ``tests/test_mp2.py``: the MP2 point is below HF for lih_fc, lih, beh2, h4.
+(Brillouin: the first-order singles vanish for canonical RHF orbitals). Checked against
+exact energies: the MP2 point is below HF for lih_fc, lih, beh2, h4 (and the opposite sign
+is above).
 """
 
 from __future__ import annotations
@@ -28,47 +31,33 @@ from ..errors import InputError
 from .problem import Problem
 
 
-def mp2_t2(problem: Problem) -> np.ndarray:
-    """Spatial RMP2 amplitudes ``t2[i, j, a, b]`` on the Problem's active space (PySCF),
-    occupied ``i, j`` and virtual ``a, b`` counted from the first active orbital/virtual."""
-    from pyscf import mp
-
-    from .integrals import _build_scf
-
-    spec = problem.spec
-    mol, mf = _build_scf(spec)
-    n_orb = mf.mo_coeff.shape[1]
-    n_act_e = spec.active_electrons if spec.active_electrons is not None else mol.nelectron
-    n_act_o = spec.active_orbitals if spec.active_orbitals is not None else n_orb
-    n_core = (mol.nelectron - n_act_e) // 2
-    frozen = list(range(n_core)) + list(range(n_core + n_act_o, n_orb))
-    solver = mp.MP2(mf, frozen=frozen or None)
-    solver.verbose = 0
-    solver.kernel()
-    return np.asarray(solver.t2)
+def _basis_index(occupation) -> int:
+    """Index of a qubit basis state (qubit q occupied ↔ bit q set, qiskit little-endian)."""
+    return int(sum(1 << q for q, occupied in enumerate(occupation) if occupied))
 
 
-def jordan_wigner_sign(occupation: np.ndarray, annihilate: list[int],
-                       create: list[int]) -> int:
-    """Sign ``s`` of ``a†_{c_1} a†_{c_2} … a_{n_2} a_{n_1} |occupation⟩ = s |result⟩``
-    (annihilators applied first, in the order given, then creators, last one first)."""
-    occ = np.array(occupation, dtype=int)
-    sign = 1
-    for q in annihilate:
-        if not occ[q]:
-            raise ValueError(f"qubit {q} is empty: cannot annihilate")
-        sign *= (-1) ** int(occ[:q].sum())
-        occ[q] = 0
-    for q in reversed(create):
-        if occ[q]:
-            raise ValueError(f"qubit {q} is occupied: cannot create")
-        sign *= (-1) ** int(occ[:q].sum())
-        occ[q] = 1
-    return sign
+def mp2_amplitudes(problem: Problem, doubles: list[list[int]]) -> np.ndarray:
+    """``c_D = ⟨D|H|HF⟩ / (ε_I + ε_J − ε_A − ε_B)`` for each double ``[I, J, A, B]``."""
+    matrix = problem.hamiltonian.to_matrix(sparse=True).tocsc()
+    occupation = np.asarray(problem.hf_occupation, dtype=int)
+    hf = _basis_index(occupation)
+    column = matrix[:, hf].toarray().ravel()
+    diagonal = matrix.diagonal().real
+    e_hf = float(diagonal[hf])
+    eps = np.array([e_hf - diagonal[hf - (1 << q)] if occupation[q]
+                    else diagonal[hf + (1 << q)] - e_hf for q in range(len(occupation))])
+    amplitudes = np.zeros(len(doubles))
+    for k, (qi, qj, qa, qb) in enumerate(doubles):
+        target = hf - (1 << qi) - (1 << qj) + (1 << qa) + (1 << qb)
+        coupling = column[target]
+        if abs(coupling.imag) > 1e-10:
+            raise ValueError(f"complex matrix element for double {[qi, qj, qa, qb]}")
+        amplitudes[k] = coupling.real / (eps[qi] + eps[qj] - eps[qa] - eps[qb])
+    return amplitudes
 
 
 def mp2_initial_point(problem: Problem, circuit: QuantumCircuit) -> np.ndarray:
-    """UCCSD parameters from MP2: doubles ``θ_d = 2 s t_{IJ}^{AB}``, singles 0 (see module).
+    """UCCSD parameters from MP2: doubles ``θ_D = 2 c_D``, singles 0 (see the module).
 
     ``circuit`` must be qvopt's ``uccsd`` ansatz of ``problem`` (its ``metadata`` lists the
     excitations, doubles first as in ``circuit.parameters``).
@@ -78,19 +67,6 @@ def mp2_initial_point(problem: Problem, circuit: QuantumCircuit) -> np.ndarray:
         raise InputError("initial_point='mp2' needs the 'uccsd' ansatz (its parameters are "
                          f"excitation angles), got circuit {circuit.name!r}")
     doubles, singles = metadata["doubles"], metadata["singles"]
-    t2 = mp2_t2(problem)
-    n_occ = problem.n_electrons // 2
-    occupation = np.asarray(problem.hf_occupation, dtype=int)
     theta = np.zeros(len(doubles) + len(singles))
-    for k, (qi, qj, qa, qb) in enumerate(doubles):
-        i, j = qi // 2, qj // 2
-        a, b = qa // 2 - n_occ, qb // 2 - n_occ
-        si, sj, sa, sb = qi % 2, qj % 2, qa % 2, qb % 2
-        amplitude = 0.0
-        if si == sa and sj == sb:
-            amplitude += t2[i, j, a, b]
-        if si == sb and sj == sa:
-            amplitude -= t2[i, j, b, a]
-        sign = jordan_wigner_sign(occupation, [qi, qj], [qa, qb])
-        theta[k] = 2.0 * sign * amplitude
+    theta[:len(doubles)] = 2.0 * mp2_amplitudes(problem, doubles)
     return theta

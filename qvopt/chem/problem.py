@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,7 @@ from .integrals import (
     fci_is_cheap,
 )
 from .molecule import MoleculeFileError, MoleculeSpec, read_molecule_file
+from .tapering import Tapering, taper_hamiltonian
 
 REFERENCE_TOLERANCE_HA = 1e-6  # a file's e_hf / e_fci may differ this much from ours
 
@@ -40,6 +41,10 @@ class Problem:
         reference_verified: True when ``e_fci`` was computed here, or given by the file and
             checked against FCI (``e_hf`` is always checked); False when it is the file's
             unchecked value or unknown (FCI too large).
+        tapering: ``None``, or the :class:`~qvopt.chem.tapering.Tapering` that produced this
+            problem (``load_problem(..., taper=True)``): then ``hamiltonian`` is the tapered
+            one on ``n_qubits`` = original − removed qubits, ``hf_occupation`` the tapered
+            reference, ``n_electrons``, ``e_hf`` and ``e_fci`` those of the molecule.
     """
 
     name: str
@@ -52,6 +57,7 @@ class Problem:
     reference_source: str
     spec: MoleculeSpec = field(repr=False, compare=False)
     reference_verified: bool = True
+    tapering: Tapering | None = field(default=None, compare=False)
 
     @property
     def hf_bitstring(self) -> str:
@@ -64,7 +70,7 @@ class Problem:
         return int(self.hf_bitstring, 2)
 
 
-def load_problem(name_or_path: str | Path, cache: bool = True) -> Problem:
+def load_problem(name_or_path: str | Path, cache: bool = True, taper: bool = False) -> Problem:
     """Load a shipped molecule by name (``"h2"``, ``"lih_fc"``, …) or a molecule TOML file.
 
     Integrals come from PySCF (RHF, optional frozen core / active space), the qubit
@@ -75,7 +81,29 @@ def load_problem(name_or_path: str | Path, cache: bool = True) -> Problem:
     :data:`REFERENCE_TOLERANCE_HA` is a :class:`MoleculeFileError` naming the field. With
     ``cache=True`` the Hamiltonian and computed energies are cached on disk, keyed by the
     file's content (see :mod:`qvopt.chem.cache`).
+
+    With ``taper=True`` the Hamiltonian is tapered with its Z2 symmetries in the sector of
+    the Hartree–Fock state (:mod:`qvopt.chem.tapering`; H2: 4 → 1 qubit, LiH: 12 → 8): same
+    ground energy in that sector, same ``e_hf``/``e_fci``, fewer qubits. Works with the
+    hardware-efficient ansatz; UCCSD/ADAPT raise an InputError on a tapered problem.
     """
+    problem = _load_untapered(name_or_path, cache)
+    return tapered_problem(problem) if taper else problem
+
+
+def tapered_problem(problem: Problem) -> Problem:
+    """``problem`` with its Hamiltonian tapered in the Hartree–Fock sector (see
+    :func:`~qvopt.chem.tapering.taper_hamiltonian`); ``problem`` itself if already tapered."""
+    if problem.tapering is not None:
+        return problem
+    hamiltonian, occupation, tapering = taper_hamiltonian(
+        problem.hamiltonian, problem.hf_occupation,
+        hf_energy_of(problem.hamiltonian, problem.hf_occupation))
+    return replace(problem, hamiltonian=hamiltonian, n_qubits=hamiltonian.num_qubits,
+                   hf_occupation=occupation, tapering=tapering)
+
+
+def _load_untapered(name_or_path: str | Path, cache: bool) -> Problem:
     spec = read_molecule_file(name_or_path)
     hamiltonian, n_electrons, computed_hf, computed_fci = _computed(spec, cache)
     n_qubits = hamiltonian.num_qubits

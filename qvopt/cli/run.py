@@ -12,6 +12,17 @@ from rich.table import Table
 from .common import EXIT_BACKEND, EXIT_FAILED, parse_option, parse_shots
 
 
+def _odd_scales(text: str) -> list[int]:
+    """``"1,3,5"`` → ``[1, 3, 5]`` (checked further by the ZNE settings)."""
+    import argparse
+
+    try:
+        return [int(item) for item in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--zne-scales must be comma-separated integers, "
+                                         f"got {text!r}") from None
+
+
 def add_run_parser(sub, formatter) -> None:
     """The ``run`` sub-command and its flags (defaults from :class:`~qvopt.config.RunConfig`)."""
     from ..config import DEFAULT_MAXITER
@@ -29,8 +40,20 @@ def add_run_parser(sub, formatter) -> None:
     run.add_argument("--backend", default="statevector",
                      help="where energies are measured: statevector, aer, fake_<device>, "
                           "ibm:<name> or pennylane:<device>")
-    run.add_argument("--mitigation", choices=["readout"], default=None,
-                     help="readout-error mitigation (circuit backends)")
+    run.add_argument("--mitigation", default=None, metavar="readout,zne",
+                     help="error mitigation on circuit backends: readout, zne (zero-noise "
+                          "extrapolation) or readout,zne")
+    run.add_argument("--zne-scales", type=_odd_scales, default=None, metavar="1,3,5",
+                     help="ZNE noise scale factors (odd integers; default 1,3,5)")
+    run.add_argument("--zne-folding", choices=["global", "gates"], default=None,
+                     help="ZNE folding: the whole circuit or its two-qubit gates")
+    run.add_argument("--zne-extrapolation", choices=["richardson", "linear", "exponential"],
+                     default=None, help="ZNE extrapolation to zero noise")
+    run.add_argument("--ibm-mode", choices=["batch", "session"], default=None,
+                     help="IBM Runtime execution mode for ibm:<name> backends")
+    run.add_argument("--taper", action="store_true",
+                     help="remove the Hamiltonian's Z2 symmetries (fewer qubits; use "
+                          "--ansatz hardware_efficient)")
     run.add_argument("--ansatz", default="uccsd",
                      help="uccsd, hardware_efficient, or adapt (ADAPT-VQE: grows the circuit; "
                           "options with --ansatz-option)")

@@ -8,7 +8,7 @@ Backend names (``Estimator(backend=...)``, ``vqe(backend=...)``, ``qvopt run --b
 * ``"fake_<device>"`` (any ``qiskit_ibm_runtime.fake_provider`` snapshot, e.g.
   ``"fake_manila"``) — Aer with that device's noise model, coupling map and basis;
 * ``"ibm:<backend>"`` — IBM Quantum hardware through qiskit-ibm-runtime's SamplerV2 in
-  Batch mode; credentials come from ``QISKIT_IBM_TOKEN`` (+ ``QISKIT_IBM_INSTANCE``,
+  Batch mode (``backend_options["mode"] = "session"``: a Session); credentials come from ``QISKIT_IBM_TOKEN`` (+ ``QISKIT_IBM_INSTANCE``,
   ``QISKIT_IBM_CHANNEL``) or Qiskit's saved account and are never written anywhere;
 * an object with a SamplerV2-style ``run(pubs, shots=...)`` — used as it is (tests use
   this to put a failing device in front of qvopt).
@@ -24,12 +24,20 @@ circuits (all 0, all 1) give per-qubit assignment matrices ``M_q`` (``P(measured
 a group's per-outcome values ``v`` are replaced by ``w = (⊗_q M_q⁻¹)ᵀ v``. The estimate is
 still the mean of per-shot values, now of ``w``, so its standard error comes from the
 sample variance as before; it is unbiased when readout errors are independent per qubit.
+
+Zero-noise extrapolation (``backend_options["mitigation"] = ["readout", "zne"]`` or
+``"zne"``, settings in ``backend_options["zne"]``, see :mod:`.mitigation`): every group's
+transpiled circuit is folded to each scale factor once; each call sends all (scale, group,
+point) PUBs, one job per distinct shot count; the (group, point) shots are split over the
+scales and the per-group means are extrapolated to zero noise with propagated variances.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,6 +46,7 @@ from qiskit import QuantumCircuit, transpile
 
 from ..errors import BackendError, InputError, missing_extra
 from .grouping import GroupedHamiltonian
+from .mitigation import ZNESettings, extrapolate, fold, parse_mitigation, split_shots
 from .registry import validate_backend
 from .sampler import GroupMoments, moments_from_counts
 
@@ -45,7 +54,8 @@ __all__ = ["BACKEND_OPTIONS", "BackendError", "CircuitSampler", "Device", "fake_
            "ibm_credentials_present", "validate_backend"]
 
 BACKEND_OPTIONS = {"noise", "mitigation", "max_retries", "retry_delay", "optimization_level",
-                   "calibration_shots"}
+                   "calibration_shots", "zne", "mode"}
+IBM_MODES = ("batch", "session")
 
 
 def fake_backend(name: str):
@@ -104,11 +114,10 @@ def check_ibm_credentials() -> None:
                            "QiskitRuntimeService.save_account(...)")
 
 
-def _ibm_sampler(name: str):
-    try:
-        from qiskit_ibm_runtime import Batch, QiskitRuntimeService, SamplerV2
-    except ImportError:
-        raise missing_extra("backend 'ibm:…'", "ibm") from None
+def _ibm_service_and_device(name: str):
+    """``(QiskitRuntimeService, backend)`` from the environment's or the saved credentials."""
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
     check_ibm_credentials()
     try:
         token = os.environ.get("QISKIT_IBM_TOKEN")
@@ -119,10 +128,50 @@ def _ibm_sampler(name: str):
             if os.environ.get("QISKIT_IBM_INSTANCE"):
                 kwargs["instance"] = os.environ["QISKIT_IBM_INSTANCE"]
         service = QiskitRuntimeService(**kwargs)
-        device = service.backend(name)
-    except Exception as exc:  # the message may not contain the token; never log kwargs
+        return service, service.backend(name)
+    except Exception as exc:  # noqa: BLE001 -- the message may contain the token; never log it
         raise BackendError(f"cannot reach IBM backend {name!r}: {type(exc).__name__}") from None
-    return SamplerV2(mode=Batch(backend=device)), device
+
+
+class RuntimeConnection:
+    """One open qiskit-ibm-runtime execution mode (``Batch`` or ``Session``) on a backend and
+    the ``SamplerV2`` bound to it.
+
+    Opened lazily at the first submission; :meth:`reopen` (called by the sampler after a
+    failed submission, before its retry) closes the current mode and opens a fresh one on the
+    next submission, since a failure may mean the session expired (``max_time``, interactive
+    timeout) or was cancelled. :meth:`close` ends it (a Session is billed while open).
+    """
+
+    def __init__(self, device, mode: str):
+        if mode not in IBM_MODES:
+            raise InputError(f"mode must be one of {list(IBM_MODES)}, got {mode!r}")
+        self.device, self.mode = device, mode
+        self._context = None
+        self._sampler = None
+        self.opened = 0  # how many modes were opened (tests, reports)
+
+    def sampler(self, seed: int = 0):
+        """The SamplerV2 of the open mode (opening one if needed); ``seed`` is unused."""
+        if self._sampler is None:
+            import qiskit_ibm_runtime as runtime
+
+            kind = runtime.Session if self.mode == "session" else runtime.Batch
+            self._context = kind(backend=self.device)
+            self._sampler = runtime.SamplerV2(mode=self._context)
+            self.opened += 1
+        return self._sampler
+
+    def reopen(self) -> None:
+        """Close the current mode (errors ignored); the next :meth:`sampler` opens anew."""
+        self.close()
+
+    def close(self) -> None:
+        """Close the open mode, if any (errors ignored: it may have expired already)."""
+        context, self._context, self._sampler = self._context, None, None
+        if context is not None:
+            with contextlib.suppress(Exception):  # closing an expired session may fail
+                context.close()
 
 
 def for_devices(circuit: QuantumCircuit) -> QuantumCircuit:
@@ -175,6 +224,8 @@ class Device:
     name: str
     make: Callable[[int], object]
     target: object = None
+    recover: Callable[[], None] | None = None  # after a failed submission, before the retry
+    close: Callable[[], None] | None = None  # when the sampler is done (or collected)
 
 
 def aer_device(options: dict) -> Device:
@@ -195,10 +246,17 @@ def fake_device(name: str) -> Device:
     return Device(name, lambda seed: AerSampler.from_backend(simulator, seed=seed), simulator)
 
 
-def ibm_device(name: str) -> Device:
-    """IBM Quantum hardware ``ibm:<name>`` through SamplerV2 in Batch mode."""
-    sampler, device = _ibm_sampler(name.split(":", 1)[1])
-    return Device(name, lambda seed: sampler, device)
+def ibm_device(name: str, mode: str = "batch") -> Device:
+    """IBM Quantum hardware ``ibm:<name>`` through SamplerV2 in a Batch (default) or a
+    Session (``mode="session"``: jobs run back to back with the device reserved, so an
+    iterative VQE does not queue between iterations) — see :class:`RuntimeConnection`."""
+    try:
+        import qiskit_ibm_runtime  # noqa: F401
+    except ImportError:
+        raise missing_extra("backend 'ibm:…'", "ibm") from None
+    _, device = _ibm_service_and_device(name.split(":", 1)[1])
+    connection = RuntimeConnection(device, mode)
+    return Device(name, connection.sampler, device, connection.reopen, connection.close)
 
 
 def custom_device(backend) -> Device:
@@ -208,14 +266,25 @@ def custom_device(backend) -> Device:
 
 
 def check_options(options: dict | None) -> dict:
-    """Known circuit-backend options with valid values (cheap: nothing is built)."""
+    """Known circuit-backend options with valid values (cheap: nothing is built).
+
+    ``mitigation``: ``None``, ``"readout"``, ``"zne"``, ``"readout,zne"`` or a list of those;
+    ``zne``: :class:`~.mitigation.ZNESettings` keys (checked whenever given); ``mode``:
+    ``"batch"`` (default) or ``"session"`` (IBM hardware only; ignored by simulators).
+    """
     options = dict(options or {})
     unknown = sorted(set(options) - BACKEND_OPTIONS)
     if unknown:
         raise InputError(f"unknown backend option(s) {unknown}; valid: "
                          f"{sorted(BACKEND_OPTIONS)}")
-    if options.get("mitigation") not in (None, "readout"):
-        raise InputError(f"mitigation must be None or 'readout', got {options['mitigation']!r}")
+    parse_mitigation(options.get("mitigation"))
+    if options.get("zne") is not None:
+        if not isinstance(options["zne"], dict):
+            raise InputError(f"backend option 'zne' must be a table/dict, got {options['zne']!r}")
+        ZNESettings.from_options(options["zne"])
+    if options.get("mode", "batch") not in IBM_MODES:
+        raise InputError(f"backend option 'mode' must be one of {list(IBM_MODES)}, got "
+                         f"{options['mode']!r}")
     if options.get("noise"):
         simple_noise_model(options["noise"])
     return options
@@ -237,9 +306,14 @@ class CircuitSampler:
         self.grouped = grouped
         self.max_retries = int(options.get("max_retries", 3))
         self.retry_delay = float(options.get("retry_delay", 1.0))
-        self.mitigation = options.get("mitigation")
+        self.mitigations = parse_mitigation(options.get("mitigation"))
+        self.mitigation = ",".join(sorted(self.mitigations)) or None
+        self.zne = (ZNESettings.from_options(options.get("zne"))
+                    if "zne" in self.mitigations else None)
         self.calibration_shots = int(options.get("calibration_shots", 10_000))
-        self.name, self._factory = device.name, device.make
+        self.name, self._factory, self._recover = device.name, device.make, device.recover
+        if device.close is not None:
+            self.close = weakref.finalize(self, device.close)
         level = int(options.get("optimization_level", 1))
         compile_kwargs = ({"backend": device.target} if device.target is not None
                           else {"basis_gates": ["rz", "sx", "x", "cx"]})
@@ -247,13 +321,36 @@ class CircuitSampler:
         self.circuits = [transpile(measured_in_basis(inlined, g.basis), optimization_level=level,
                                    seed_transpiler=11, **compile_kwargs)
                          for g in grouped.groups]
+        self.scales = self.zne.scale_factors if self.zne else (1,)
+        self.run_circuits = [fold(c, s, self.zne.folding) if self.zne else c
+                             for s in self.scales for c in self.circuits]
         position = {p: i for i, p in enumerate(circuit.parameters)}
-        self.columns = [[position[p] for p in c.parameters] for c in self.circuits]
+        self.columns = [[position[p] for p in c.parameters] for c in self.run_circuits]
         seed_source = seed_source if seed_source is not None else np.random.default_rng()
         self.calibration = (self._calibrate(compile_kwargs, level, seed_source)
-                            if self.mitigation == "readout" else None)
+                            if "readout" in self.mitigations else None)
         self.calibration_spent = 2 * self.calibration_shots if self.calibration else 0
         self.values = [self.mitigated_values(g.values(self.n_qubits)) for g in grouped.groups]
+
+    @property
+    def circuits_per_group(self) -> int:
+        """Circuits run per (group, point): the number of ZNE scale factors (1 without ZNE);
+        for the ledger's execution count (shots are unaffected: they are split)."""
+        return len(self.scales)
+
+    def close(self) -> None:
+        """Release the device's execution mode (an IBM Batch/Session); no-op otherwise."""
+
+    def circuit_costs(self) -> list[dict]:
+        """Depth and two-qubit gate count of every circuit a call runs, per scale factor
+        (``scale`` 1 only without ZNE) and group."""
+        n_groups = len(self.circuits)
+        return [{"scale": self.scales[i // n_groups], "group": i % n_groups,
+                 "depth": c.depth(),
+                 "two_qubit_gates": sum(1 for inst in c.data
+                                        if inst.operation.num_qubits == 2
+                                        and inst.operation.name != "barrier")}
+                for i, c in enumerate(self.run_circuits)]
 
     def _calibrate(self, compile_kwargs, level, rng) -> list[np.ndarray]:
         n = self.n_qubits
@@ -284,6 +381,8 @@ class CircuitSampler:
                 return sampler.run(pubs, shots=int(shots)).result()
             except Exception as exc:  # noqa: BLE001 -- retried; the last becomes a BackendError
                 last = exc
+                if self._recover is not None:
+                    self._recover()
                 if attempt < self.max_retries:
                     time.sleep(self.retry_delay * 2**attempt)
         raise BackendError(f"backend {self.name!r} failed {self.max_retries + 1} times: "
@@ -303,16 +402,17 @@ class CircuitSampler:
 
     def counts(self, points: np.ndarray, shots: np.ndarray, rng: np.random.Generator
                ) -> list[np.ndarray]:
-        """Outcome counts (P, 2^n) of every group with ``shots`` (P, G): one job per distinct
-        shot count, holding a PUB for each group and the points measured with that count."""
+        """Outcome counts (P, 2^n) of every run circuit (scale-major: index ``k G + g``) with
+        ``shots`` (P, K G): one job per distinct shot count, holding a PUB for each circuit
+        and the points measured with that count."""
         shots = np.asarray(shots, dtype=np.int64)
-        out = [np.zeros((len(points), 2**self.n_qubits), dtype=np.int64)
-               for _ in self.circuits]
+        circuits = self.run_circuits
+        out = [np.zeros((len(points), 2**self.n_qubits), dtype=np.int64) for _ in circuits]
         for s in np.unique(shots):
-            jobs = [(k, np.flatnonzero(shots[:, k] == s)) for k in range(len(self.circuits))]
+            jobs = [(k, np.flatnonzero(shots[:, k] == s)) for k in range(len(circuits))]
             jobs = [(k, rows) for k, rows in jobs if len(rows)]
-            pubs = [(self.circuits[k], points[np.ix_(rows, self.columns[k])])
-                    if self.columns[k] else (self.circuits[k],) for k, rows in jobs]
+            pubs = [(circuits[k], points[np.ix_(rows, self.columns[k])])
+                    if self.columns[k] else (circuits[k],) for k, rows in jobs]
             results = self._submit(pubs, int(s), rng)
             for (k, rows), result in zip(jobs, results, strict=True):
                 n_rows = len(rows) if self.columns[k] else 1
@@ -321,9 +421,24 @@ class CircuitSampler:
 
     def sample(self, points: np.ndarray, shots: np.ndarray, rng: np.random.Generator
                ) -> GroupMoments:
-        """Per-group moments from measured counts (see :func:`.sampler.moments_from_counts`)."""
-        return moments_from_counts(self.counts(points, shots, rng), self.values, shots,
-                                   self.grouped.constant)
+        """Per-group moments from measured counts (see :func:`.sampler.moments_from_counts`);
+        with ZNE, each (point, group)'s shots split over the scales
+        (:func:`.mitigation.split_shots`) and the per-scale moments extrapolated
+        (:func:`.mitigation.extrapolate`). ``moments.shots`` is what was asked: every shot
+        of every folded circuit is one of them."""
+        shots = np.asarray(shots, dtype=np.int64)
+        if self.zne is None:
+            return moments_from_counts(self.counts(points, shots, rng), self.values, shots,
+                                       self.grouped.constant)
+        per_scale = split_shots(shots, self.zne.weights())  # (K, P, G)
+        flat = np.concatenate(list(per_scale), axis=1)  # (P, K G), scale-major
+        moments = moments_from_counts(self.counts(points, flat, rng),
+                                      self.values * len(self.scales), flat, 0.0)
+        n_points, n_groups = shots.shape
+        means = moments.means.reshape(n_points, len(self.scales), n_groups).transpose(1, 0, 2)
+        variances = moments.variances.reshape(means.transpose(1, 0, 2).shape).transpose(1, 0, 2)
+        value, variance = extrapolate(means, variances, self.scales, self.zne.extrapolation)
+        return GroupMoments(value, variance, shots, self.grouped.constant)
 
     def exact(self, points: np.ndarray) -> np.ndarray:
         raise InputError(f"backend {self.name!r} samples measurements: give shots "

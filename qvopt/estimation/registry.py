@@ -6,7 +6,8 @@ form                       sampler
 ``"statevector"``          :class:`~.sampler.StatevectorSampler` (noiseless, fast path)
 ``"aer"``                  :class:`~.backends.CircuitSampler` on Aer (+ simple noise)
 ``"fake_<device>"``        CircuitSampler on Aer with a fake IBM device's noise model
-``"ibm:<name>"``           CircuitSampler on IBM Quantum hardware (SamplerV2, Batch mode)
+``"ibm:<name>"``           CircuitSampler on IBM Quantum hardware (SamplerV2; Batch, or
+                           Session with ``backend_options={"mode": "session"}``)
 ``"pennylane:<device>"``   :class:`~.pennylane_device.PennyLaneSampler`
 a SamplerV2-like object    CircuitSampler on that object's ``run(pubs, shots=...)``
 =========================  =============================================================
@@ -123,6 +124,8 @@ def _device(kind: str):
 
         if kind == "aer":
             return backends.aer_device(ctx.options)
+        if kind == "ibm":
+            return backends.ibm_device(ctx.backend, ctx.options.get("mode", "batch"))
         return getattr(backends, f"{kind}_device")(ctx.backend)
 
     return device_of

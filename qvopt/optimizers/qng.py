@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .ask_tell import Reply, Request
 from ..errors import InputError
+from .ask_tell import Reply, Request
 from .base import ScalarOrSchedule, as_schedule, check_number
 
 

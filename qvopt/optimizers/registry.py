@@ -31,7 +31,6 @@ import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-
 from typing import Any
 
 from ..errors import InputError
@@ -43,8 +42,8 @@ from .gcans import GCANS
 from .icans import ICANS, lipschitz_bound
 from .qng import MomentumQNG, QuantumNaturalGradient
 from .rotosolve import GIVENS_FREQUENCIES, NFT, PAULI_FREQUENCIES, Rotosolve
-from .spsa import SPSA
 from .schedules import build_schedule, scale_by_plateau
+from .spsa import SPSA
 
 FIRST_ORDER_COMMON = ("schedule", "clip_norm", "clip_value", "plateau")
 

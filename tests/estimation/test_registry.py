@@ -29,7 +29,7 @@ def test_valid_backends_pass(name, options):
     ("statevector", {"noise": {}}, "backend_options only apply to circuit backends"),
     ("aer", {"noize": {}}, r"unknown backend option\(s\) \['noize'\]"),
     ("aer", {"noise": {"readout": 2.0}}, "noise option 'readout' must be in"),
-    ("aer", {"mitigation": "zne"}, "mitigation must be None or 'readout'"),
+    ("aer", {"mitigation": "pec"}, r"unknown mitigation\(s\) \['pec'\]"),
     ("pennylane:", None, "needs a device name"),
     ("pennylane:default.qubit", {"max_retries": 1}, "takes no backend_options"),
 ])

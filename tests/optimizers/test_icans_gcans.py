@@ -15,7 +15,11 @@ from qvopt.estimation.base import Estimate
 from qvopt.optimizers import get_optimizer
 from qvopt.optimizers.ask_tell import Reply, Request
 from qvopt.optimizers.icans import lipschitz_bound
-from qvopt.optimizers.registry import CANS_MIN_SHOTS_PER_GROUP, VQE_DEFAULTS, problem_options
+from qvopt.optimizers.registry import (
+    CANS_MIN_SHOTS_PER_GROUP,
+    VQE_DEFAULTS,
+    problem_options,
+)
 
 
 def reply(grad, stderr):
@@ -24,7 +28,7 @@ def reply(grad, stderr):
 
 
 # α = 0.1, L = 15 (Lα = 1.5: shot prefactor 2Lα/(2 − Lα) = 6), μ = 0.5, b = 0.
-OPTIONS = dict(lr=0.1, lipschitz=15.0, mu=0.5, b=0.0, min_shots=2)
+OPTIONS = {"lr": 0.1, "lipschitz": 15.0, "mu": 0.5, "b": 0.0, "min_shots": 2}
 X0 = np.array([0.2, -0.1])
 # step 0: g = (1, −0.25) measured with s = (2, 2), stderr (2, 1) → S = s·stderr² = (8, 2)
 # step 1: g = (0.5, −0.25) with stderr (0.5, 0.25)
@@ -79,8 +83,8 @@ def test_gcans_two_steps_by_hand():
 def test_converges_on_a_quadratic(name):
     center = np.array([0.5, -1.0, 2.0])
     weights = np.array([1.0, 3.0, 0.5])
-    fun = lambda x: float(np.sum(weights * (x - center) ** 2))  # noqa: E731
-    jac = lambda x: 2 * weights * (x - center)  # noqa: E731
+    fun = lambda x: float(np.sum(weights * (x - center) ** 2))
+    jac = lambda x: 2 * weights * (x - center)
     # ∇E is 6-Lipschitz; α = 0.2 < 2/6
     result = qvopt.minimize(fun, np.zeros(3), jac=jac, method=name,
                             options={"lr": 0.2, "lipschitz": 6.0, "maxiter": 200})

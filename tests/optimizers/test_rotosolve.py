@@ -13,8 +13,14 @@ from qvopt.estimation.base import Estimate
 from qvopt.optimizers import get_optimizer
 from qvopt.optimizers.ask_tell import Reply
 from qvopt.optimizers.registry import problem_options
-from qvopt.optimizers.rotosolve import (GIVENS_FREQUENCIES, PAULI_FREQUENCIES, minimize_trig,
-                                        reconstruct, reconstruction_shifts, trig_value)
+from qvopt.optimizers.rotosolve import (
+    GIVENS_FREQUENCIES,
+    PAULI_FREQUENCIES,
+    minimize_trig,
+    reconstruct,
+    reconstruction_shifts,
+    trig_value,
+)
 
 
 @pytest.mark.parametrize("molecule", ["h2", "lih_fc"])
@@ -45,7 +51,7 @@ def test_givens_reconstruction_matches_exact_energies(molecule, request):
 
 def test_pauli_rotation_needs_three_points_and_is_covered_by_the_givens_spectrum():
     # E(x) = 0.3 + 0.8 cos(x − 0.5), a Pauli rotation's energy (frequency 1)
-    energy = lambda x: 0.3 + 0.8 * np.cos(np.asarray(x) - 0.5)  # noqa: E731
+    energy = lambda x: 0.3 + 0.8 * np.cos(np.asarray(x) - 0.5)
     for frequencies, n in ((PAULI_FREQUENCIES, 3), (GIVENS_FREQUENCIES, 5)):
         shifts = reconstruction_shifts(frequencies)
         assert len(shifts) == n
