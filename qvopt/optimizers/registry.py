@@ -231,12 +231,13 @@ VQE_DEFAULTS: dict[str, dict] = {
 }
 
 
-# Measured (benchmarks/shots_to_accuracy.py, MP2 start, variance allocation): lih_fc
-# (24 parameters, 5 seeds) median S_CA 1.0e6 / 3.9e5 / 2.4e6 with 4 / 12 / 30 shots per
-# group for iCANS1; lih (92 parameters, 2 seeds) 9.6e7 with 12, 5.3e7 with 60 for iCANS2;
-# H2 (3 parameters) 1.5e4 with 2, ~6e3 with 12.
+# Measured (benchmarks/shots_to_accuracy.py, MP2 start, variance allocation, icans at its
+# VQE defaults), median S_CA by shots per group of the first gradient: lih_fc (24
+# parameters, 5 seeds) 3.9e5–6.9e5 with 12, 7.8e5 with 24, ~1e6 with 30 (2.4e6 for
+# iCANS1 with 30); lih (92 parameters) 4.2e7–9.3e7 with 46 (5 seeds, two runs),
+# 3.6e7 with 92, 4.5e7 with 138 (3 seeds); H2 (3 parameters) 1.5e4 with 2, ~6e3 with 12.
 CANS_MIN_SHOTS_PER_GROUP = 12
-CANS_MIN_SHOTS_PER_PARAMETER = 0.5
+CANS_MIN_SHOTS_PER_PARAMETER = 1.0
 
 
 def problem_options(name: str, estimator) -> dict[str, Any]:
