@@ -172,16 +172,19 @@ class _Run:
                                                                          taper=config.taper)
         self.circuit = circuit if circuit is not None else build_ansatz(
             config.ansatz, self.problem, **config.ansatz_options)
-        self.optimizer = optimizer if optimizer is not None else get_optimizer(
-            config.optimizer, vqe_defaults=True, **config.optimizer_options)
-        if config.checkpoint is not None:
-            self._check_checkpointable(problem, circuit, optimizer, backend)
         estimator_seed, self.optimizer_seed = np.random.SeedSequence(config.seed).spawn(2)
         self.estimator = Estimator(
             self.problem.hamiltonian, self.circuit, shots=config.shots, seed=estimator_seed,
             device=config.device, engine=config.engine, allocation=config.allocation,
             backend=backend if backend is not None else config.backend,
             backend_options=config.backend_options or None, threads=threads)
+        # options the problem determines (Lipschitz bound, minimum shots, gate spectrum)
+        # fill what neither the user nor VQE_DEFAULTS gave
+        self.optimizer = optimizer if optimizer is not None else get_optimizer(
+            config.optimizer, vqe_defaults=True, estimator=self.estimator,
+            **config.optimizer_options)
+        if config.checkpoint is not None:
+            self._check_checkpointable(problem, circuit, optimizer, backend)
         self.x0 = self._initial_point()
         budget, floor = config.shot_budget, self.estimator.shots_per_evaluation
         if budget is not None and budget < floor:
