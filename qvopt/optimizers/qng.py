@@ -64,14 +64,18 @@ class QuantumNaturalGradient:
             return Request(gradient=state.x, metric=state.x, metric_approx=self.approx)
         return Request(gradient=state.x)
 
-    def tell(self, state: QNGState, reply: Reply) -> QNGState:
+    def _natural_direction(self, state, reply: Reply) -> tuple[np.ndarray, np.ndarray, int]:
+        """``((g̃+λI)⁻¹∇E, metric, metric age)`` with the reply's metric if it has one."""
         metric, age = state.metric, state.metric_age
         if reply.metric is not None:
             metric, age = np.asarray(reply.metric.value, dtype=float), 0
         if metric is None:
-            raise ValueError("qng needs a metric in the first reply")
+            raise InputError(f"{self.name} needs a metric in the first reply")
         grad = np.asarray(reply.gradient.value, dtype=float)
-        direction = regularized_inverse_apply(metric, grad, self.lam)
+        return regularized_inverse_apply(metric, grad, self.lam), metric, age
+
+    def tell(self, state: QNGState, reply: Reply) -> QNGState:
+        direction, metric, age = self._natural_direction(state, reply)
         x = state.x - self.schedule(state.step) * direction
         return QNGState(x, metric, age + 1, state.step + 1)
 
@@ -110,12 +114,6 @@ class MomentumQNG(QuantumNaturalGradient):
         return MomentumQNGState(x0, None, 0, 0, np.zeros_like(x0))
 
     def tell(self, state: MomentumQNGState, reply: Reply) -> MomentumQNGState:
-        metric, age = state.metric, state.metric_age
-        if reply.metric is not None:
-            metric, age = np.asarray(reply.metric.value, dtype=float), 0
-        if metric is None:
-            raise ValueError("momentum-qng needs a metric in the first reply")
-        grad = np.asarray(reply.gradient.value, dtype=float)
-        direction = regularized_inverse_apply(metric, grad, self.lam)
+        direction, metric, age = self._natural_direction(state, reply)
         velocity = self.momentum * state.velocity + self.schedule(state.step) * direction
         return MomentumQNGState(state.x - velocity, metric, age + 1, state.step + 1, velocity)
