@@ -68,7 +68,7 @@ def optimal_group_shots(per_shot_std: np.ndarray, precision: float) -> np.ndarra
 def measure_to_precision(estimator, x: np.ndarray, precision: float) -> tuple[Estimate, int]:
     """``(estimate with stderr ≤ precision when reachable in MAX_ROUNDS, shots spent)``."""
     before = estimator.shots_used
-    scale = np.array([np.sum(np.abs(g.coeffs)) for g in estimator.grouped.groups])
+    scale = estimator.grouped.coefficient_norms()
     tally = GroupTally.from_moments(estimator.sample_groups(x, estimator.group_shots()))
     for _ in range(MAX_ROUNDS):
         if tally.stderr() <= precision:

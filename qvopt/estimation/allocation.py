@@ -67,7 +67,7 @@ class ShotAllocator:
         if self.method == "uniform":
             return np.ones(self.grouped.n_groups)
         if self.method == "weighted":
-            return np.array([float(np.sum(np.abs(g.coeffs))) for g in self.grouped.groups])
+            return self.grouped.coefficient_norms()
         return np.sqrt(self.variances)
 
     def shots(self, total: int | None = None) -> np.ndarray:

@@ -408,7 +408,7 @@ class CircuitSampler:
         shots = np.asarray(shots, dtype=np.int64)
         circuits = self.run_circuits
         out = [np.zeros((len(points), 2**self.n_qubits), dtype=np.int64) for _ in circuits]
-        for s in np.unique(shots):
+        for s in np.unique(shots[shots > 0]):  # a (point, circuit) with 0 shots is not run
             jobs = [(k, np.flatnonzero(shots[:, k] == s)) for k in range(len(circuits))]
             jobs = [(k, rows) for k, rows in jobs if len(rows)]
             pubs = [(circuits[k], points[np.ix_(rows, self.columns[k])])

@@ -46,6 +46,12 @@ from .sampler import GroupMoments, StatevectorSampler
 from .sector import SectorEngine, sector_unsupported_reason
 from .sector_sampler import SectorSampler
 from .statevector import AerStatevectorEngine
+from .term_sampling import (
+    TERM_SAMPLING,
+    draw_group_shots,
+    group_probabilities,
+    weighted_random_energies,
+)
 
 __all__ = ["ENGINES", "Estimator", "choose_engine", "validate_shots"]
 
@@ -218,21 +224,46 @@ class Estimator:
         values, variances = moments.energies()
         return values, variances, shots.sum(axis=1)
 
-    def _gradient_shots(self, gradient_shots) -> np.ndarray:
-        """(p, G) group shots of each parameter's shifted points (``gradient_shots`` (p,) in
-        the meaning of ``shots``; None: the estimator's shots)."""
+    def _gradient_shots(self, gradient_shots, random_terms: bool) -> np.ndarray:
+        """Shots of each parameter's shifted points: (p, G) per group, or with weighted
+        random term sampling (p,) totals. ``gradient_shots`` (p,): per group or the total
+        of an evaluation as ``shots`` means — the total itself with ``random_terms``; None:
+        the estimator's shots."""
         if gradient_shots is None:
+            if random_terms:
+                return np.full(self.n_params, self.shots_per_evaluation, dtype=np.int64)
             return np.tile(self.group_shots(), (self.n_params, 1))
         per = np.asarray(gradient_shots)
         if per.shape != (self.n_params,):
             raise InputError(f"gradient_shots must have shape ({self.n_params},), got "
                              f"{per.shape}")
-        return np.stack([self.group_shots(validate_shots(int(s), "gradient_shots"))
-                         for s in per])
+        per = [validate_shots(int(s), "gradient_shots") for s in per]
+        if random_terms:
+            return np.array(per, dtype=np.int64)
+        return np.stack([self.group_shots(s) for s in per])
 
-    def _batch(self, energies, gradient_at, gradient_shots=None):
+    def _measure_weighted_random(self, points: np.ndarray, totals: np.ndarray
+                                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Energies, variances and shots of ``points`` (P, p), ``totals[k]`` shots each,
+        spread over groups by weighted random sampling (:mod:`.term_sampling`). Groups that
+        drew no shot are not executed; the allocation does not learn from these shots."""
+        if getattr(self.sampler, "zne", None) is not None:
+            raise InputError("term_sampling='weighted_random' cannot be combined with "
+                             "zero-noise extrapolation (mitigation 'zne')")
+        rng = self._streams[self.sampler.stream]
+        probabilities = group_probabilities(self.grouped)
+        counts = draw_group_shots(totals, probabilities, rng)
+        moments = self.sampler.sample(points, counts, rng)
+        self.ledger.charge_total(int(np.count_nonzero(counts)), int(counts.sum()), len(points))
+        values, variances = weighted_random_energies(moments, probabilities)
+        return values, variances, counts.sum(axis=1)
+
+    def _batch(self, energies, gradient_at, gradient_shots=None, term_sampling=None):
         """(energy points, values, variances, shots) and the gradient Estimate (or None):
-        every point sampled in one call."""
+        every point sampled in one call (two with weighted random term sampling: the
+        energies as usual, the shifted points with their drawn group counts)."""
+        _check_term_sampling(term_sampling)
+        random_terms = term_sampling is not None and self.shots is not None
         blocks, shots = [], []
         if energies is not None:
             blocks.append(energies)
@@ -240,22 +271,38 @@ class Estimator:
         if gradient_at is not None:
             rules = self.shift_rules()
             shifted, weights = shifted_points(gradient_at, rules)
-            blocks.append(shifted)
-            shots.append(np.repeat(self._gradient_shots(gradient_shots),
-                                   points_per_parameter(rules), axis=0))
-        values, variances, spent = self._measure(np.vstack(blocks), np.vstack(shots))
+            repeats = points_per_parameter(rules)
+            per_parameter = self._gradient_shots(gradient_shots, random_terms)
+            if not random_terms:
+                blocks.append(shifted)
+                shots.append(np.repeat(per_parameter, repeats, axis=0))
         n_e = 0 if energies is None else len(energies)
+        values, variances, spent = (self._measure(np.vstack(blocks), np.vstack(shots))
+                                    if blocks else (np.empty(0),) * 3)
         gradient = None
         if gradient_at is not None:
-            grad, var = gradient_from_energies(weights, values[n_e:], variances[n_e:])
-            gradient = Estimate(grad, np.sqrt(var), int(spent[n_e:].sum()))
+            g_values, g_variances, g_spent = (
+                self._measure_weighted_random(shifted, np.repeat(per_parameter, repeats))
+                if random_terms else (values[n_e:], variances[n_e:], spent[n_e:]))
+            grad, var = gradient_from_energies(weights, g_values, g_variances)
+            gradient = Estimate(grad, np.sqrt(var), int(g_spent.sum()))
         return values[:n_e], variances[:n_e], spent[:n_e], gradient
 
     # ------------------------------------------------------------------ energies
-    def energy(self, theta) -> Estimate:
-        """Energy at θ (shape (p,)) or at each row of a batch (shape (B, p))."""
+    def energy(self, theta, *, term_sampling: str | None = None) -> Estimate:
+        """Energy at θ (shape (p,)) or at each row of a batch (shape (B, p)).
+
+        ``term_sampling="weighted_random"``: each point's :attr:`shots_per_evaluation` shots
+        go to groups drawn at random ∝ their coefficient norms (:mod:`.term_sampling`)
+        instead of the fixed per-group split; exact mode ignores it.
+        """
         points, single = self.check_points(theta)
-        values, variances, spent = self._measure(points)
+        _check_term_sampling(term_sampling)
+        if term_sampling is not None and self.shots is not None:
+            totals = np.full(len(points), self.shots_per_evaluation, dtype=np.int64)
+            values, variances, spent = self._measure_weighted_random(points, totals)
+        else:
+            values, variances, spent = self._measure(points)
         return _energy_estimate(values, variances, spent, single)
 
     def exact_energy(self, theta) -> float | np.ndarray:
@@ -307,21 +354,24 @@ class Estimator:
             validate_shots(value, "group_shots")
         return shots.astype(np.int64)
 
-    def gradient(self, theta) -> Estimate:
+    def gradient(self, theta, *, term_sampling: str | None = None) -> Estimate:
         """Parameter-shift gradient at θ: all shifted points evaluated in one batch.
 
         ``stderr[i] = sqrt(Σ_k w_ik² Var E_k)``: the shifted energies are independent samples.
+        ``term_sampling``: as in :meth:`energy`, for every shifted point.
         """
-        return self.evaluate(gradient_at=theta)[1]
+        return self.evaluate(gradient_at=theta, term_sampling=term_sampling)[1]
 
     def value_and_gradient(self, theta) -> tuple[Estimate, Estimate]:
         """Energy at θ and the parameter-shift gradient, sampled in one batched call."""
         return self.evaluate(energies=theta, gradient_at=theta)
 
-    def evaluate(self, energies=None, gradient_at=None) -> tuple[Estimate | None,
-                                                                 Estimate | None]:
+    def evaluate(self, energies=None, gradient_at=None, term_sampling: str | None = None
+                 ) -> tuple[Estimate | None, Estimate | None]:
         """Energies at ``energies`` (one point or a batch) and a gradient at ``gradient_at``,
-        all sampled in one sampler call. Each Estimate's ``shots`` is what its points cost."""
+        all sampled in one sampler call (the gradient's shifted points with
+        ``term_sampling``, see :meth:`gradient`). Each Estimate's ``shots`` is what its
+        points cost."""
         single = True
         if energies is not None:
             energies, single = self.check_points(energies)
@@ -329,7 +379,8 @@ class Estimator:
             gradient_at = self._check_point(gradient_at, "gradient_at")
         if energies is None and gradient_at is None:
             return None, None
-        values, variances, spent, gradient = self._batch(energies, gradient_at)
+        values, variances, spent, gradient = self._batch(energies, gradient_at,
+                                                         term_sampling=term_sampling)
         energy = (None if energies is None
                   else _energy_estimate(values, variances, spent, single))
         return energy, gradient
@@ -344,9 +395,12 @@ class Estimator:
         cost = n_energies * self.shots_per_evaluation
         if request.gradient is not None:
             counts = points_per_parameter(self.shift_rules())
-            per = (np.full(self.n_params, self.shots) if request.gradient_shots is None
-                   else np.asarray(request.gradient_shots))
-            cost += sum(int(c) * self._evaluation_cost(int(s)) for c, s in zip(counts, per))
+            if request.gradient_shots is None:
+                cost += int(np.sum(counts)) * self.shots_per_evaluation
+            else:  # per group or per evaluation; the total itself with term sampling
+                per_point = (int if request.term_sampling else self._evaluation_cost)
+                cost += sum(int(c) * per_point(int(s))
+                            for c, s in zip(counts, request.gradient_shots))
         if request.fidelities is not None:
             cost += len(np.atleast_2d(request.fidelities)) * self.shots
         if request.metric is not None:
@@ -365,7 +419,8 @@ class Estimator:
         g_point = (None if request.gradient is None
                    else self._check_point(request.gradient, "gradient"))
         values, variances, spent, gradient = self._batch(points, g_point,
-                                                         request.gradient_shots)
+                                                         request.gradient_shots,
+                                                         request.term_sampling)
         value = _energy_estimate(values[:1], variances[:1], spent[:1], True)
         others = (None if request.energies is None
                   else _energy_estimate(values[1:], variances[1:], spent[1:], False))
@@ -455,6 +510,12 @@ def choose_engine(engine: str, circuit: QuantumCircuit, backend, device: str) ->
         raise InputError(f"engine='sector' runs on the CPU (numpy), not device={device!r}; "
                          "use engine='aer' for the GPU")
     return "sector"
+
+
+def _check_term_sampling(term_sampling) -> None:
+    if term_sampling is not None and term_sampling not in TERM_SAMPLING:
+        raise InputError(f"term_sampling must be None or one of {list(TERM_SAMPLING)}, got "
+                         f"{term_sampling!r}")
 
 
 def _check_problem(hamiltonian, circuit) -> None:

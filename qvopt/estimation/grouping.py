@@ -97,6 +97,11 @@ class GroupedHamiltonian:
     def n_groups(self) -> int:
         return len(self.groups)
 
+    def coefficient_norms(self) -> np.ndarray:
+        """``w_g = Σ_{k∈g} |c_k|`` of every group: a bound on its per-shot standard
+        deviation σ_g, used by the ``weighted`` allocation and weighted random sampling."""
+        return np.array([float(np.sum(np.abs(g.coeffs))) for g in self.groups])
+
 
 def _pauli_chars(op: SparsePauliOp) -> np.ndarray:
     """(terms, qubits) array of 'I','X','Y','Z' with qubit 0 in column 0."""

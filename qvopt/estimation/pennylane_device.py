@@ -134,6 +134,8 @@ class PennyLaneSampler:
         qnode = qml.QNode(measured, self.device)
         counts = np.zeros((len(points), 2**self.n), dtype=np.int64)
         for k, (p, n_shots) in enumerate(zip(points, shots, strict=True)):
+            if n_shots == 0:  # not run (weighted random term sampling drew no shot here)
+                continue
             bits = np.asarray(qml.set_shots(qnode, shots=int(n_shots))(p))
             bits = bits.reshape(int(n_shots), self.n)
             counts[k] = np.bincount(bits @ weights, minlength=2**self.n)

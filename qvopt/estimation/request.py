@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import Estimate
+from .term_sampling import TERM_SAMPLING
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,11 @@ class Request:
     parameter (shot-adaptive optimizers); ``metric``: the point at which the Fubini–Study
     metric is needed, with ``metric_approx`` (None, "block-diag" or "diag");
     ``fidelities``: points θ' whose state fidelity ``|⟨ψ(θ)|ψ(θ')⟩|²`` with the current
-    point θ is needed.
+    point θ is needed. ``term_sampling``: ``None`` (every group measured at every shifted
+    point, as the estimator's ``shots``/allocation say) or ``"weighted_random"``: each
+    shifted point's shots — ``gradient_shots[i]`` in total (whatever the allocation), or
+    without ``gradient_shots`` the shots of one evaluation — go to groups drawn at random
+    ∝ their coefficient norms (:mod:`.term_sampling`).
     """
 
     energies: np.ndarray | None = None
@@ -35,8 +40,16 @@ class Request:
     metric: np.ndarray | None = None
     metric_approx: str | None = None
     fidelities: np.ndarray | None = None
+    term_sampling: str | None = None
 
     def __post_init__(self) -> None:
+        if self.term_sampling is not None:
+            if self.term_sampling not in TERM_SAMPLING:
+                raise ValueError(f"Request.term_sampling must be None or one of "
+                                 f"{list(TERM_SAMPLING)}, got {self.term_sampling!r}")
+            if self.gradient is None:
+                raise ValueError("Request.term_sampling applies to the gradient: it needs "
+                                 "Request.gradient")
         if self.gradient_shots is not None:
             if self.gradient is None:
                 raise ValueError("Request.gradient_shots needs Request.gradient")

@@ -102,14 +102,15 @@ def reduce_counts(counts: np.ndarray, values: np.ndarray, shots) -> tuple[np.nda
 
         m = Σ_k n_k v_k / n,    s² = (Σ_k n_k v_k² / n − m²) · n / (n − 1),    Var(m) = s² / n,
 
-    i.e. ``Var(m) = (Σ_k n_k v_k² / n − m²) / (n − 1)`` (``nan`` when ``n == 1``). Every
-    counts-based sampler (statevector multinomials, measured circuits, PennyLane) uses it.
+    i.e. ``Var(m) = (Σ_k n_k v_k² / n − m²) / (n − 1)`` (``nan`` when ``n == 1``; ``m`` is
+    ``nan`` too when ``n == 0``). Every counts-based sampler (statevector multinomials,
+    measured circuits, PennyLane) uses it.
     """
     shots = np.asarray(shots)
-    mean = counts @ values / shots
-    second = counts @ (values * values) / shots
-    spread = np.maximum(second - mean**2, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
+        mean = counts @ values / shots
+        second = counts @ (values * values) / shots
+        spread = np.maximum(second - mean**2, 0.0)
         var_of_mean = np.where(shots > 1, spread / np.maximum(shots - 1, 1), np.nan)
     return mean, var_of_mean
 

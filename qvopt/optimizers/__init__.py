@@ -6,14 +6,14 @@ from .clipping import clip_by_global_norm, clip_by_value
 from .first_order import (adagrad, adam, adamw, amsgrad, momentum, nadam, nesterov, rmsprop,
                           sgd)
 from .gcans import GCANS
-from .icans import ICANS, lipschitz_bound
+from .icans import ICANS, Rosalin, lipschitz_bound
 from .qng import MomentumQNG, QuantumNaturalGradient
 from .registry import VQE_DEFAULTS, available, describe, get_optimizer, problem_options
 from .rotosolve import NFT, Rotosolve
 from .schedules import (cosine_warm_restarts, exponential_decay, linear_warmup, one_cycle,
                         scale_by_plateau, step_decay)
 
-__all__ = ["GCANS", "ICANS", "NFT", "AskTellOptimizer", "FirstOrderOptimizer",
+__all__ = ["GCANS", "ICANS", "NFT", "Rosalin", "AskTellOptimizer", "FirstOrderOptimizer",
            "GradientTransformation", "MomentumQNG", "QuantumNaturalGradient", "Reply",
            "Request", "Rotosolve", "VQE_DEFAULTS", "adagrad", "adam", "adamw", "amsgrad",
            "apply_updates", "available", "chain", "clip_by_global_norm", "clip_by_value",

@@ -165,3 +165,23 @@ class ICANS(_CoupledAdaptiveShots):
             c = curvature[over]
             rates[over] = 2 * s_max * c / (lip * (2 * xi_hat[over] + s_max * c))
         return capped, rates
+
+
+class Rosalin(ICANS):
+    """Rosalin (Arrasmith et al., arXiv:2004.06252): the iCANS shot rule with weighted
+    random operator sampling.
+
+    The updates are iCANS's (module docstring; ``variant`` "icans1" as in the paper, or
+    "icans2"); the difference is how a gradient component's ``s_i`` shots are measured.
+    Each shifted point of parameter ``i`` gets ``s_i`` shots *in total*, and every shot
+    picks a measurement group at random with probability ``p_g ∝ Σ_{k∈g} |c_k|``
+    (``Request.term_sampling = "weighted_random"``, :mod:`qvopt.estimation.term_sampling`).
+    The estimate stays unbiased with fewer shots than groups, so ``s_i`` can follow the
+    shot rule down to ``min_shots`` (default 2) instead of one shot per group.
+    """
+
+    name = "rosalin"
+
+    def ask(self, state: CANSState) -> Request:
+        return Request(gradient=state.x, gradient_shots=np.asarray(state.shots, dtype=np.int64),
+                       term_sampling="weighted_random")
