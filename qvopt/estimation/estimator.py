@@ -42,10 +42,8 @@ from .parameter_shift import (
 from .random_streams import set_streams_state, spawn_streams, streams_state
 from .registry import SamplerContext, make_sampler
 from .request import Reply, Request
-from .sampler import GroupMoments, StatevectorSampler
-from .sector import SectorEngine, sector_unsupported_reason
-from .sector_sampler import SectorSampler
-from .statevector import AerStatevectorEngine
+from .engines import ENGINES, build_reference, choose_engine
+from .sampler import GroupMoments
 from .term_sampling import (
     TERM_SAMPLING,
     draw_group_shots,
@@ -54,8 +52,6 @@ from .term_sampling import (
 )
 
 __all__ = ["ENGINES", "Estimator", "choose_engine", "validate_shots"]
-
-ENGINES = ("auto", "aer", "sector")
 
 
 class Estimator:
@@ -109,12 +105,8 @@ class Estimator:
         self.n_params = circuit.num_parameters
         self.engine_name = choose_engine(engine, circuit, backend, device)
         self.observable = SampledObservable(hamiltonian, grouping=grouping, threads=threads)
-        if self.engine_name == "sector":
-            self.engine = SectorEngine(circuit)
-            self.reference = SectorSampler(self.engine, self.observable, hamiltonian)
-        else:
-            self.engine = AerStatevectorEngine(circuit, device=device, threads=threads)
-            self.reference = StatevectorSampler(self.engine, self.observable)
+        self.engine, self.reference = build_reference(self.engine_name, circuit, hamiltonian,
+                                                      self.observable, device, threads)
         self.grouped = self.observable.grouped
         self.allocator = None
         if allocation is not None:
@@ -484,32 +476,6 @@ class Estimator:
         if approx is not None:
             self.ledger.charge(executions, self.shots or 0, 0)
         return Estimate(value, np.sqrt(variance), executions * (self.shots or 0))
-
-
-def choose_engine(engine: str, circuit: QuantumCircuit, backend, device: str) -> str:
-    """``"sector"`` or ``"aer"`` for the ``engine`` argument of :class:`Estimator`.
-
-    ``"auto"``: sector when the circuit qualifies (:func:`.sector.sector_unsupported_reason`),
-    ``backend == "statevector"`` and ``device`` is CPU; else Aer. ``"sector"`` on a circuit
-    that does not qualify, or with ``device="GPU"``, is an :class:`InputError` that says why.
-    """
-    if engine not in ENGINES:
-        raise InputError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
-    if engine == "aer":
-        return "aer"
-    on_cpu = isinstance(device, str) and device.upper() == "CPU"
-    reason = sector_unsupported_reason(circuit)
-    if engine == "auto":
-        statevector = isinstance(backend, str) and backend == "statevector"
-        return "sector" if reason is None and statevector and on_cpu else "aer"
-    if reason is not None:
-        raise InputError(f"engine='sector' needs a circuit made of a basis-state reference (X "
-                         f"gates) followed by qvopt excitation gates only: {reason}; use "
-                         f"engine='aer' or 'auto' for other circuits")
-    if not on_cpu:
-        raise InputError(f"engine='sector' runs on the CPU (numpy), not device={device!r}; "
-                         "use engine='aer' for the GPU")
-    return "sector"
 
 
 def _check_term_sampling(term_sampling) -> None:
