@@ -43,7 +43,6 @@ continues exactly as the uninterrupted run.
 
 from __future__ import annotations
 
-import json
 import numbers
 import time
 from collections.abc import Callable, Sequence
@@ -58,6 +57,16 @@ from scipy.optimize import OptimizeResult
 from .accuracy import CHEMICAL_ACCURACY_MHA, HARTREE_TO_MHA, reached_accuracy
 from .ansatz.pool import Excitation, build_pool
 from .ansatz.uccsd import hartree_fock_circuit
+from .checkpoint import (
+    ArchiveKind,
+    check_molecule,
+    ledger_meta,
+    molecule_digest,
+    read_archive,
+    require_arrays,
+    restore_ledger,
+    write_archive,
+)
 from .chem.problem import Problem, load_problem
 from .driver import Halt, Limits, Loop, Status, drive
 from .errors import BackendError, CheckpointError, InputError
@@ -85,6 +94,10 @@ ANSATZ_OPTIONS = ("pool", "max_operators", "gradient_threshold", "maxiter_per_st
 ALLOCATIONS = (None, "uniform", "weighted", "variance")
 CHECKPOINT_FORMAT = "qvopt-adapt-checkpoint"
 CHECKPOINT_VERSION = 1
+# the ADAPT checkpoint in the container of qvopt.checkpoint (it adds pool_gradients.N)
+CHECKPOINT = ArchiveKind("ADAPT checkpoint", CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
+                         {"settings": dict, "chosen": list, "steps": list,
+                          "screenings": list, "history": list, "split": dict}, ("x",))
 TIE_RTOL = 1e-12
 # roles of the per-step random streams: SeedSequence(entropy, spawn_key=(step, role))
 SCREEN, ESTIMATE, OPTIMIZE, FINAL = 0, 1, 2, 3
@@ -324,15 +337,14 @@ def resume_adapt(checkpoint: str | Path, max_operators: int | None = None,
     """Continue the ADAPT run saved in ``checkpoint`` after its last completed growth step:
     the same picks, shots and history as the uninterrupted run (``max_operators`` may raise
     the limit). Refuses if the molecule file changed since the checkpoint was written."""
-    from .checkpoint import molecule_digest
-
     meta, arrays = _load_checkpoint(checkpoint)
-    settings = AdaptSettings.from_dict(meta["settings"])
+    try:
+        settings = AdaptSettings.from_dict(meta["settings"])
+    except CheckpointError as exc:
+        raise CheckpointError(f"{checkpoint}: {exc}") from None
     settings = replace(settings, checkpoint=str(checkpoint), **(
         {} if max_operators is None else {"max_operators": max_operators}))
-    if molecule_digest(settings.molecule) != meta["molecule_sha256"]:
-        raise CheckpointError(f"{checkpoint}: the molecule file {settings.molecule!r} changed "
-                              "since this checkpoint was written; refusing to resume")
+    check_molecule(settings.molecule, meta, checkpoint)
     run = _AdaptRun(settings, load_problem(settings.molecule), threads)
     run.restore(meta, arrays, checkpoint)
     return run.execute(callback)
@@ -407,8 +419,6 @@ class _AdaptRun:
         self.elapsed = 0.0
         self.measured = False  # is the energy at self.x measured (by a screening)?
         if settings.checkpoint is not None:
-            from .checkpoint import molecule_digest
-
             self.digest = molecule_digest(settings.molecule)
 
     # ------------------------------------------------------------ pieces
@@ -594,23 +604,14 @@ class _AdaptRun:
         s = self.settings
         if s.checkpoint is None:
             return
-        import io
-
-        from .io import write_bytes_atomic
-
         meta = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
                 "settings": s.to_dict(), "molecule_sha256": self.digest,
                 "chosen": self.chosen, "steps": self.steps, "screenings": self.screenings,
                 "history": self.history, "split": self.split, "nit": self.nit,
-                "elapsed": self.clock(),
-                "ledger": {"shots_used": self.ledger.shots_used,
-                           "executions": self.ledger.executions,
-                           "evaluations": self.ledger.evaluations}}
+                "elapsed": self.clock(), "ledger": ledger_meta(self.ledger)}
         arrays = {"x": self.x, **{f"pool_gradients.{i}": g
                                   for i, g in enumerate(self.gradients)}}
-        buffer = io.BytesIO()
-        np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
-        write_bytes_atomic(s.checkpoint, buffer.getvalue())
+        write_archive(s.checkpoint, meta, arrays)
 
     def restore(self, meta: dict, arrays: dict, path) -> None:
         """Put the saved growth steps, angles, records and ledger into this run."""
@@ -627,8 +628,7 @@ class _AdaptRun:
         self.nit, self.elapsed = meta["nit"], float(meta["elapsed"])
         self.gradients = [np.array(arrays[f"pool_gradients.{i}"])
                           for i in range(len(self.screenings))]
-        for key in ("shots_used", "executions", "evaluations"):
-            setattr(self.ledger, key, meta["ledger"][key])
+        restore_ledger(self.ledger, meta)
 
 
 def _step_callback(callback, step: int, labels: list[str], nit0: int):
@@ -645,39 +645,9 @@ def _step_callback(callback, step: int, labels: list[str], nit0: int):
     return inner
 
 
-_META_TYPES = {"settings": dict, "molecule_sha256": str, "chosen": list, "steps": list,
-               "screenings": list, "history": list, "split": dict, "nit": int,
-               "elapsed": (int, float), "ledger": dict}
-
-
 def _load_checkpoint(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
     """``(meta, arrays)`` of an ADAPT checkpoint, checked field by field (no pickle)."""
-    import zipfile
-
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
-        meta = json.loads(str(arrays.pop("meta")))
-    except FileNotFoundError:
-        raise CheckpointError(f"checkpoint {str(path)!r} does not exist") from None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        raise CheckpointError(f"{path} is not a readable ADAPT checkpoint "
-                              f"({type(exc).__name__})") from None
-    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is not a qvopt ADAPT checkpoint ({CHECKPOINT_FORMAT})")
-    if meta.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(f"{path}: ADAPT checkpoint version {meta.get('version')!r} is "
-                              f"not supported (this qvopt reads {CHECKPOINT_VERSION})")
-    for key, kind in _META_TYPES.items():
-        if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
-            raise CheckpointError(f"{path}: checkpoint field {key!r} is missing or malformed")
-    for key in ("shots_used", "executions", "evaluations"):
-        if not isinstance(meta["ledger"].get(key), int) or meta["ledger"][key] < 0:
-            raise CheckpointError(f"{path}: checkpoint field 'ledger.{key}' must be an "
-                                  "integer >= 0")
-    missing = [k for k in ["x", *(f"pool_gradients.{i}" for i in range(len(meta["screenings"])))]
-               if k not in arrays]
-    if missing:
-        raise CheckpointError(f"{path}: checkpoint array(s) {missing} missing")
+    meta, arrays = read_archive(path, CHECKPOINT)
+    require_arrays(arrays, [f"pool_gradients.{i}" for i in range(len(meta["screenings"]))],
+                   path)
     return meta, arrays

@@ -15,6 +15,11 @@ field by field and rebuilt on the structure of a freshly initialised state of th
 optimizer, so nothing in the file names a Python class to construct. Anything missing,
 mistyped or truncated is a :class:`~qvopt.errors.CheckpointError` naming the field.
 Credentials are never part of a checkpoint.
+
+The container (``meta`` JSON + numeric arrays, :func:`write_archive`/:func:`read_archive`)
+and its checks (format, version, molecule digest, ledger, iteration count, elapsed time)
+are shared with the ADAPT-VQE checkpoint of :mod:`qvopt.adapt`: each kind is one
+:class:`ArchiveKind` and adds only its own fields.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import json
 import math
 import numbers
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +41,32 @@ from .io import write_bytes_atomic
 
 FORMAT = "qvopt-checkpoint"
 VERSION = 2
-META_TYPES = {"format": str, "version": int, "config": dict, "molecule_sha256": str,
-              "nit": int, "elapsed": float, "ledger": dict, "random_state": dict,
-              "optimizer_state": dict, "records": list}
 RECORD_KEYS = ("iteration", "energy", "stderr", "shots", "shots_used", "time")
+LEDGER_KEYS = ("shots_used", "executions", "evaluations")
+# meta fields of every checkpoint kind (see ArchiveKind), with their JSON types
+COMMON_FIELDS = {"molecule_sha256": str, "nit": int, "elapsed": float, "ledger": dict}
+
+
+@dataclass(frozen=True)
+class ArchiveKind:
+    """One kind of checkpoint in the shared container (see :func:`read_archive`).
+
+    ``name`` is how messages call it ("checkpoint", "ADAPT checkpoint"); ``format`` and
+    ``version`` are the values its ``meta`` must carry; ``fields`` the meta fields (and
+    their JSON types) it has beyond :data:`COMMON_FIELDS`; ``arrays`` the numeric arrays
+    every file of this kind holds.
+    """
+
+    name: str
+    format: str
+    version: int
+    fields: dict[str, type]
+    arrays: tuple[str, ...]
+
+
+CHECKPOINT = ArchiveKind("checkpoint", FORMAT, VERSION,
+                         {"config": dict, "random_state": dict, "optimizer_state": dict,
+                          "records": list}, ("x", "last_gradient"))
 
 
 def molecule_digest(molecule: str) -> str:
@@ -162,16 +190,100 @@ def _decode_scalar(value: Any, template: Any, where: str) -> Any:
     return float(value) if kind is float else value
 
 
-# ---------------------------------------------------------------- write and read
+# ---------------------------------------------------------------- the shared container
+def write_archive(path: str | Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``meta`` (as one JSON string, field ``meta``) and ``arrays`` into one ``.npz``
+    at ``path``, atomically (temporary file + rename)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def read_archive(path: str | Path, kind: ArchiveKind) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(meta, arrays)`` of a ``kind`` checkpoint (read with ``allow_pickle=False``: no
+    code is loaded), its format, version, common fields and ``kind``'s fields and arrays
+    checked; anything wrong is a :class:`CheckpointError` naming the file and the field."""
+    path = Path(path)
+    label = f"qvopt {kind.name}"
+    if path.is_dir():
+        raise CheckpointError(f"{kind.name} {str(path)!r} is a directory, expected a file")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except FileNotFoundError:
+        raise CheckpointError(f"{kind.name} {str(path)!r} does not exist") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise CheckpointError(f"{path} is not a readable {label} (truncated, or not "
+                              f"written by qvopt: {type(exc).__name__})") from None
+    try:
+        meta = json.loads(str(arrays.pop("meta")))
+    except (KeyError, ValueError):
+        raise CheckpointError(f"{path} is not a readable {label} (field 'meta' "
+                              "missing or not JSON)") from None
+    if not isinstance(meta, dict) or meta.get("format") != kind.format:
+        raise CheckpointError(f"{path} is not a {label} (format {kind.format})")
+    if meta.get("version") != kind.version:
+        raise CheckpointError(f"{path}: {kind.name} version {meta.get('version')!r} is not "
+                              f"supported (this qvopt reads version {kind.version})")
+    for key, expected in {**COMMON_FIELDS, **kind.fields}.items():
+        value = meta.get(key)
+        if isinstance(value, bool) or not isinstance(
+                value, (int, float) if expected is float else expected):
+            raise CheckpointError(f"{path}: checkpoint field {key!r} must be "
+                                  f"{expected.__name__}, got {value!r}")
+    for key in LEDGER_KEYS:
+        value = meta["ledger"].get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise CheckpointError(f"{path}: checkpoint field 'ledger.{key}' must be an "
+                                  "integer >= 0")
+    if meta["nit"] < 0:
+        raise CheckpointError(f"{path}: checkpoint field 'nit' must be >= 0, got "
+                              f"{meta['nit']}")
+    if not math.isfinite(meta["elapsed"]) or meta["elapsed"] < 0:
+        raise CheckpointError(f"{path}: checkpoint field 'elapsed' must be a finite number "
+                              ">= 0")
+    require_arrays(arrays, kind.arrays, path)
+    return meta, arrays
+
+
+def require_arrays(arrays: dict[str, np.ndarray], keys, path: str | Path) -> None:
+    """A CheckpointError naming the file and the first of ``keys`` missing from ``arrays``
+    or not numeric."""
+    for key in keys:
+        if key not in arrays:
+            raise CheckpointError(f"{path}: checkpoint field {key!r} is missing")
+        if arrays[key].dtype.kind not in "biuf":
+            raise CheckpointError(f"{path}: checkpoint field {key!r} must be numeric, got "
+                                  f"dtype {arrays[key].dtype}")
+
+
+def ledger_meta(ledger) -> dict[str, int]:
+    """The counts of a :class:`~qvopt.estimation.base.ShotLedger` for a checkpoint."""
+    return {key: getattr(ledger, key) for key in LEDGER_KEYS}
+
+
+def restore_ledger(ledger, meta: dict) -> None:
+    """Put the counts saved by :func:`ledger_meta` (checked by :func:`read_archive`) back."""
+    for key in LEDGER_KEYS:
+        setattr(ledger, key, meta["ledger"][key])
+
+
+def check_molecule(molecule: str, meta: dict, path: str | Path) -> None:
+    """Refuse to resume when the molecule file changed since the checkpoint was written."""
+    if molecule_digest(molecule) != meta["molecule_sha256"]:
+        raise CheckpointError(f"{path}: the molecule file {molecule!r} changed since this "
+                              "checkpoint was written; refusing to resume on a different "
+                              "molecule")
+
+
+# ---------------------------------------------------------------- the VQE checkpoint
 def save(path: str | Path, config, loop, state, estimator, digest: str) -> None:
     """Write the run after ``loop.nit`` iterations to ``path`` (atomically)."""
     arrays: dict[str, np.ndarray] = {}
-    ledger = estimator.ledger
     meta = {
         "format": FORMAT, "version": VERSION, "config": config.to_dict(),
         "molecule_sha256": digest, "nit": loop.nit, "elapsed": loop.clock(),
-        "ledger": {"shots_used": ledger.shots_used, "executions": ledger.executions,
-                   "evaluations": ledger.evaluations},
+        "ledger": ledger_meta(estimator.ledger),
         "random_state": estimator.random_state(),
         "optimizer_state": encode_state(state, arrays),
         "records": [[r.iteration, float(r.value.value), float(r.value.stderr),
@@ -181,50 +293,18 @@ def save(path: str | Path, config, loop, state, estimator, digest: str) -> None:
     arrays["x"] = np.array([r.x for r in loop.records]).reshape(-1, n)
     arrays["last_gradient"] = (np.full(0, np.nan) if loop.last_gradient is None
                                else np.asarray(loop.last_gradient, dtype=float))
-    buffer = io.BytesIO()
-    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
-    write_bytes_atomic(path, buffer.getvalue())
+    write_archive(path, meta, arrays)
 
 
 def load(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
     """``(meta, arrays)`` of a checkpoint, checked field by field (no code is loaded)."""
-    path = Path(path)
-    if path.is_dir():
-        raise CheckpointError(f"checkpoint {str(path)!r} is a directory, expected a file")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
-    except FileNotFoundError:
-        raise CheckpointError(f"checkpoint {str(path)!r} does not exist") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise CheckpointError(f"{path} is not a readable qvopt checkpoint (truncated, or not "
-                              f"written by qvopt: {type(exc).__name__})") from None
-    try:
-        meta = json.loads(str(arrays.pop("meta")))
-    except (KeyError, ValueError):
-        raise CheckpointError(f"{path} is not a readable qvopt checkpoint (field 'meta' "
-                              "missing or not JSON)") from None
-    _check_meta(meta, arrays, path)
+    meta, arrays = read_archive(path, CHECKPOINT)
+    _check_records(meta, arrays, Path(path))
     return meta, arrays
 
 
-def _check_meta(meta: Any, arrays: dict, path: Path) -> None:
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a qvopt checkpoint (format {FORMAT})")
-    if meta.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint version {meta.get('version')!r} is not "
-                              f"supported (this qvopt reads version {VERSION})")
-    for key, kind in META_TYPES.items():
-        value = meta.get(key)
-        ok = isinstance(value, kind) and not isinstance(value, bool)
-        if kind is float:
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not ok:
-            raise CheckpointError(f"{path}: checkpoint field {key!r} must be "
-                                  f"{kind.__name__}, got {value!r}")
-    for key in ("x", "last_gradient"):
-        if key not in arrays:
-            raise CheckpointError(f"{path}: checkpoint field {key!r} is missing")
+def _check_records(meta: dict, arrays: dict, path: Path) -> None:
+    """What only the VQE checkpoint has: records, iterates and the last gradient agree."""
     records = meta["records"]
     if arrays["x"].ndim != 2 or len(arrays["x"]) != len(records):
         raise CheckpointError(f"{path}: checkpoint field 'x' does not match 'records'")
@@ -233,21 +313,9 @@ def _check_meta(meta: Any, arrays: dict, path: Path) -> None:
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in row):
             raise CheckpointError(f"{path}: checkpoint field 'records[{i}]' must be "
                                   f"{len(RECORD_KEYS)} numbers {list(RECORD_KEYS)}")
-    ledger = meta["ledger"]
-    for key in ("shots_used", "executions", "evaluations"):
-        value = ledger.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise CheckpointError(f"{path}: checkpoint field 'ledger.{key}' must be an "
-                                  "integer >= 0")
-    if meta["nit"] < 0 or meta["nit"] != len(records):
+    if meta["nit"] != len(records):
         raise CheckpointError(f"{path}: checkpoint field 'nit' ({meta['nit']}) must equal "
                               f"the number of recorded iterations ({len(records)})")
-    if not math.isfinite(meta["elapsed"]) or meta["elapsed"] < 0:
-        raise CheckpointError(f"{path}: checkpoint field 'elapsed' must be a finite number "
-                              ">= 0")
-    for key in ("x", "last_gradient"):
-        if arrays[key].dtype.kind not in "biuf":
-            raise CheckpointError(f"{path}: checkpoint field {key!r} must be numeric")
     gradient = arrays["last_gradient"]
     if gradient.ndim != 1 or gradient.size not in (0, arrays["x"].shape[1]):
         raise CheckpointError(f"{path}: checkpoint field 'last_gradient' has shape "
@@ -274,10 +342,7 @@ def restore(meta: dict, arrays: dict, loop, estimator, template: Any) -> Any:
         estimator.set_random_state(meta["random_state"])
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"checkpoint field 'random_state' is malformed ({exc})") from None
-    ledger = estimator.ledger
-    ledger.shots_used = meta["ledger"]["shots_used"]
-    ledger.executions = meta["ledger"]["executions"]
-    ledger.evaluations = meta["ledger"]["evaluations"]
+    restore_ledger(estimator.ledger, meta)
     if arrays["x"].shape[1:] != (estimator.n_params,):
         raise CheckpointError(f"checkpoint field 'x' has {arrays['x'].shape[1]} parameters, "
                               f"the circuit has {estimator.n_params}")

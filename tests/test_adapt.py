@@ -216,10 +216,98 @@ def test_resume_can_raise_max_operators(h4_problem, tmp_path):
 def test_bad_checkpoint_is_a_checkpoint_error(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip")
-    with pytest.raises(CheckpointError, match="not a readable ADAPT checkpoint"):
+    with pytest.raises(CheckpointError, match="bad.npz is not a readable qvopt ADAPT "
+                                              "checkpoint"):
         resume_adapt(bad)
-    with pytest.raises(CheckpointError, match="does not exist"):
+    with pytest.raises(CheckpointError, match="ADAPT checkpoint .*missing.npz.* does not "
+                                              "exist"):
         resume_adapt(tmp_path / "missing.npz")
+    with pytest.raises(CheckpointError, match="is a directory"):
+        resume_adapt(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def adapt_checkpoint(tmp_path_factory):
+    """The bytes of a small ADAPT checkpoint (one screening, one operator) on H2."""
+    path = tmp_path_factory.mktemp("adapt") / "a.npz"
+    adapt_vqe("h2", shots=100, seed=3, max_operators=1, maxiter_per_step=2, checkpoint=path)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["a.npz"]  # no temp file left
+    return path.read_bytes()
+
+
+def _tampered(path, data, change):
+    """Write ``data`` to ``path`` with ``change(meta, arrays)`` applied (as a user might)."""
+    import io
+    import json
+
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    change(meta, arrays)
+    with path.open("wb") as handle:
+        np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
+    return path
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m, a: m.update(format="qvopt-checkpoint"),
+     "is not a qvopt ADAPT checkpoint (format qvopt-adapt-checkpoint)"),
+    (lambda m, a: m.update(version=7), "ADAPT checkpoint version 7 is not supported"),
+    (lambda m, a: m.pop("settings"), "field 'settings' must be dict"),
+    (lambda m, a: m.update(nit="two"), "field 'nit' must be int"),
+    (lambda m, a: m.update(nit=-1), "field 'nit' must be >= 0"),
+    (lambda m, a: m.update(elapsed=float("inf")), "field 'elapsed' must be a finite"),
+    (lambda m, a: m["ledger"].update(shots_used=-5), "field 'ledger.shots_used'"),
+    (lambda m, a: m["ledger"].update(executions=True), "field 'ledger.executions'"),
+    (lambda m, a: m.update(chosen=[99]), "field 'chosen' does not fit the pool"),
+    (lambda m, a: a.pop("pool_gradients.0"), "field 'pool_gradients.0' is missing"),
+    (lambda m, a: a.update(x=np.array(["a"])), "field 'x' must be numeric"),
+    (lambda m, a: a.update(x=np.zeros(3)), "field 'x' has shape (3,)"),
+    (lambda m, a: m["settings"].update(shots=-1), "field 'settings' is invalid"),
+])
+def test_tampered_adapt_checkpoint_names_the_file_and_field(adapt_checkpoint, tmp_path,
+                                                            change, message):
+    import re
+
+    path = _tampered(tmp_path / "edited.npz", adapt_checkpoint, change)
+    with pytest.raises(CheckpointError, match=re.escape(message)) as info:
+        resume_adapt(path)
+    assert str(info.value).startswith(str(path))
+
+
+def test_adapt_checkpoint_with_a_pickle_is_refused(adapt_checkpoint, tmp_path):
+    path = _tampered(tmp_path / "p.npz", adapt_checkpoint,
+                     lambda m, a: a.update(x=np.array([{"code": 1}], dtype=object)))
+    with pytest.raises(CheckpointError, match="not a readable qvopt ADAPT checkpoint"):
+        resume_adapt(path)
+
+
+def test_adapt_resume_refuses_a_changed_molecule_file(tmp_path):
+    import shutil
+
+    from qvopt import load_problem
+
+    mol = tmp_path / "mol.toml"
+    shutil.copy(load_problem("h2").spec.source, mol)
+    path = tmp_path / "a.npz"
+    adapt_vqe(mol, max_operators=1, checkpoint=path, **EXACT)
+    mol.write_text(mol.read_text().replace("0.7414", "0.7500"))
+    with pytest.raises(CheckpointError, match="a.npz: the molecule file .* changed since"):
+        resume_adapt(path)
+
+
+def test_vqe_and_adapt_checkpoints_are_not_confused(h2, tmp_path):
+    import qvopt
+    from qvopt.adapt import is_adapt_checkpoint
+
+    vqe_ck, adapt_ck = tmp_path / "v.npz", tmp_path / "a.npz"
+    qvopt.vqe(h2.spec.source, seed=1, maxiter=1, checkpoint=vqe_ck)
+    adapt_vqe("h2", max_operators=1, checkpoint=adapt_ck, **EXACT)
+    assert is_adapt_checkpoint(adapt_ck) and not is_adapt_checkpoint(vqe_ck)
+    with pytest.raises(CheckpointError, match="is not a qvopt ADAPT checkpoint"):
+        resume_adapt(vqe_ck)
+    with pytest.raises(CheckpointError, match=r"is not a qvopt checkpoint \(format"):
+        qvopt.resume(adapt_ck)
 
 
 def _config(**changes):

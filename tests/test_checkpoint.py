@@ -154,3 +154,42 @@ def test_files_qvopt_writes_have_the_usual_mode(h2, tmp_path):
     mask = os.umask(0o022)
     os.umask(mask)
     assert ck.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_vqe_checkpoint_layout_is_unchanged(h2, tmp_path):
+    ck = tmp_path / "run.ckpt"
+    qvopt.vqe(h2.spec.source, optimizer="adam", seed=1, maxiter=2, checkpoint=ck)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.ckpt"]  # no temp file left
+    with np.load(ck, allow_pickle=False) as archive:
+        files = set(archive.files)
+        meta = json.loads(str(archive["meta"]))
+    assert {"meta", "x", "last_gradient"} <= files
+    assert all(f.startswith("state.") for f in files - {"meta", "x", "last_gradient"})
+    assert set(meta) == {"format", "version", "config", "molecule_sha256", "nit", "elapsed",
+                         "ledger", "random_state", "optimizer_state", "records"}
+    assert (meta["format"], meta["version"]) == ("qvopt-checkpoint", 2)
+    assert set(meta["ledger"]) == {"shots_used", "executions", "evaluations"}
+
+
+def test_shared_container_checks_the_kind_and_the_common_fields(tmp_path):
+    from dataclasses import replace
+
+    from qvopt.checkpoint import ArchiveKind, read_archive, write_archive
+
+    kind = ArchiveKind("test checkpoint", "qvopt-test", 1, {"extra": list}, ("y",))
+    meta = {"format": "qvopt-test", "version": 1, "molecule_sha256": "0" * 64, "nit": 0,
+            "elapsed": 0, "ledger": {"shots_used": 0, "executions": 0, "evaluations": 0},
+            "extra": []}
+    path = tmp_path / "t.npz"
+    write_archive(path, meta, {"y": np.arange(3)})
+    got, arrays = read_archive(path, kind)
+    assert got == meta and list(arrays) == ["y"] and arrays["y"].tolist() == [0, 1, 2]
+    with pytest.raises(CheckpointError, match="t.npz: checkpoint field 'z' is missing"):
+        read_archive(path, replace(kind, arrays=("z",)))
+    with pytest.raises(CheckpointError, match=r"t.npz is not a qvopt other \(format o\)"):
+        read_archive(path, replace(kind, name="other", format="o"))
+    with pytest.raises(CheckpointError, match="field 'more' must be str, got None"):
+        read_archive(path, replace(kind, fields={"more": str}))
+    write_archive(path, {**meta, "ledger": {}}, {"y": np.arange(3)})
+    with pytest.raises(CheckpointError, match="t.npz: checkpoint field 'ledger.shots_used'"):
+        read_archive(path, kind)

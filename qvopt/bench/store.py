@@ -13,10 +13,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Self
 
-from ..errors import StoreError
+from ..errors import StoreError  # noqa: F401  (re-exported by qvopt.bench)
+from ..sqlite import SQLiteStore
 
 APPLICATION_ID = 0x71766F70  # "qvop"
 SCHEMA_VERSION = "1"
@@ -56,98 +55,24 @@ CREATE TABLE IF NOT EXISTS trace (
 """
 
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-_TABLES = {"runs", "trace", "meta"}
-
-
-def check_sqlite_file(path: Path, create: bool, kind: str = "qvopt study store",
-                      writer: str = "`qvopt compare`") -> bool:
-    """Refuse what cannot be a qvopt SQLite store without touching it (a directory, an
-    unreadable or non-SQLite file; a missing or empty one unless ``create``); True if the
-    file has content. ``kind``/``writer`` name the store in messages."""
-    if not path.exists():
-        if not create:
-            raise StoreError(f"store {str(path)!r} does not exist")
-        return False
-    if path.is_dir():
-        raise StoreError(f"store {str(path)!r} is a directory, not a SQLite file")
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise StoreError(f"store {str(path)!r} cannot be read ({exc})") from exc
-    if not header:
-        if not create:
-            raise StoreError(f"store {str(path)!r} is an empty file; expected a {kind} (a "
-                             f"SQLite database written by {writer})")
-        return False
-    if header != SQLITE_HEADER:
-        raise StoreError(f"{path} is not a {kind} (not a SQLite database; expected a file "
-                         f"written by {writer}); refusing to modify it")
-    return True
-
-
-def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
-    """A connection; read-only through a SQLite URI (``mode=ro``) so nothing is written.
-
-    Without a ``-wal`` file next to the store (no driver has it open) it is opened
-    ``immutable``, so not even the ``-wal``/``-shm`` side files of a WAL database appear.
-    """
-    if not read_only:
-        return sqlite3.connect(path, timeout=30)
-    wal = path.with_name(path.name + "-wal")
-    flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
-    return sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True, timeout=30)
-
-
-class Store:
+class Store(SQLiteStore):
     """A qvopt study store: create it (``create=True``) or open an existing one read-only.
 
     A file that is not a qvopt store (empty, a text file, another SQLite database) is
     refused with :class:`StoreError` before anything is written to it.
     """
 
-    def __init__(self, path: str | Path, create: bool = True):
-        self.path = Path(path)
-        existed = check_sqlite_file(self.path, create)
-        if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.conn = _connect(self.path, read_only=not create)
-            app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
-            tables = {r[0] for r in self.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'")}
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path} is not a qvopt study store (cannot be read as a "
-                             f"SQLite database: {exc})") from exc
-        if existed and (app_id != APPLICATION_ID or not _TABLES <= tables):
-            self.conn.close()
-            raise StoreError(f"{self.path} is a SQLite file but not a qvopt study store "
-                             "(expected its runs/trace/meta tables; refusing to modify it)")
-        if create:
-            self._initialise()
+    KIND = "qvopt study store"
+    WRITER = "`qvopt compare`"
+    APPLICATION_ID = APPLICATION_ID
+    TABLES = frozenset({"runs", "trace", "meta"})
+    SCHEMA = _SCHEMA
 
-    def _initialise(self) -> None:
-        """Create the tables (idempotent) and mark the file as a qvopt store."""
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        with self.conn:
-            self.conn.executescript(_SCHEMA)
-            self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                              (SCHEMA_VERSION,))
-            self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('created_at', ?)",
-                              (_now(),))
-
-    def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def _setup(self, conn: sqlite3.Connection) -> None:
+        """Record the schema version and creation time (kept if already there)."""
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                     (SCHEMA_VERSION,))
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('created_at', ?)", (_now(),))
 
     def finished_ids(self) -> set[str]:
         """Runs that need not be redone."""
