@@ -6,28 +6,45 @@ one value; its field defaults are the only defaults of a run. Everything is vali
 the value is made, so a bad setting fails before any circuit is simulated, with an
 :class:`~qvopt.errors.InputError` naming the field (``err.field``) and what was expected.
 
-A run file (TOML) holds the same fields::
+The defaults are the shot-frugal settings measured to reach chemical accuracy with the
+fewest shots (``benchmarks/shots_to_accuracy.py``): the ``icans`` optimizer, ``shots=1000``
+per energy evaluation split across the measurement groups by ``allocation="variance"``,
+and the MP2 start for the ``uccsd`` ansatz. ``optimizer``, ``allocation`` and
+``initial_point`` default to :data:`AUTO` (``"auto"``), resolved when the value is made:
+``"icans"`` (``"adam"`` for ``ansatz="adapt"``, whose optimizer gets no problem-derived
+shot floor); ``"variance"`` when sampling and None (no allocation) in exact mode;
+``"mp2"`` for ``ansatz="uccsd"`` and None (zeros) for any other ansatz. The resolved
+values are what :meth:`RunConfig.to_dict` records (and checkpoints keep);
+:meth:`RunConfig.replace` resolves the fields that were left to ``"auto"`` again.
+``allocation=None`` (``"none"``; ``--allocation none``) makes ``shots`` the shots of
+every measurement group instead.
+
+A run file (TOML) holds the same fields; every key but ``molecule`` is optional (a
+comment names the default where the example differs from it)::
 
     molecule = "h2"                  # shipped name or path (relative to the run file)
     ansatz = "uccsd"                 # or {name = "hardware_efficient", layers = 2}
-    shots = 1000                     # per group per point; "exact" for noiseless energies
-    allocation = "variance"          # optional: shots is then the total per evaluation
-    seed = 7
-    maxiter = 50
+    shots = 1000                     # per energy evaluation; "exact" for noiseless energies
+    allocation = "auto"              # variance (exact: none) | uniform | weighted |
+                                     # "none": shots per measurement group instead
+    seed = 7                         # default: fresh randomness
+    maxiter = 120
     shot_budget = 100_000_000        # optional
     gtol = 1e-4                      # optional
     final_precision = 1.6e-3         # optional: the final energy's standard error (Ha)
     device = "CPU"                   # Aer device of the statevector backend
     engine = "auto"                  # auto | sector (UCCSD/ADAPT states) | aer
     taper = false                    # remove Z2 symmetries (hardware-efficient ansatz)
-    initial_point = "mp2"            # or "hf" (zeros), or a list of angles
+    initial_point = "auto"           # mp2 for uccsd, else zeros | "mp2" | "hf" (zeros) |
+                                     # a list of angles
 
     [optimizer]
-    name = "spsa"
-    blocking = true                  # any option of that optimizer
+    name = "icans"                   # default "auto": icans (adam for ansatz "adapt")
+    variant = "icans2"               # any option of that optimizer
 
     [backend]
-    name = "fake_manila"             # statevector | aer | fake_<device> | ibm:<name> | pennylane:<device>
+    name = "fake_manila"             # default "statevector"; aer | fake_<device> |
+                                     # ibm:<name> | pennylane:<device>
     mitigation = ["readout", "zne"]  # circuit backends; zne = {scale_factors = [1, 3, 5]}
     mode = "batch"                   # ibm:<name> only: batch or session
 
@@ -49,6 +66,17 @@ from typing import Any
 from .errors import InputError, RunFileError
 
 DEFAULT_MAXITER = 120
+DEFAULT_SHOTS = 1000
+#: The default of ``optimizer``, ``allocation`` and ``initial_point``: resolved from the
+#: other settings when a :class:`RunConfig` is made (see the module docstring); never
+#: stored.
+AUTO = "auto"
+#: What ``optimizer="auto"`` becomes; :data:`ADAPT_OPTIMIZER` with ``ansatz="adapt"``
+#: (ADAPT-VQE builds its optimizer without the problem-derived iCANS shot floor).
+DEFAULT_OPTIMIZER = "icans"
+ADAPT_OPTIMIZER = "adam"
+#: What ``allocation="auto"`` becomes when sampling (``shots`` is not None).
+DEFAULT_ALLOCATION = "variance"
 ALLOCATIONS = ("uniform", "weighted", "variance")
 INITIAL_POINTS = ("hf", "mp2")
 
@@ -129,20 +157,35 @@ def _check_molecule(molecule: Any, base: Path | None = None) -> str:
 class RunConfig:
     """Everything that defines a VQE run (see the module docstring for the file form).
 
-    ``shots``: shots per measurement group per parameter point, ``None`` = exact energies;
-    with ``allocation`` the total shots of one energy evaluation. ``maxiter``: optimizer
+    Defaults (shot-frugal): ``optimizer="icans"`` (``"adam"`` for ``ansatz="adapt"``),
+    ``shots=1000`` per energy evaluation split across the measurement groups by
+    ``allocation="variance"``, the MP2 start for ``ansatz="uccsd"`` (zeros for other
+    ansätze), ``maxiter=120``.
+
+    ``shots``: with an ``allocation`` the total shots of one energy evaluation (split
+    across the measurement groups), with ``allocation=None`` (or ``"none"``) the shots of
+    every measurement group per parameter point; ``None``/``"exact"`` = exact energies.
+    ``allocation``: ``"auto"`` (the default) is ``"variance"`` when sampling and None in
+    exact mode; an allocation given explicitly with ``shots=None`` is an error.
+    ``initial_point``: ``"auto"`` (the default) is ``"mp2"`` for the ``uccsd`` ansatz and
+    None (zeros) otherwise; None/``"hf"``: zeros (the Hartree–Fock state for UCCSD);
+    ``"mp2"``: MP2 doubles (``uccsd`` only); or a list of angles. ``maxiter``: optimizer
     updates. ``shot_budget``: stop before an iteration that would pass it. ``gtol``: stop
     when the estimated gradient norm is at most this. ``checkpoint``/``result``: where the
     run state (after every iteration) and the result JSON are written.
+
+    The ``"auto"`` fields are resolved when the value is made (the attributes and
+    :meth:`to_dict` hold the resolved values; :attr:`auto_fields` names them), and resolved
+    again by :meth:`replace` unless it sets them.
     """
 
     molecule: str
     ansatz: str = "uccsd"
     ansatz_options: dict = field(default_factory=dict, hash=False)
-    optimizer: str = "adam"
+    optimizer: str = AUTO
     optimizer_options: dict = field(default_factory=dict, hash=False)
-    shots: int | None = 1000
-    allocation: str | None = None
+    shots: int | None = DEFAULT_SHOTS
+    allocation: str | None = AUTO
     backend: str = "statevector"
     backend_options: dict = field(default_factory=dict, hash=False)
     device: str = "CPU"
@@ -153,7 +196,7 @@ class RunConfig:
     shot_budget: int | None = None
     gtol: float | None = None
     final_precision: float | None = None
-    initial_point: tuple[float, ...] | str | None = None
+    initial_point: tuple[float, ...] | str | None = AUTO
     checkpoint: str | None = None
     result: str | None = None
 
@@ -165,10 +208,13 @@ class RunConfig:
         for name in ("ansatz_options", "optimizer_options", "backend_options"):
             set_(name, _check_table(name, getattr(self, name)))
         set_("shots", check_shots(self.shots))
-        set_("allocation", _check_choice("allocation", self.allocation, ALLOCATIONS, True))
-        if self.allocation is not None and self.shots is None:
-            raise field_error("allocation", "None when shots is exact (allocation splits a "
-                              "number of shots)", self.allocation)
+        auto = frozenset(name for name in ("optimizer", "allocation", "initial_point")
+                         if _is_auto(getattr(self, name)))
+        set_("_auto", auto)  # not a field: not compared, not in to_dict
+        if "optimizer" in auto:
+            set_("optimizer", ADAPT_OPTIMIZER if self.ansatz == "adapt"
+                 else DEFAULT_OPTIMIZER)
+        set_("allocation", _check_allocation(self.allocation, self.shots))
         from .estimation.estimator import ENGINES
         from .estimation.statevector import DEVICES
 
@@ -186,10 +232,15 @@ class RunConfig:
         set_("shot_budget", check_int("shot_budget", self.shot_budget, 1, optional=True))
         set_("gtol", _check_gtol(self.gtol))
         set_("final_precision", _check_precision(self.final_precision, self.shots))
-        set_("initial_point", _check_point(self.initial_point))
+        set_("initial_point", _check_point(self.initial_point, self.ansatz))
         for name in ("checkpoint", "result"):
             set_(name, _check_output(name, getattr(self, name)))
         self._check_components()
+
+    @property
+    def auto_fields(self) -> frozenset[str]:
+        """The fields given as ``"auto"`` (their defaults) and resolved from the others."""
+        return self.__dict__.get("_auto", frozenset())
 
     def _check_components(self) -> None:
         """Optimizer name and options, ansatz name, backend name: cheap checks, no run."""
@@ -216,11 +267,16 @@ class RunConfig:
 
     # ------------------------------------------------------------------ conversions
     def replace(self, **changes) -> RunConfig:
-        """A copy with ``changes`` applied (validated again)."""
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes`` applied (validated again). The fields left to ``"auto"``
+        are resolved again unless ``changes`` sets them: ``replace(shots=None)`` of a
+        default config is exact mode without an allocation, ``replace(ansatz=
+        "hardware_efficient")`` starts at zeros."""
+        return dataclasses.replace(self, **{**dict.fromkeys(self.auto_fields, AUTO),
+                                            **changes})
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (``from_dict(to_dict())`` gives an equal config)."""
+        """Plain JSON-ready data with the ``"auto"`` fields resolved (``from_dict(to_dict())``
+        gives an equal config, with those values explicit)."""
         out = dataclasses.asdict(self)
         if isinstance(self.initial_point, tuple):
             out["initial_point"] = list(self.initial_point)
@@ -330,14 +386,37 @@ def _check_precision(value: Any, shots: int | None) -> float | None:
     return float(value)
 
 
-def _check_point(value: Any) -> tuple[float, ...] | str | None:
-    """None/"hf" (zeros: the Hartree–Fock state), "mp2" (UCCSD only), or real numbers."""
+def _is_auto(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == AUTO
+
+
+def _check_allocation(value: Any, shots: int | None) -> str | None:
+    """``"auto"`` → ``"variance"`` when sampling, None in exact mode; None/``"none"`` → None
+    (shots per group); else one of :data:`ALLOCATIONS`, which needs ``shots``."""
+    if _is_auto(value):
+        return None if shots is None else DEFAULT_ALLOCATION
+    if isinstance(value, str) and value.strip().lower() == "none":
+        return None
+    if value is not None and value not in ALLOCATIONS:
+        raise field_error("allocation", f"one of {list(ALLOCATIONS)}, 'auto' or None",
+                          value)
+    if value is not None and shots is None:
+        raise field_error("allocation", "None when shots is exact (allocation splits a "
+                          "number of shots)", value)
+    return value
+
+
+def _check_point(value: Any, ansatz: str = "uccsd") -> tuple[float, ...] | str | None:
+    """``"auto"`` ("mp2" for ``ansatz="uccsd"``, else None), None/"hf" (zeros: the
+    Hartree–Fock state), "mp2" (UCCSD only), or real numbers."""
+    if _is_auto(value):
+        return "mp2" if ansatz == "uccsd" else None
     if value is None:
         return None
     if isinstance(value, str):
         if value.lower() not in INITIAL_POINTS:
-            raise field_error("initial_point", f"one of {list(INITIAL_POINTS)} or a list of "
-                              "numbers", value)
+            raise field_error("initial_point", f"one of {list(INITIAL_POINTS)}, 'auto', "
+                              "None or a list of numbers", value)
         return value.lower()
     try:
         items = list(value)

@@ -7,8 +7,11 @@ readout calibration is priced (two circuits of ``calibration_shots``), not run.
 
 Per iteration the driver measures the energy at the iterate plus what the optimizer asks;
 the run total assumes every iteration costs what the first one does (adaptive optimizers
-such as SPSA with calibration or QNG with a cached metric differ) plus the final energy,
-capped by ``shot_budget``.
+differ: iCANS/gCANS, the default optimizer, choose their gradient shots from the noise
+they see, SPSA calibrates, QNG caches its metric) plus the final energy, capped by
+``shot_budget``. The preview also states the settings a run resolves from its defaults:
+the optimizer, the shot ``allocation`` (None: ``shots`` per measurement group) and the
+starting point (``"mp2"``, ``"zeros"`` or ``"given"``).
 """
 
 from __future__ import annotations
@@ -66,10 +69,14 @@ def preview(config: RunConfig) -> dict[str, Any]:
     if config.shot_budget is not None:
         total = min(total, config.shot_budget)
     points = _points(run, request)
+    start = run._start
     return {
         "molecule": run.problem.name, "qubits": run.problem.n_qubits,
         "parameters": run.circuit.num_parameters, "groups": estimator.grouped.n_groups,
         "backend": estimator.backend_name, "optimizer": run.optimizer.name,
+        "shots": config.shots, "allocation": config.allocation,
+        "initial_point": start if start == "mp2" else "zeros" if start in (None, "hf")
+        else "given",
         "points_per_iteration": points,
         "circuit_executions_per_iteration": points * estimator.grouped.n_groups,
         "shots_per_evaluation": estimator.shots_per_evaluation,

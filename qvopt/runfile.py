@@ -33,8 +33,19 @@ def _named_table(data: dict, key: str, default: str, path: Path) -> tuple[str, d
     return table.pop("name"), table
 
 
+def _defaults() -> dict:
+    """``RunConfig``'s defaults of the named parts (``ansatz``, ``optimizer``, ``backend``)."""
+    import dataclasses
+
+    from .config import RunConfig
+
+    return {f.name: f.default for f in dataclasses.fields(RunConfig)
+            if f.name in ("ansatz", "optimizer", "backend")}
+
+
 def run_file_settings(path: str | Path) -> dict:
-    """The ``RunConfig`` keyword arguments a run file gives (not yet validated)."""
+    """The ``RunConfig`` keyword arguments a run file gives (not yet validated); a key the
+    file leaves out keeps ``RunConfig``'s default."""
     path = Path(path)
     data = read_toml(path, "run file", error=RunFileError)
     reject_unknown_keys(data, TOP_KEYS, path, error=RunFileError)
@@ -42,11 +53,10 @@ def run_file_settings(path: str | Path) -> dict:
         raise RunFileError(f"{path}: missing key 'molecule'")
     settings = {"molecule": data["molecule"]}
     settings.update({key: data[key] for key in PLAIN_KEYS if key in data})
-    settings["ansatz"], settings["ansatz_options"] = _named_table(data, "ansatz", "uccsd", path)
-    settings["optimizer"], settings["optimizer_options"] = _named_table(
-        data, "optimizer", "adam", path)
-    settings["backend"], settings["backend_options"] = _named_table(
-        data, "backend", "statevector", path)
+    defaults = _defaults()
+    for key in ("ansatz", "optimizer", "backend"):
+        settings[key], settings[f"{key}_options"] = _named_table(data, key, defaults[key],
+                                                                 path)
     output = data.get("output", {})
     if not isinstance(output, dict):
         raise RunFileError(f"{path}: [output] must be a table, got {output!r}")

@@ -23,7 +23,7 @@ from scipy.optimize import OptimizeResult
 from .accuracy import CHEMICAL_ACCURACY_MHA, HARTREE_TO_MHA, reached_accuracy
 from .ansatz import build_ansatz
 from .chem.problem import Problem, load_problem
-from .config import DEFAULT_MAXITER, RunConfig
+from .config import AUTO, DEFAULT_MAXITER, RunConfig
 from .driver import Limits, Loop, Outcome, Status, drive
 from .errors import CheckpointError, InputError
 from .estimation.base import Estimate
@@ -85,8 +85,8 @@ class VQEResult(OptimizeResult):
 
 # ---------------------------------------------------------------- public entry points
 def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
-        optimizer: str | Any = "adam", *, callback: Callable[[OptimizeResult], Any] | None
-        = None, threads: int | None = None, **settings) -> VQEResult:
+        optimizer: str | Any = AUTO, *, callback: Callable[[OptimizeResult], Any]
+        | None = None, threads: int | None = None, **settings) -> VQEResult:
     """Run VQE on ``problem`` (a :class:`Problem`, or a molecule name or file path).
 
     ``ansatz``, ``optimizer`` and ``settings["backend"]`` may be names or objects (a
@@ -94,9 +94,14 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
     of :class:`~qvopt.config.RunConfig` (``shots``, ``seed``, ``maxiter``,
     ``optimizer_options``, ``shot_budget``, ``gtol``, ``initial_point``, ``device``,
     ``ansatz_options``, ``allocation``, ``backend``, ``backend_options``, ``checkpoint``),
-    with the same defaults. ``callback(intermediate)`` gets ``x, fun, stderr, nit,
-    shots_used`` after every update; returning True or raising ``StopIteration`` stops.
-    ``threads`` caps the CPU threads used for simulation and sampling.
+    with the same defaults: ``"auto"`` optimizer (``icans``; ``adam`` for
+    ``ansatz="adapt"``), 1000 shots per energy evaluation split by the
+    ``"variance"`` allocation (``allocation=None``: 1000 per measurement group; exact mode
+    with ``shots=None``), the MP2 start for ``"uccsd"`` and zeros for any other ansatz (a
+    circuit given as an object starts at zeros unless ``initial_point`` says otherwise).
+    ``callback(intermediate)`` gets ``x, fun, stderr, nit, shots_used`` after every update;
+    returning True or raising ``StopIteration`` stops. ``threads`` caps the CPU threads
+    used for simulation and sampling.
     """
     unknown = sorted(set(settings) - set(RUN_SETTINGS))
     if unknown:
@@ -200,10 +205,20 @@ class _Run:
             raise InputError(f"optimizer {self.config.optimizer!r} runs inside SciPy and "
                              "cannot be checkpointed between iterations")
 
+    @property
+    def _start(self) -> tuple[float, ...] | str | None:
+        """The configured start; the default (``"auto"``: MP2 for ``"uccsd"``) is zeros for
+        a circuit given as an object (its parameters are not known excitations)."""
+        start = self.config.initial_point
+        if start == "mp2" and "ansatz" in self.given \
+                and "initial_point" in self.config.auto_fields:
+            return None
+        return start
+
     def _initial_point(self) -> np.ndarray:
         """Zeros (``None``/``"hf"``: the Hartree–Fock state for UCCSD), MP2 amplitudes
-        (``"mp2"``, UCCSD only) or the given vector."""
-        n, start = self.circuit.num_parameters, self.config.initial_point
+        (``"mp2"``, UCCSD only; the default for ``"uccsd"``) or the given vector."""
+        n, start = self.circuit.num_parameters, self._start
         if start is None or start == "hf":
             return np.zeros(n)
         if start == "mp2":
@@ -305,6 +320,9 @@ class _Run:
         described = {"ansatz": self.circuit.name, "optimizer": self.optimizer.name,
                      "backend": self.estimator.backend_name}
         record.update({name: described[name] for name in self.given})
+        if "ansatz" in self.given:
+            start = self._start
+            record["initial_point"] = list(start) if isinstance(start, tuple) else start
         return record
 
 

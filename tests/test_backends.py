@@ -72,8 +72,8 @@ class FlakySampler:
 
 def test_failed_submissions_are_retried(h2):
     device = FlakySampler(failures=2)
-    r = qvopt.vqe(h2, optimizer="sgd", shots=500, seed=1, maxiter=2, backend=device,
-                  backend_options={"max_retries": 3, "retry_delay": 0.0})
+    r = qvopt.vqe(h2, optimizer="sgd", shots=500, allocation=None, seed=1, maxiter=2,
+                  backend=device, backend_options={"max_retries": 3, "retry_delay": 0.0})
     assert r.status == 1 and r.nit == 2
     assert device.calls == 2 + 3  # two failures, then one job per iteration and the final
 
@@ -88,12 +88,13 @@ def test_backend_that_always_fails_stops_cleanly_with_checkpoint(h2, tmp_path):
                 raise TimeoutError("queue timeout")
             return self.inner.run(pubs, shots=shots)
 
-    r = qvopt.vqe(h2, optimizer="sgd", shots=500, seed=1, maxiter=10,
+    r = qvopt.vqe(h2, optimizer="sgd", shots=500, allocation=None, seed=1, maxiter=10,
                   backend=DiesAfter(0), backend_options={"max_retries": 2, "retry_delay": 0})
     assert r.status == 5 and "failed 3 times" in r.message and r.nit == 2
     # same with a named backend and a checkpoint: the checkpoint survives and is loadable
     ck = tmp_path / "run.ckpt"
-    ok = qvopt.vqe(h2, optimizer="sgd", shots=500, seed=1, maxiter=2, checkpoint=ck)
+    ok = qvopt.vqe(h2, optimizer="sgd", shots=500, allocation=None, seed=1, maxiter=2,
+                   checkpoint=ck)
     meta, _ = load(ck)  # the checkpoint is (JSON meta, arrays) since the data-only format
     assert meta["nit"] == 2 and len(meta["records"]) == 2 and ok.nit == 2
 

@@ -79,7 +79,8 @@ def test_version_and_user_help(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "Thin" not in text and "default: 1000" in text and "default: adam" in text
+    assert "Thin" not in text and "default: 1000" in text and "auto: icans" in text
+    assert "--allocation variance" in text and "MP2 start for --ansatz uccsd" in text
 
 
 def test_brackets_in_messages_are_printed(capsys, monkeypatch):

@@ -40,7 +40,8 @@ def test_vqe_passes_gtol_and_budget_to_scipy_methods(h2):
     r = qvopt.vqe(h2, optimizer="lbfgs", shots=None, maxiter=50, gtol=1.0)
     assert r.status == Status.CONVERGED and r.nit == 1
     budget = 200_000
-    b = qvopt.vqe(h2, optimizer="cobyla", shots=1000, seed=1, maxiter=500, shot_budget=budget)
+    b = qvopt.vqe(h2, optimizer="cobyla", shots=1000, allocation=None, initial_point="hf",
+                  seed=1, maxiter=500, shot_budget=budget)
     assert b.status == Status.BUDGET and b.success and b.shots_used <= budget
 
 

@@ -21,6 +21,18 @@ def test_preview_matches_the_ledger_of_a_one_iteration_run(optimizer, allocation
     assert cost["qubits"] == 4 and cost["parameters"] == 3 and cost["groups"] == 5
 
 
+def test_preview_of_the_defaults_matches_the_ledger_and_states_them():
+    config = qvopt.RunConfig("h2", seed=3, maxiter=1)
+    cost = preview(config)
+    assert (cost["optimizer"], cost["shots"], cost["allocation"], cost["initial_point"]) == (
+        "icans", 1000, "variance", "mp2")
+    assert cost["shots_per_evaluation"] == 1000
+    result = qvopt.run(config)
+    assert result.shots_used == cost["shots_per_iteration"] + cost["shots_per_evaluation"]
+    exact = preview(config.replace(shots=None, ansatz="hardware_efficient"))
+    assert exact["allocation"] is None and exact["initial_point"] == "zeros"
+
+
 def test_preview_of_a_device_run_prices_calibration_and_runs_nothing(monkeypatch, capsys):
     from qvopt.estimation import backends
 

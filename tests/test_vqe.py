@@ -9,9 +9,19 @@ import qvopt
 from qvopt.vqe import DEFAULT_MAXITER
 
 
+# the settings before the shot-frugal defaults (issue 10): Adam, ``shots`` per measurement
+# group, the Hartree–Fock start; for tests of the accounting, not of the defaults
+PER_GROUP = {"optimizer": "adam", "allocation": None, "initial_point": "hf"}
+
+
 @pytest.fixture(scope="module")
 def h2_default_run(h2):
     return qvopt.vqe(h2, seed=7)
+
+
+@pytest.fixture(scope="module")
+def h2_per_group_run(h2):
+    return qvopt.vqe(h2, seed=7, **PER_GROUP)
 
 
 def test_h2_defaults_reach_chemical_accuracy(h2_default_run):
@@ -19,10 +29,19 @@ def test_h2_defaults_reach_chemical_accuracy(h2_default_run):
     assert abs(r.error_mha) < 1.6
     assert r.within_chemical_accuracy
     assert r.nit == DEFAULT_MAXITER and r.status == 1 and r.success
+    assert (r.optimizer, r.allocation, r.shots) == ("icans", "variance", 1000)
+    assert r.config["initial_point"] == "mp2"
 
 
-def test_result_fields_and_history(h2_default_run, h2):
-    r = h2_default_run
+def test_defaults_reach_chemical_accuracy_with_fewer_shots(h2_default_run, h2_per_group_run):
+    frugal, old = h2_default_run, h2_per_group_run
+    assert old.within_chemical_accuracy and old.nit == DEFAULT_MAXITER and old.success
+    # seed 7: 1.6e4 shots (iteration 3) against 1.0e6 (iteration 15)
+    assert frugal.shots_to_chemical_accuracy * 10 < old.shots_to_chemical_accuracy
+
+
+def test_result_fields_and_history(h2_per_group_run, h2):
+    r = h2_per_group_run
     assert r.x.shape == (3,)
     assert len(r.history) == r.nit + 1
     shots = [h["shots"] for h in r.history]
@@ -56,7 +75,7 @@ def test_exact_mode_converges_and_uses_no_shots(h2):
 
 def test_shot_budget_is_never_exceeded(h2):
     budget = 1_000_000
-    r = qvopt.vqe(h2, seed=1, shot_budget=budget, maxiter=1000)
+    r = qvopt.vqe(h2, seed=1, shot_budget=budget, maxiter=1000, **PER_GROUP)
     assert r.status == 2 and "budget" in r.message
     assert r.shots_used <= budget
     assert r.shots_used + 13 * 5000 > budget  # it stopped only when the next step did not fit

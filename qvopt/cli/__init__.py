@@ -1,7 +1,9 @@
 """The ``qvopt`` command: run VQE on a molecule, compare optimizers, report studies.
 
-    qvopt run h2                                  # VQE with the defaults, summary table
-    qvopt run lih_fc --optimizer rmsprop -O lr=0.05 --shots 2000 --allocation variance
+    qvopt run h2                                  # VQE with the defaults, summary table:
+                                                  # icans, 1000 shots per evaluation
+                                                  # (variance allocation), MP2 start
+    qvopt run lih_fc --optimizer rmsprop -O lr=0.05 --shots 2000 --allocation none
     qvopt run --config run.toml                   # a run file (see qvopt.config)
     qvopt run --resume run.ckpt                   # continue an interrupted run
     qvopt compare h2 --optimizers adam,spsa --shots 100,1000 --seeds 5

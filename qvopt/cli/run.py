@@ -25,11 +25,23 @@ def _odd_scales(text: str) -> list[int]:
 
 def add_run_parser(sub, formatter) -> None:
     """The ``run`` sub-command and its flags (defaults from :class:`~qvopt.config.RunConfig`)."""
-    from ..config import DEFAULT_MAXITER
+    from ..config import (
+        ADAPT_OPTIMIZER,
+        AUTO,
+        DEFAULT_ALLOCATION,
+        DEFAULT_MAXITER,
+        DEFAULT_OPTIMIZER,
+        DEFAULT_SHOTS,
+    )
 
     run = sub.add_parser("run", help="run VQE on a molecule", formatter_class=formatter,
                          description="Run VQE on a molecule and print a summary; every "
-                         "setting can also come from a run file (--config).")
+                         "setting can also come from a run file (--config). The defaults "
+                         f"are shot-frugal: --optimizer {DEFAULT_OPTIMIZER} ("
+                         f"{ADAPT_OPTIMIZER} for --ansatz adapt), --shots {DEFAULT_SHOTS} per "
+                         "energy evaluation split across the measurement groups by "
+                         f"--allocation {DEFAULT_ALLOCATION}, and the MP2 start for --ansatz "
+                         "uccsd (zeros for other ansätze).")
     run.add_argument("molecule", nargs="?", help="a shipped molecule name (see "
                      "`qvopt molecules`) or a path to a molecule .toml file")
     run.add_argument("--config", type=Path, default=None, help="a run file (TOML)")
@@ -62,15 +74,23 @@ def add_run_parser(sub, formatter) -> None:
                      "--ansatz-option max_operators=8 (repeatable)")
     run.add_argument("--layers", type=int, default=None,
                      help="layers of the hardware-efficient ansatz")
-    run.add_argument("--optimizer", default="adam", help="optimizer name (see `qvopt optimizers`)")
+    run.add_argument("--optimizer", default=AUTO,
+                     help=f"optimizer name (see `qvopt optimizers`); auto: {DEFAULT_OPTIMIZER} "
+                     f"({ADAPT_OPTIMIZER} for --ansatz adapt)")
     run.add_argument("-O", "--option", action="append", type=parse_option, default=[],
                      metavar="KEY=VALUE", help="optimizer option, e.g. -O lr=0.05 "
                      "-O 'schedule={name=\"step\", step_size=50}' (repeatable)")
-    run.add_argument("--shots", type=parse_shots, default=1000,
-                     help="shots per measurement group per point (1e4 style allowed), or 'exact'")
-    run.add_argument("--allocation", choices=["uniform", "weighted", "variance"], default=None,
-                     help="treat --shots as the total per energy evaluation and split it "
-                          "across measurement groups this way")
+    run.add_argument("--shots", type=parse_shots, default=DEFAULT_SHOTS,
+                     help="shots per energy evaluation, split across the measurement groups "
+                          "by --allocation (per group with --allocation none); 1e4 style "
+                          "allowed, or 'exact' for noiseless energies")
+    run.add_argument("--allocation", choices=[AUTO, "none", "uniform", "weighted", "variance"],
+                     default=AUTO,
+                     help="how --shots is split across the measurement groups: auto "
+                          f"({DEFAULT_ALLOCATION} when sampling, none with --shots exact), "
+                          "uniform, "
+                          "weighted, variance, or none (--shots is then the shots of every "
+                          "group)")
     run.add_argument("--maxiter", type=int, default=None,
                      help=f"maximum optimizer updates (default {DEFAULT_MAXITER})")
     run.add_argument("--shot-budget", type=int, default=None,
@@ -81,9 +101,9 @@ def add_run_parser(sub, formatter) -> None:
                      help="measure the final energy to this standard error, e.g. 0.0016 "
                           "(its shots are charged and shown separately)")
     run.add_argument("--seed", type=int, default=None, help="random seed")
-    run.add_argument("--initial-point", choices=["hf", "mp2"], default=None,
-                     help="starting parameters: hf (zeros, the default) or mp2 (UCCSD "
-                          "double amplitudes from MP2)")
+    run.add_argument("--initial-point", choices=[AUTO, "hf", "mp2"], default=AUTO,
+                     help="starting parameters: auto (mp2 for --ansatz uccsd, else zeros), "
+                          "hf (zeros) or mp2 (UCCSD double amplitudes from MP2)")
     run.add_argument("--device", default="CPU",
                      help="Aer device: CPU or GPU (needs qvopt[gpu])")
     run.add_argument("--engine", choices=["auto", "sector", "aer"], default="auto",
@@ -203,6 +223,11 @@ def _print_preview(console: Console, config) -> int:
                                f"{cost['backend']} (nothing was run)"))
     table.add_column("quantity")
     table.add_column("value", justify="right")
+    shots = cost["shots"]
+    table.add_row("shots", "exact" if shots is None else
+                  f"{shots:,} per evaluation ({cost['allocation']})" if cost["allocation"]
+                  else f"{shots:,} per group")
+    table.add_row("initial point", cost["initial_point"])
     for key in ("qubits", "parameters", "groups", "points_per_iteration",
                 "circuit_executions_per_iteration", "shots_per_evaluation",
                 "shots_per_iteration", "iterations", "calibration_shots", "shots_per_run"):
@@ -240,8 +265,11 @@ def _with_progress(console: Console, disable: bool, description: str, total: int
 def _summary_table(result) -> Table:
     from ..accuracy import CHEMICAL_ACCURACY_MHA
 
+    allocation = result.get("allocation")
+    shots = ("exact" if not result.shots else f"{result.shots} per evaluation ({allocation})"
+             if allocation else f"{result.shots} per group")
     table = Table(title=escape(f"VQE {result.molecule}: {result.ansatz} + {result.optimizer}, "
-                               f"shots={result.shots or 'exact'}, backend={result.backend}"))
+                               f"shots={shots}, backend={result.backend}"))
     table.add_column("quantity")
     table.add_column("value", justify="right")
     table.add_row("final energy (estimate)", f"{result.fun:.6f} ± {result.stderr:.6f} Ha")

@@ -26,7 +26,8 @@ def add_study_parsers(sub, formatter) -> None:
                       help="an optimizer's option, e.g. -O adam.lr=0.05 (repeatable)")
     comp.add_argument("--allocation", choices=["uniform", "weighted", "variance"],
                       default=None, help="treat each --shots value as the total per energy "
-                      "evaluation, split across groups this way")
+                      "evaluation, split across groups this way (without it a study counts "
+                      "shots per group, unlike `qvopt run`, whose default is variance)")
     comp.add_argument("--ansatz", default="uccsd", help="uccsd or hardware_efficient")
     comp.add_argument("--seeds", type=int, default=5, help="seeds per grid point")
     comp.add_argument("--store", type=Path, default=Path("study.sqlite"),
