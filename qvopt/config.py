@@ -406,11 +406,17 @@ def _check_allocation(value: Any, shots: int | None) -> str | None:
     return value
 
 
+def default_initial_point(ansatz: str) -> str | None:
+    """What ``initial_point="auto"`` becomes: ``"mp2"`` for the ``uccsd`` ansatz, else None
+    (zeros)."""
+    return "mp2" if ansatz == "uccsd" else None
+
+
 def _check_point(value: Any, ansatz: str = "uccsd") -> tuple[float, ...] | str | None:
-    """``"auto"`` ("mp2" for ``ansatz="uccsd"``, else None), None/"hf" (zeros: the
-    Hartree–Fock state), "mp2" (UCCSD only), or real numbers."""
+    """``"auto"`` (:func:`default_initial_point`), None/"hf" (zeros: the Hartree–Fock
+    state), "mp2" (UCCSD only), or real numbers."""
     if _is_auto(value):
-        return "mp2" if ansatz == "uccsd" else None
+        return default_initial_point(ansatz)
     if value is None:
         return None
     if isinstance(value, str):

@@ -111,8 +111,9 @@ def test_exact_scan_of_h2_resumes_and_warm_starts(tmp_path, monkeypatch):
         assert point["e_fci"] < point["e_hf"]
     assert result.points[1]["e_fci"] == pytest.approx(-1.1372701747, abs=1e-8)
     assert result.points[:2] == first.points
-    # warm start: the new point started from the final parameters of the one before it
-    assert calls[0].initial_point is None
+    # warm start: the first point at the run default (MP2 for UCCSD), then each new point
+    # from the final parameters of the one before it
+    assert calls[0].initial_point == "mp2"
     assert calls[1].initial_point == tuple(first.points[0]["x"])
     assert calls[2].initial_point == tuple(result.points[1]["x"])
     fit = result.equilibrium
@@ -124,11 +125,14 @@ def test_exact_scan_of_h2_resumes_and_warm_starts(tmp_path, monkeypatch):
     assert again.reused == 3 and again.points == result.points
 
 
-def test_without_warm_start_every_point_starts_at_hf(monkeypatch):
+def test_without_warm_start_every_point_starts_at_the_run_default(monkeypatch):
     calls = _recording(monkeypatch)
     result = scan("h2", "bond", VALUES[:2], shots=None, maxiter=2, warm_start=False)
-    assert [c.initial_point for c in calls] == [None, None]
+    assert [c.initial_point for c in calls] == ["mp2", "mp2"]
     assert result.config["maxiter"] == 2 and not result.warm_start
+    scan("h2", "bond", VALUES[:2], shots=None, maxiter=2, warm_start=False,
+         initial_point="hf")
+    assert [c.initial_point for c in calls[2:]] == ["hf", "hf"]
 
 
 def test_scan_defaults_rely_on_warm_start_and_measure_the_final_energy():

@@ -27,7 +27,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import DEFAULT_MAXITER, RunConfig, check_int, check_shots
+from ..config import (
+    DEFAULT_MAXITER,
+    RunConfig,
+    check_int,
+    check_shots,
+    default_initial_point,
+)
 from ..errors import InputError, RunFileError
 from ..io import read_toml, reject_unknown_keys
 
@@ -62,6 +68,7 @@ class Study:
                             "seed_index": index, "study_seed": self.study_seed,
                             "maxiter": self.maxiter, "shot_budget": self.shot_budget,
                             "ansatz": self.ansatz, "allocation": self.allocation,
+                            "initial_point": default_initial_point(self.ansatz),
                         })
         for config in configs:
             config["run_id"] = run_id(config)
@@ -88,7 +95,7 @@ def derived_seed(config: dict) -> int:
 
 
 RUN_FIELDS = ("molecule", "ansatz", "optimizer", "optimizer_options", "shots", "seed",
-              "maxiter", "shot_budget", "allocation")
+              "maxiter", "shot_budget", "allocation", "initial_point")
 
 
 def to_run_config(config: dict) -> RunConfig:

@@ -114,6 +114,9 @@ def test_seeds_depend_only_on_grid_coordinates():
     changed = dict(configs[0], maxiter=9)
     assert run_id(changed) != configs[0]["run_id"]
     assert derived_seed(changed) == configs[0]["seed"]  # budget is not a grid coordinate
+    # the start is part of a run's identity (UCCSD runs start at MP2 by default)
+    assert {c["initial_point"] for c in configs} == {"mp2"}
+    assert run_id(dict(configs[0], initial_point=None)) != configs[0]["run_id"]
 
 
 @pytest.mark.parametrize("kwargs, message", [

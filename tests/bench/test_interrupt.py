@@ -49,6 +49,19 @@ def wait_for(condition, timeout: float, what: str):
     pytest.fail(f"timed out waiting for {what}")
 
 
+def spawned_workers(parent) -> list[int] | None:
+    """The pids of the pool's worker processes once all WORKERS exist, else None (the
+    resource tracker, also a child, is not a worker; a child may exit while we look)."""
+    pids = []
+    for child in parent.children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                pids.append(child.pid)
+        except psutil.Error:
+            continue
+    return pids if len(pids) >= WORKERS else None
+
+
 def alive(pids) -> list[int]:
     """The pids that still run (a zombie waiting to be reaped counts as gone)."""
     out = []
@@ -71,10 +84,7 @@ def test_signal_stops_compare_without_orphans(tmp_path, signum, group):
     proc = start_compare(store)
     try:
         parent = psutil.Process(proc.pid)
-        workers = wait_for(lambda: [c.pid for c in parent.children(recursive=True)
-                                    if "spawn_main" in " ".join(c.cmdline())]
-                           if len(parent.children(recursive=True)) >= WORKERS else None,
-                           120, "the worker processes")
+        workers = wait_for(lambda: spawned_workers(parent), 120, "the worker processes")
         before = wait_for(lambda: recorded(store), 240, "a first recorded run")
         children = [c.pid for c in parent.children(recursive=True)]
         assert len(workers) == WORKERS
