@@ -16,6 +16,7 @@ from qvopt.optimizers import get_optimizer
 from qvopt.optimizers.ask_tell import Reply, Request
 from qvopt.optimizers.icans import lipschitz_bound
 from qvopt.optimizers.registry import (
+    CANS_MAX_SHOTS_FACTOR,
     CANS_MIN_SHOTS_PER_GROUP,
     VQE_DEFAULTS,
     problem_options,
@@ -132,17 +133,24 @@ def test_lipschitz_bound_and_problem_options(h2):
     circuit = build_ansatz("uccsd", h2)
     est = qvopt.Estimator(h2.hamiltonian, circuit, shots=100)
     per_group = CANS_MIN_SHOTS_PER_GROUP  # H2: 3 parameters, fewer than 2 × that
-    assert problem_options("icans", est) == {"lipschitz": expected, "min_shots": per_group}
+    cap = CANS_MAX_SHOTS_FACTOR
+    assert problem_options("icans", est) == {"lipschitz": expected, "min_shots": per_group,
+                                             "max_shots": cap * per_group}
     assert problem_options("adam", est) == {}
     pooled = qvopt.Estimator(h2.hamiltonian, circuit, shots=1000, allocation="variance")
     groups = pooled.grouped.n_groups
     assert problem_options("gcans", pooled) == {"lipschitz": expected,
-                                               "min_shots": per_group * groups}
+                                               "min_shots": per_group * groups,
+                                               "max_shots": cap * per_group * groups}
     # precedence: user options > VQE_DEFAULTS > the problem's
     built = get_optimizer("icans", vqe_defaults=True, estimator=pooled, lr=0.01)
     assert built.lr == 0.01 and built.min_shots == per_group * groups
     assert built.lipschitz == VQE_DEFAULTS["icans"]["lipschitz"]
     assert get_optimizer("icans", estimator=est, lipschitz=3.0).lipschitz == 3.0
+    # the derived cap follows a user's min_shots (no conflict with a larger floor), and a
+    # user's max_shots (None: no cap) wins
+    assert get_optimizer("icans", estimator=est, min_shots=500).max_shots == cap * 500
+    assert get_optimizer("icans", estimator=est, max_shots=None).max_shots is None
 
 
 def test_rate_and_lipschitz_resolution_and_errors():

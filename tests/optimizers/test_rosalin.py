@@ -15,6 +15,7 @@ from qvopt.optimizers import get_optimizer
 from qvopt.optimizers.ask_tell import Reply
 from qvopt.optimizers.icans import lipschitz_bound
 from qvopt.optimizers.registry import (
+    CANS_MAX_SHOTS_FACTOR,
     CANS_MIN_SHOTS_PER_GROUP,
     problem_options,
 )
@@ -86,7 +87,8 @@ def test_problem_options_are_totals_per_shifted_point(h2):
     groups = est.grouped.n_groups
     assert problem_options("rosalin", est) == {
         "lipschitz": lipschitz_bound(h2.hamiltonian),
-        "min_shots": CANS_MIN_SHOTS_PER_GROUP * groups}
+        "min_shots": CANS_MIN_SHOTS_PER_GROUP * groups,
+        "max_shots": CANS_MAX_SHOTS_FACTOR * CANS_MIN_SHOTS_PER_GROUP * groups}
 
 
 def test_vqe_reaches_chemical_accuracy_on_h2(h2):
