@@ -15,7 +15,9 @@ Per (molecule, optimizer, shots), over the finished seeds:
 Bootstrap: 2000 resamples of the seeds with a fixed generator (reproducible), percentile
 intervals. Plots (PNG, next to the store): error vs cumulative shots per molecule (median
 line, IQR band, chemical accuracy, log axes, one line per optimizer and shot setting),
-success rate vs shot budget, and final-error distributions.
+success rate vs shot budget, final-error distributions, and shots to chemical accuracy
+of every seed (one row per optimizer and shot setting, the median marked, seeds that never
+got there drawn at the right edge).
 """
 
 from __future__ import annotations
@@ -260,7 +262,45 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
         fig.savefig(path, dpi=110)
         paths.append(path)
         plt.close(fig)
+        paths.append(_plot_shots_to_ca(plt, seed_shots_to_ca(mol_runs, by_run), folder,
+                                       f"{stem}_{molecule}", molecule))
     return paths
+
+
+def seed_shots_to_ca(mol_runs, by_run: dict) -> list[tuple[str, np.ndarray]]:
+    """``[(label, S_CA of every seed)]`` per (optimizer, shots) of one molecule's finished
+    runs, seeds in ``seed_index`` order; NaN for a seed that never settled within chemical
+    accuracy (:func:`first_reach`)."""
+    out = []
+    for (optimizer, shots), group in mol_runs.groupby(["optimizer", "shots"], dropna=False):
+        group = group.sort_values("seed_index") if "seed_index" in group else group
+        values = [first_reach(by_run[r], e)[0] if r in by_run else np.nan
+                  for r, e in zip(group["run_id"], group["e_fci"], strict=True)]
+        out.append((f"{optimizer}, {_shots_label(shots)}", np.array(values, dtype=float)))
+    return out
+
+
+def _plot_shots_to_ca(plt, rows, folder: Path, stem: str, molecule: str) -> Path:
+    """Strip plot of :func:`seed_shots_to_ca`: a dot per seed, a bar at the median of the
+    seeds that got there, an ``x`` at the right edge per seed that never did."""
+    fig, ax = plt.subplots(figsize=(7, 1.5 + 0.45 * len(rows)))
+    reached = np.concatenate([v[np.isfinite(v)] for _, v in rows] + [np.array([1.0])])
+    never_at = 2.0 * reached.max()
+    for y, (_, values) in enumerate(rows):
+        ok = values[np.isfinite(values)]
+        ax.scatter(ok, np.full(len(ok), y), color="C0", s=18, zorder=3)
+        misses = int(np.sum(~np.isfinite(values)))
+        ax.scatter(np.full(misses, never_at), np.full(misses, y), color="C3", marker="x")
+        if len(ok):
+            ax.plot([np.median(ok)] * 2, [y - 0.3, y + 0.3], color="k")
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=7)
+    ax.set(xscale="log", xlabel="shots to chemical accuracy (x: never)",
+           title=f"{molecule}: shots to chemical accuracy per seed (bar: median)")
+    fig.tight_layout()
+    path = folder / f"{stem}_shots_to_ca.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def report(store: str | Path, plots: bool = True, csv: str | Path | None = None,

@@ -61,6 +61,7 @@ def test_plots_and_csv_are_written(toy_store, tmp_path):
     table, paths = qvopt.report(toy_store, csv=tmp_path / "t.csv")
     assert sorted(p.name for p in paths) == ["toy_toy_error_vs_shots.png",
                                              "toy_toy_final_errors.png",
+                                             "toy_toy_shots_to_ca.png",
                                              "toy_toy_success_vs_budget.png"]
     assert all(p.stat().st_size > 5000 for p in paths)
     import pandas as pd
@@ -68,6 +69,18 @@ def test_plots_and_csv_are_written(toy_store, tmp_path):
     csv = pd.read_csv(tmp_path / "t.csv")
     assert list(csv.optimizer) == ["A", "B"]
     assert csv.median_error_mha[0] == pytest.approx(2.0)
+
+
+def test_shots_to_ca_of_every_seed_by_hand(toy_store):
+    from qvopt.bench.report import seed_shots_to_ca
+
+    with Store(toy_store) as store:
+        runs, traces = store.runs_frame(), store.trace_frame()
+    by_run = {rid: t for rid, t in traces.groupby("run_id")}
+    rows = dict(seed_shots_to_ca(runs, by_run))
+    # A: seeds 0 and 1 settle at 3000 and 2000 shots, seeds 2 and 3 never; B never
+    assert np.array_equal(rows["A, 100"], [3000.0, 2000.0, np.nan, np.nan], equal_nan=True)
+    assert np.isnan(rows["B, 100"]).all()
 
 
 def test_report_is_reproducible(toy_store):
