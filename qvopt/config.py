@@ -9,11 +9,13 @@ the value is made, so a bad setting fails before any circuit is simulated, with 
 The defaults are the shot-frugal settings measured to reach chemical accuracy with the
 fewest shots (``benchmarks/shots_to_accuracy.py``): the ``icans`` optimizer, ``shots=1000``
 per energy evaluation split across the measurement groups by ``allocation="variance"``,
-and the MP2 start for the ``uccsd`` ansatz. ``optimizer``, ``allocation`` and
-``initial_point`` default to :data:`AUTO` (``"auto"``), resolved when the value is made:
+and the MP2 start for the ``uccsd`` ansatz; the final energy is measured to a standard
+error of 1.6 mHa. ``optimizer``, ``allocation``, ``initial_point`` and
+``final_precision`` default to :data:`AUTO` (``"auto"``), resolved when the value is made:
 ``"icans"`` (``"adam"`` for ``ansatz="adapt"``, whose optimizer gets no problem-derived
 shot floor); ``"variance"`` when sampling and None (no allocation) in exact mode;
-``"mp2"`` for ``ansatz="uccsd"`` and None (zeros) for any other ansatz. The resolved
+``"mp2"`` for ``ansatz="uccsd"`` and None (zeros) for any other ansatz; 1.6e-3 Ha when
+sampling and None in exact mode. The resolved
 values are what :meth:`RunConfig.to_dict` records (and checkpoints keep);
 :meth:`RunConfig.replace` resolves the fields that were left to ``"auto"`` again.
 ``allocation=None`` (``"none"``; ``--allocation none``) makes ``shots`` the shots of
@@ -31,7 +33,8 @@ comment names the default where the example differs from it)::
     maxiter = 120
     shot_budget = 100_000_000        # optional
     gtol = 1e-4                      # optional
-    final_precision = 1.6e-3         # optional: the final energy's standard error (Ha)
+    final_precision = 1.6e-3         # the final energy's standard error (Ha); default
+                                     # "auto": 1.6e-3 when sampling; "none": one evaluation
     device = "CPU"                   # Aer device of the statevector backend
     engine = "auto"                  # auto | sector (UCCSD/ADAPT states) | aer
     taper = false                    # remove Z2 symmetries (hardware-efficient ansatz)
@@ -77,6 +80,9 @@ DEFAULT_OPTIMIZER = "icans"
 ADAPT_OPTIMIZER = "adam"
 #: What ``allocation="auto"`` becomes when sampling (``shots`` is not None).
 DEFAULT_ALLOCATION = "variance"
+#: What ``final_precision="auto"`` becomes when sampling: the final energy is measured to a
+#: standard error of chemical accuracy (1.6 mHa), in Ha.
+DEFAULT_FINAL_PRECISION = 1.6e-3
 ALLOCATIONS = ("uniform", "weighted", "variance")
 INITIAL_POINTS = ("hf", "mp2")
 
@@ -160,7 +166,7 @@ class RunConfig:
     Defaults (shot-frugal): ``optimizer="icans"`` (``"adam"`` for ``ansatz="adapt"``),
     ``shots=1000`` per energy evaluation split across the measurement groups by
     ``allocation="variance"``, the MP2 start for ``ansatz="uccsd"`` (zeros for other
-    ansätze), ``maxiter=120``.
+    ansätze), ``maxiter=120``, the final energy to ``final_precision=1.6e-3`` Ha.
 
     ``shots``: with an ``allocation`` the total shots of one energy evaluation (split
     across the measurement groups), with ``allocation=None`` (or ``"none"``) the shots of
@@ -170,7 +176,10 @@ class RunConfig:
     ``initial_point``: ``"auto"`` (the default) is ``"mp2"`` for the ``uccsd`` ansatz and
     None (zeros) otherwise; None/``"hf"``: zeros (the Hartree–Fock state for UCCSD);
     ``"mp2"``: MP2 doubles (``uccsd`` only); or a list of angles. ``maxiter``: optimizer
-    updates. ``shot_budget``: stop before an iteration that would pass it. ``gtol``: stop
+    updates. ``final_precision``: the standard error (Ha) the final energy is measured to
+    (:mod:`qvopt.final_energy`; ``"auto"``: 1.6e-3 when sampling, None in exact mode;
+    None/``"none"``: one evaluation with the run's shots). ``shot_budget``: stop before an
+    iteration that would pass it. ``gtol``: stop
     when the estimated gradient norm is at most this. ``checkpoint``/``result``: where the
     run state (after every iteration) and the result JSON are written.
 
@@ -195,7 +204,7 @@ class RunConfig:
     maxiter: int = DEFAULT_MAXITER
     shot_budget: int | None = None
     gtol: float | None = None
-    final_precision: float | None = None
+    final_precision: float | str | None = AUTO
     initial_point: tuple[float, ...] | str | None = AUTO
     checkpoint: str | None = None
     result: str | None = None
@@ -208,7 +217,8 @@ class RunConfig:
         for name in ("ansatz_options", "optimizer_options", "backend_options"):
             set_(name, _check_table(name, getattr(self, name)))
         set_("shots", check_shots(self.shots))
-        auto = frozenset(name for name in ("optimizer", "allocation", "initial_point")
+        auto = frozenset(name for name in ("optimizer", "allocation", "initial_point",
+                                           "final_precision")
                          if _is_auto(getattr(self, name)))
         set_("_auto", auto)  # not a field: not compared, not in to_dict
         if "optimizer" in auto:
@@ -373,13 +383,17 @@ def _check_gtol(value: Any) -> float | None:
 
 
 def _check_precision(value: Any, shots: int | None) -> float | None:
-    """None, or a standard error target > 0 (Ha) for the final energy of a sampled run."""
-    if value is None:
+    """None (``"none"``: one evaluation with the run's shots), a standard error target > 0
+    (Ha) for the final energy of a sampled run, or ``"auto"``:
+    :data:`DEFAULT_FINAL_PRECISION` when sampling, None in exact mode."""
+    if _is_auto(value):
+        return None if shots is None else DEFAULT_FINAL_PRECISION
+    if value is None or isinstance(value, str) and value.strip().lower() == "none":
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
             or not math.isfinite(value) or value <= 0:
-        raise field_error("final_precision", "a standard error in Ha > 0 (e.g. 0.0016) or "
-                          "None", value)
+        raise field_error("final_precision", "a standard error in Ha > 0 (e.g. 0.0016), "
+                          "'auto' or None", value)
     if shots is None:
         raise field_error("final_precision", "None in exact mode (shots='exact' energies "
                           "have no error)", value)

@@ -65,8 +65,24 @@ def optimal_group_shots(per_shot_std: np.ndarray, precision: float) -> np.ndarra
     return np.maximum(shots, MIN_SHOTS).astype(np.int64)
 
 
-def measure_to_precision(estimator, x: np.ndarray, precision: float) -> tuple[Estimate, int]:
-    """``(estimate with stderr ≤ precision when reachable in MAX_ROUNDS, shots spent)``."""
+def fit_to_budget(extra: np.ndarray, left: int) -> np.ndarray | None:
+    """``extra`` scaled down (each ≥ ``MIN_SHOTS``) to spend at most ``left`` shots, or None
+    when not even ``MIN_SHOTS`` per group fit."""
+    if extra.sum() <= left:
+        return extra
+    spare = left - MIN_SHOTS * len(extra)
+    if spare < 0:
+        return None
+    return (np.floor(extra * (spare / extra.sum())) + MIN_SHOTS).astype(np.int64)
+
+
+def measure_to_precision(estimator, x: np.ndarray, precision: float,
+                         max_shots: int | None = None) -> tuple[Estimate, int]:
+    """``(estimate with stderr ≤ precision when reachable in MAX_ROUNDS, shots spent)``.
+
+    ``max_shots`` (a shot budget's remainder) caps the whole measurement, pilot included:
+    later stages are scaled down to fit (:func:`fit_to_budget`) and the estimate reports
+    the standard error it reached."""
     before = estimator.shots_used
     scale = estimator.grouped.coefficient_norms()
     tally = GroupTally.from_moments(estimator.sample_groups(x, estimator.group_shots()))
@@ -76,6 +92,10 @@ def measure_to_precision(estimator, x: np.ndarray, precision: float) -> tuple[Es
         floor = scale**2 / tally.n
         target = optimal_group_shots(np.sqrt(np.maximum(tally.s2, floor)), precision)
         extra = np.maximum(target - tally.n.astype(np.int64), MIN_SHOTS)
+        if max_shots is not None:
+            extra = fit_to_budget(extra, max_shots - (estimator.shots_used - before))
+            if extra is None:
+                break
         tally = tally.pooled(GroupTally.from_moments(estimator.sample_groups(x, extra)))
     value = estimator.grouped.constant + float(tally.m.sum())
     spent = estimator.shots_used - before

@@ -8,7 +8,8 @@ readout calibration is priced (two circuits of ``calibration_shots``), not run.
 Per iteration the driver measures the energy at the iterate plus what the optimizer asks;
 the run total assumes every iteration costs what the first one does (adaptive optimizers
 differ: iCANS/gCANS, the default optimizer, choose their gradient shots from the noise
-they see, SPSA calibrates, QNG caches its metric) plus the final energy, capped by
+they see, SPSA calibrates, QNG caches its metric) plus the final energy (one evaluation,
+or with ``final_precision`` an estimate of the staged measurement), capped by
 ``shot_budget``. The preview also states the settings a run resolves from its defaults:
 the optimizer, the shot ``allocation`` (None: ``shots`` per measurement group) and the
 starting point (``"mp2"``, ``"zeros"`` or ``"given"``).
@@ -50,11 +51,25 @@ def _device_circuits(sampler) -> list[dict] | None:
     return None if costs is None else costs()
 
 
+def _final_shots(run, precision: float | None) -> int:
+    """Shots of the final energy: one evaluation, or with ``final_precision`` ε the
+    variance-optimal total for ε at the start, ``SAFETY · (Σ_g σ_g)² / ε²`` with the exact
+    group standard deviations σ_g at x₀ (an estimate: the run measures at its last
+    point, in stages)."""
+    from .final_energy import optimal_group_shots
+
+    estimator = run.estimator
+    one = estimator.shots_per_evaluation
+    if precision is None or estimator.shots is None:
+        return one
+    sigma = np.sqrt(estimator.reference.group_variances(run.x0[None, :])[0])
+    return max(one, int(optimal_group_shots(sigma, precision).sum()))
+
+
 def preview(config: RunConfig) -> dict[str, Any]:
     """What one iteration and the whole run of ``config`` will cost (nothing is run)."""
-    from .vqe import _Run
-
     from .estimation.mitigation import parse_mitigation
+    from .vqe import _Run
 
     mitigation = parse_mitigation(config.backend_options.get("mitigation"))
     options = {k: v for k, v in config.backend_options.items() if k != "mitigation"}
@@ -65,7 +80,8 @@ def preview(config: RunConfig) -> dict[str, Any]:
     per_iteration = estimator.cost(request)
     calibration = (2 * int(config.backend_options.get("calibration_shots", 10_000))
                    if "readout" in mitigation else 0)
-    total = calibration + config.maxiter * per_iteration + estimator.shots_per_evaluation
+    final = _final_shots(run, config.final_precision)
+    total = calibration + config.maxiter * per_iteration + final
     if config.shot_budget is not None:
         total = min(total, config.shot_budget)
     points = _points(run, request)
@@ -81,6 +97,6 @@ def preview(config: RunConfig) -> dict[str, Any]:
         "circuit_executions_per_iteration": points * estimator.grouped.n_groups,
         "shots_per_evaluation": estimator.shots_per_evaluation,
         "shots_per_iteration": per_iteration, "iterations": config.maxiter,
-        "calibration_shots": calibration, "shots_per_run": total,
+        "calibration_shots": calibration, "final_shots": final, "shots_per_run": total,
         "device_circuits": _device_circuits(estimator.sampler),
     }

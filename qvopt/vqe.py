@@ -61,6 +61,15 @@ class VQEResult(OptimizeResult):
     def within_chemical_accuracy(self) -> bool:
         return abs(self.error_mha) <= CHEMICAL_ACCURACY_MHA
 
+    SUMMARY_FIELDS = ("fun", "stderr", "error_mha", "nit", "shots_used",
+                      "shots_to_chemical_accuracy", "success", "message")
+
+    def __repr__(self) -> str:
+        """The headline fields on one line (the full record is ``to_dict()``)."""
+        shown = ", ".join(f"{key}={self.get(key)!r}" for key in self.SUMMARY_FIELDS
+                          if key in self)
+        return f"VQEResult({shown})"
+
     def plot(self, path: str | Path) -> Path:
         """Energy and error vs iteration and cumulative shots as a PNG (see
         :func:`qvopt.plots.plot_run`)."""
@@ -267,14 +276,17 @@ class _Run:
 
     def _final_energy(self, loop: Loop, outcome: Outcome) -> Estimate:
         """A fresh (charged) estimate at the final point — to ``final_precision`` when set
-        (:mod:`qvopt.final_energy`); after a backend failure, the last measured value
+        (:mod:`qvopt.final_energy`; within what the shot budget leaves, the loop having
+        kept one evaluation in reserve); after a backend failure, the last measured value
         (nothing more is measured)."""
         if outcome.status != Status.BACKEND:
             if self.config.final_precision is not None:
                 from .final_energy import measure_to_precision
 
+                budget = self.config.shot_budget
+                left = None if budget is None else budget - self.estimator.shots_used
                 final, _ = measure_to_precision(self.estimator, outcome.x,
-                                                self.config.final_precision)
+                                                self.config.final_precision, max_shots=left)
                 return final
             return self.estimator.energy(outcome.x)
         if loop.records:

@@ -72,7 +72,8 @@ class FlakySampler:
 
 def test_failed_submissions_are_retried(h2):
     device = FlakySampler(failures=2)
-    r = qvopt.vqe(h2, optimizer="sgd", shots=500, allocation=None, seed=1, maxiter=2,
+    r = qvopt.vqe(h2, optimizer="sgd", shots=500, allocation=None, final_precision=None,
+                  seed=1, maxiter=2,
                   backend=device, backend_options={"max_retries": 3, "retry_delay": 0.0})
     assert r.status == 1 and r.nit == 2
     assert device.calls == 2 + 3  # two failures, then one job per iteration and the final

@@ -68,7 +68,8 @@ def test_console_script_entry_point():
 def test_run_with_allocation_spends_total_per_evaluation(tmp_path):
     out = tmp_path / "r.json"
     assert main(["run", "h2", "--shots", "3000", "--allocation", "variance", "--maxiter", "3",
-                 "--optimizer", "adam", "--out", str(out), "--no-progress"]) == 0
+                 "--optimizer", "adam", "--final-precision", "none", "--out", str(out),
+                 "--no-progress"]) == 0
     data = json.loads(out.read_text())
     # per iteration: E(θ) + 12 shifted points; plus the final energy; 3000 shots each
     assert data["shots_used"] == 3000 * (3 * 13 + 1)

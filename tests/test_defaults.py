@@ -27,7 +27,9 @@ def test_run_config_defaults_resolve_to_the_shot_frugal_settings():
     assert config.shots == 1000 and config.allocation == "variance"
     assert config.initial_point == "mp2" and config.ansatz == "uccsd"
     assert config.maxiter == DEFAULT_MAXITER == 120
-    assert config.auto_fields == {"optimizer", "allocation", "initial_point"}
+    assert config.final_precision == 1.6e-3
+    assert config.auto_fields == {"optimizer", "allocation", "initial_point",
+                                  "final_precision"}
     # what results and checkpoints record: the resolved values, never "auto"
     data = config.to_dict()
     assert (data["optimizer"], data["allocation"], data["initial_point"]) == (
@@ -76,11 +78,13 @@ def test_replace_resolves_the_defaulted_fields_again():
     config = RunConfig("h2")
     exact = config.replace(shots=None)
     assert exact.allocation is None and exact.optimizer == "icans"
+    assert exact.final_precision is None
     assert config.replace(ansatz="hardware_efficient").initial_point is None
     assert config.replace(ansatz="adapt").optimizer == "adam"
     assert config.replace(maxiter=5) == config.replace(maxiter=5, allocation="variance")
     # values given explicitly stay as given
-    weighted = RunConfig("h2", allocation="weighted", initial_point="hf", optimizer="adam")
+    weighted = RunConfig("h2", allocation="weighted", initial_point="hf", optimizer="adam",
+                         final_precision=None)
     assert weighted.auto_fields == frozenset()
     assert weighted.replace(shots=2000, ansatz="hardware_efficient").allocation == "weighted"
     with pytest.raises(qvopt.InputError, match="allocation"):
@@ -173,7 +177,7 @@ def test_cli_default_run_records_icans_variance_and_counts_1000_per_evaluation(
         tmp_path, answered, capsys):
     out = tmp_path / "result.json"
     assert main(["run", "h2", "--maxiter", "3", "--seed", "0", "--out", str(out),
-                 "--no-progress"]) == 0
+                 "--final-precision", "none", "--no-progress"]) == 0
     assert "1000 per evaluation (variance)" in capsys.readouterr().out
     data = json.loads(out.read_text())
     assert data["optimizer"] == "icans" and data["allocation"] == "variance"
@@ -200,7 +204,8 @@ def test_cli_default_run_records_icans_variance_and_counts_1000_per_evaluation(
 
 
 def test_explicit_allocation_none_charges_shots_per_group(h2):
-    r = qvopt.vqe(h2, allocation=None, optimizer="adam", initial_point="hf", seed=0, maxiter=2)
+    r = qvopt.vqe(h2, allocation=None, optimizer="adam", initial_point="hf", seed=0, maxiter=2,
+                  final_precision=None)
     # per iteration E(θ) + 12 shifted points, then the final energy; 1000 per group each
     assert r.allocation is None and r.config["allocation"] is None
     assert r.shots_used == 1000 * H2_GROUPS * (2 * 13 + 1)
@@ -263,3 +268,27 @@ def test_adapt_runs_with_the_defaults(tmp_path):
                  "--out", str(out), "--no-progress"]) == 0
     data = json.loads(out.read_text())
     assert data["config"]["optimizer"] == "adam" and data["config"]["allocation"] == "variance"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("-1", "--final-precision: final_precision must be a standard error in Ha > 0"),
+    ("abc", "--final-precision must be a standard error in Ha"),
+])
+def test_bad_final_precision_is_named(value, message, capsys):
+    try:
+        code = main(["run", "h2", "--final-precision", value, "--maxiter", "1"])
+    except SystemExit as exit_info:  # argparse's own type check
+        code = exit_info.code
+    assert code == 2 and message in capsys.readouterr().err
+
+
+def test_final_precision_auto_and_none_from_the_command_line(tmp_path):
+    out = tmp_path / "r.json"
+    assert main(["run", "h2", "--maxiter", "2", "--seed", "1", "--out", str(out),
+                 "--no-progress"]) == 0
+    data = json.loads(out.read_text())
+    assert data["config"]["final_precision"] == 1.6e-3 and data["stderr"] <= 1.6e-3
+    assert main(["run", "h2", "--maxiter", "2", "--seed", "1", "--final-precision", "none",
+                 "--out", str(out), "--no-progress"]) == 0
+    data = json.loads(out.read_text())
+    assert data["config"]["final_precision"] is None and data["final_shots"] == 1000

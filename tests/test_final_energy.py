@@ -24,10 +24,31 @@ def test_final_precision_is_reached_and_charged_separately(h2, allocation):
     r = qvopt.vqe(h2, seed=5, maxiter=40, shots=2000, allocation=allocation,
                   final_precision=1.6e-3)
     assert r.stderr <= 1.6e-3
-    plain = qvopt.vqe(h2, seed=5, maxiter=40, shots=2000, allocation=allocation)
+    plain = qvopt.vqe(h2, seed=5, maxiter=40, shots=2000, allocation=allocation,
+                      final_precision=None)
     assert r.final_shots > plain.final_shots
     assert r.shots_used - r.final_shots == plain.shots_used - plain.final_shots
     assert r.history[-1]["energy"] == r.fun
+
+
+def test_final_measurement_stays_within_the_shot_budget(h2):
+    # the default final precision (1.6 mHa) needs more than the budget leaves: the final
+    # stages shrink to fit and the estimate reports the error it reached
+    r = qvopt.vqe(h2, seed=2, maxiter=50, shots=1000, shot_budget=60_000)
+    assert r.config["final_precision"] == 1.6e-3
+    assert r.shots_used <= 60_000 and r.final_shots >= 1000
+    free = qvopt.vqe(h2, seed=2, maxiter=50, shots=1000, shot_budget=10**9)
+    assert free.stderr <= 1.6e-3
+
+
+def test_fit_to_budget():
+    from qvopt.final_energy import MIN_SHOTS, fit_to_budget
+
+    extra = np.array([100, 10, 2])
+    assert fit_to_budget(extra, 500) is extra
+    fitted = fit_to_budget(extra, 50)
+    assert fitted.sum() <= 50 and np.all(fitted >= MIN_SHOTS) and fitted[0] > fitted[1]
+    assert fit_to_budget(extra, 3 * MIN_SHOTS - 1) is None
 
 
 def test_final_precision_stderr_is_honest_over_seeds(h2):

@@ -8,10 +8,10 @@ import pytest
 import qvopt
 from qvopt.vqe import DEFAULT_MAXITER
 
-
 # the settings before the shot-frugal defaults (issue 10): Adam, ``shots`` per measurement
 # group, the Hartree–Fock start; for tests of the accounting, not of the defaults
-PER_GROUP = {"optimizer": "adam", "allocation": None, "initial_point": "hf"}
+PER_GROUP = {"optimizer": "adam", "allocation": None, "initial_point": "hf",
+             "final_precision": None}
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +28,9 @@ def test_h2_defaults_reach_chemical_accuracy(h2_default_run):
     r = h2_default_run
     assert abs(r.error_mha) < 1.6
     assert r.within_chemical_accuracy
+    # the final energy is measured to chemical accuracy, its shots charged on the ledger
+    assert r.config["final_precision"] == 1.6e-3 and r.stderr <= 1.6e-3
+    assert r.final_shots > 1000 and r.history[-1]["shots"] == r.shots_used
     assert r.nit == DEFAULT_MAXITER and r.status == 1 and r.success
     assert (r.optimizer, r.allocation, r.shots) == ("icans", "variance", 1000)
     assert r.config["initial_point"] == "mp2"
@@ -38,6 +41,12 @@ def test_defaults_reach_chemical_accuracy_with_fewer_shots(h2_default_run, h2_pe
     assert old.within_chemical_accuracy and old.nit == DEFAULT_MAXITER and old.success
     # seed 7: 1.6e4 shots (iteration 3) against 1.0e6 (iteration 15)
     assert frugal.shots_to_chemical_accuracy * 10 < old.shots_to_chemical_accuracy
+
+
+def test_result_repr_is_one_line_of_headline_fields(h2_default_run):
+    text = repr(h2_default_run)
+    assert text.startswith("VQEResult(fun=") and "\n" not in text
+    assert "shots_to_chemical_accuracy=" in text and "shots_used=" in text
 
 
 def test_result_fields_and_history(h2_per_group_run, h2):

@@ -8,7 +8,7 @@ import pytest
 import qvopt
 
 REACH_CHEMICAL_ACCURACY = ["adam", "rmsprop", "qng", "spsa", "lbfgs"]
-PER_GROUP = {"allocation": None, "initial_point": "hf"}
+PER_GROUP = {"allocation": None, "initial_point": "hf", "final_precision": None}
 
 
 @pytest.mark.parametrize("name", REACH_CHEMICAL_ACCURACY)

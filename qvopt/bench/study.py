@@ -69,6 +69,9 @@ class Study:
                             "maxiter": self.maxiter, "shot_budget": self.shot_budget,
                             "ansatz": self.ansatz, "allocation": self.allocation,
                             "initial_point": default_initial_point(self.ansatz),
+                            # runs are compared on the optimization's shots and exact
+                            # errors: one final evaluation, not a staged measurement
+                            "final_precision": None,
                         })
         for config in configs:
             config["run_id"] = run_id(config)
@@ -95,7 +98,7 @@ def derived_seed(config: dict) -> int:
 
 
 RUN_FIELDS = ("molecule", "ansatz", "optimizer", "optimizer_options", "shots", "seed",
-              "maxiter", "shot_budget", "allocation", "initial_point")
+              "maxiter", "shot_budget", "allocation", "initial_point", "final_precision")
 
 
 def to_run_config(config: dict) -> RunConfig:

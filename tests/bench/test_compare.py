@@ -165,7 +165,7 @@ def test_study_file_and_cli(tmp_path, capsys):
     assert main(["report", str(store), "--csv", str(tmp_path / "t.csv")]) == 0
     out = capsys.readouterr().out
     assert "adam" in out and "qng" in out and (tmp_path / "t.csv").exists()
-    assert len(list(tmp_path.glob("cli_h2_*.png"))) == 3
+    assert len(list(tmp_path.glob("cli_h2_*.png"))) == 4
     bad = tmp_path / "bad.toml"
     bad.write_text('molecules = ["h2"]\nshots = [5]\noptimizers = {adam = {}}\ncolour = 1\n')
     assert main(["compare", "--config", str(bad), "--store", str(store)]) == 2
