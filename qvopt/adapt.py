@@ -370,6 +370,9 @@ def run_config(config, callback: Callable[[OptimizeResult], Any] | None = None,
                          f"backend {config.backend!r}, device {config.device!r}")
     if getattr(config, "initial_point", None) is not None:
         raise InputError("ansatz 'adapt' starts from Hartree-Fock: initial_point must be unset")
+    if getattr(config, "final_precision", None) is not None:
+        raise InputError("ansatz 'adapt' measures its final energy once with the run's shots: "
+                         "final_precision must be unset")
     options.setdefault("maxiter_per_step", config.maxiter)
     return adapt_vqe(config.molecule, optimizer=config.optimizer,
                      optimizer_options=config.optimizer_options, shots=config.shots,
@@ -435,6 +438,14 @@ class _AdaptRun:
         return Estimator(self.problem.hamiltonian, adapt_circuit(self.problem, operators),
                          shots=shots, seed=self.seed(step, role), ledger=self.ledger,
                          allocation=s.allocation, threads=self.threads)
+
+    def step_optimizer(self, estimator: Estimator):
+        """The optimizer of one re-optimization, with the options derived from that step's
+        circuit and groups (:func:`~qvopt.optimizers.registry.problem_options`: the
+        shot-adaptive methods' Lipschitz bound and shot floor grow with the circuit)."""
+        s = self.settings
+        return get_optimizer(s.optimizer, vqe_defaults=True, estimator=estimator,
+                             **s.optimizer_options)
 
     def clock(self) -> float:
         return self.elapsed + time.perf_counter() - self.started
@@ -512,7 +523,7 @@ class _AdaptRun:
         before, t0, nit0 = self.ledger.shots_used, self.clock(), self.nit
         loop = Loop(estimator, Limits(s.maxiter_per_step, s.shot_budget, s.gtol),
                     callback=_step_callback(callback, step, labels, self.nit))
-        outcome = drive(self.optimizer, loop, np.append(self.x, 0.0),
+        outcome = drive(self.step_optimizer(estimator), loop, np.append(self.x, 0.0),
                         np.random.default_rng(self.seed(step, OPTIMIZE)))
         self.x = np.array(outcome.x, dtype=float)
         exact = np.atleast_1d(estimator.exact_energy(np.array([r.x for r in loop.records]))) \

@@ -39,3 +39,14 @@ def test_a_study_puts_adapt_beside_uccsd(tmp_path):
                       ansatz=ansatz)
     table, _ = qvopt.report(store, plots=False)
     assert set(table["optimizer"]) == {"adam", "adapt+adam"}
+
+
+def test_adapt_runs_with_a_shot_adaptive_optimizer(capsys):
+    """Each re-optimization gets the shot floor and Lipschitz bound of its own circuit
+    (before, iCANS started ADAPT's first step with 2 shots for 5 groups and failed)."""
+    from qvopt.cli import main
+
+    assert main(["run", "h2", "--ansatz", "adapt", "--optimizer", "icans", "--seed", "1",
+                 "--maxiter", "20", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "adapt+icans" in out

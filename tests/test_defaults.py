@@ -292,3 +292,12 @@ def test_final_precision_auto_and_none_from_the_command_line(tmp_path):
                  "--out", str(out), "--no-progress"]) == 0
     data = json.loads(out.read_text())
     assert data["config"]["final_precision"] is None and data["final_shots"] == 1000
+
+
+def test_adapt_defaults_measure_the_final_energy_once():
+    config = RunConfig("h2", ansatz="adapt")
+    assert config.optimizer == "adam" and config.final_precision is None
+    from qvopt.adapt import run_config
+
+    with pytest.raises(qvopt.InputError, match="final_precision must be unset"):
+        run_config(RunConfig("h2", ansatz="adapt", final_precision=1e-3))
