@@ -25,7 +25,7 @@ from .ansatz import build_ansatz
 from .chem.problem import Problem, load_problem
 from .config import AUTO, DEFAULT_MAXITER, RunConfig
 from .driver import Limits, Loop, Outcome, Status, drive
-from .errors import CheckpointError, InputError
+from .errors import InputError
 from .estimation.base import Estimate
 from .estimation.estimator import Estimator
 from .optimizers.registry import get_optimizer
@@ -155,7 +155,7 @@ def resume(checkpoint: str | Path, maxiter: int | None = None,
     """Continue the run saved in ``checkpoint``: the same trajectory, shots and history as
     an uninterrupted run. ``maxiter`` may raise the run's iteration limit; the checkpoint
     keeps being updated. Refuses if the molecule file changed since it was written."""
-    from .checkpoint import load, molecule_digest, saved_config
+    from .checkpoint import check_molecule, load, saved_config
 
     meta, arrays = load(checkpoint)
     config = saved_config(meta, checkpoint)
@@ -163,10 +163,7 @@ def resume(checkpoint: str | Path, maxiter: int | None = None,
     if maxiter is not None:
         changes["maxiter"] = maxiter
     config = config.replace(**changes)
-    if molecule_digest(config.molecule) != meta["molecule_sha256"]:
-        raise CheckpointError(f"{checkpoint}: the molecule file {config.molecule!r} changed "
-                              "since this checkpoint was written; refusing to resume on a "
-                              "different molecule")
+    check_molecule(config.molecule, meta, checkpoint)
     return _Run(config, threads).execute(callback, saved=(meta, arrays))
 
 
