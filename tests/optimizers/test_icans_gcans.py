@@ -11,9 +11,8 @@ import pytest
 import qvopt
 from qvopt.ansatz import build_ansatz
 from qvopt.errors import InputError
-from qvopt.estimation.base import Estimate
 from qvopt.optimizers import get_optimizer
-from qvopt.optimizers.ask_tell import Reply, Request
+from qvopt.optimizers.ask_tell import Request
 from qvopt.optimizers.icans import lipschitz_bound
 from qvopt.optimizers.registry import (
     CANS_MAX_SHOTS_FACTOR,
@@ -22,11 +21,7 @@ from qvopt.optimizers.registry import (
     problem_options,
 )
 
-
-def reply(grad, stderr):
-    grad = np.asarray(grad, dtype=float)
-    return Reply(value=Estimate(0.0, 0.0, 0), gradient=Estimate(grad, np.asarray(stderr), 0))
-
+from .replies import reply
 
 # α = 0.1, L = 15 (Lα = 1.5: shot prefactor 2Lα/(2 − Lα) = 6), μ = 0.5, b = 0.
 OPTIONS = {"lr": 0.1, "lipschitz": 15.0, "mu": 0.5, "b": 0.0, "min_shots": 2}

@@ -10,9 +10,7 @@ import pytest
 
 import qvopt
 from qvopt.ansatz import build_ansatz
-from qvopt.estimation.base import Estimate
 from qvopt.optimizers import get_optimizer
-from qvopt.optimizers.ask_tell import Reply
 from qvopt.optimizers.icans import lipschitz_bound
 from qvopt.optimizers.registry import (
     CANS_MAX_SHOTS_FACTOR,
@@ -20,10 +18,7 @@ from qvopt.optimizers.registry import (
     problem_options,
 )
 
-
-def reply(grad, stderr):
-    grad = np.asarray(grad, dtype=float)
-    return Reply(value=Estimate(0.0, 0.0, 0), gradient=Estimate(grad, np.asarray(stderr), 0))
+from .replies import reply
 
 
 def test_two_steps_by_hand():
