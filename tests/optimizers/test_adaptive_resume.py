@@ -8,7 +8,7 @@ import pytest
 import qvopt
 
 
-@pytest.mark.parametrize("name", ["icans", "gcans", "rotosolve", "nft", "momentum-qng"])
+@pytest.mark.parametrize("name", ["icans", "gcans", "rosalin", "rotosolve", "nft", "momentum-qng"])
 def test_resumed_run_equals_uninterrupted_run(h2, tmp_path, name):
     full = qvopt.vqe(h2, optimizer=name, shots=50, seed=4, maxiter=8)
     checkpoint = tmp_path / "run.npz"
