@@ -275,6 +275,11 @@ class RunConfig:
                 error = exc if isinstance(exc, InputError) else InputError(str(exc))
                 error.field = getattr(exc, "field", None) or name
                 raise error from (None if error is exc else exc)
+        from .optimizers.registry import uses_gradient
+
+        if self.gtol is not None and not uses_gradient(self.optimizer):
+            raise field_error("gtol", f"None with optimizer {self.optimizer!r}, which measures "
+                              "no gradient (stop it with maxiter or shot_budget)", self.gtol)
 
     # ------------------------------------------------------------------ conversions
     def replace(self, **changes) -> RunConfig:

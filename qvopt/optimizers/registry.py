@@ -292,6 +292,17 @@ def problem_options(name: str, estimator) -> dict[str, Any]:
     return {}
 
 
+#: Optimizers that never measure a gradient (energies only, or SciPy's gradient-free
+#: methods): a gradient-norm stop (``gtol``) cannot apply to them.
+GRADIENT_FREE = frozenset({"spsa", "2spsa", "qnspsa", "rotosolve", "nft", "cobyla",
+                           "nelder-mead", "powell"})
+
+
+def uses_gradient(name: str) -> bool:
+    """Whether the optimizer ``name`` measures gradients (see :data:`GRADIENT_FREE`)."""
+    return _canonical(name) not in GRADIENT_FREE
+
+
 def available() -> list[str]:
     """Names of all registered optimizers, sorted."""
     return sorted(_ENTRIES)

@@ -146,3 +146,29 @@ def test_good_options_still_build():
     for name in available():
         get_optimizer(name)
         get_optimizer(name, vqe_defaults=True)
+
+
+@pytest.mark.parametrize("name", available())
+def test_gradient_free_table_matches_what_each_optimizer_asks_for(name):
+    """``GRADIENT_FREE`` (which decides whether ``gtol`` can apply) agrees with the
+    optimizer's own requests: an ask/tell optimizer's first ask, a SciPy method's flag."""
+    import numpy as np
+
+    from qvopt.optimizers.registry import uses_gradient
+    from qvopt.optimizers.scipy_methods import ScipyMethod
+
+    optimizer = get_optimizer(name, vqe_defaults=True)
+    if isinstance(optimizer, ScipyMethod):
+        asks_gradient = optimizer.uses_gradient
+    else:
+        state = optimizer.init(np.array([0.1, -0.2]), np.random.default_rng(0))
+        asks_gradient = optimizer.ask(state).gradient is not None
+    assert asks_gradient == uses_gradient(name)
+
+
+def test_gtol_with_a_gradient_free_optimizer_is_an_error():
+    import qvopt
+
+    with pytest.raises(qvopt.InputError, match="gtol must be None with optimizer 'spsa'"):
+        qvopt.RunConfig("h2", optimizer="spsa", gtol=1e-3)
+    assert qvopt.RunConfig("h2", optimizer="adam", gtol=1e-3).gtol == 1e-3
