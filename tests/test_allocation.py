@@ -72,5 +72,5 @@ def test_allocation_errors(h2):
         qvopt.Estimator(h2.hamiltonian, circuit, shots=1000, allocation="greedy")
     with pytest.raises(ValueError, match="allocation needs a total"):
         qvopt.Estimator(h2.hamiltonian, circuit, shots=None, allocation="uniform")
-    with pytest.raises(ValueError, match="cannot give 5 groups"):
+    with pytest.raises(ValueError, match="cannot give 5 measurement groups"):
         qvopt.Estimator(h2.hamiltonian, circuit, shots=6, allocation="weighted")

@@ -29,8 +29,10 @@ def allocate(total: int, weights: np.ndarray, minimum: int = 2) -> np.ndarray:
     weights = np.asarray(weights, dtype=float)
     groups = len(weights)
     if total < minimum * groups:
-        raise InputError(f"a total of {total} shots cannot give {groups} groups "
-                         f"{minimum} shots each: use at least {minimum * groups}")
+        raise InputError(f"shots: a total of {total} shots per evaluation cannot give "
+                         f"{groups} measurement groups {minimum} shots each: use at least "
+                         f"{minimum * groups} (with an allocation, shots are the total of "
+                         "one evaluation; allocation None makes them per group)")
     if np.any(weights < 0) or not np.all(np.isfinite(weights)):
         raise InputError("allocation weights must be finite and non-negative")
     if weights.sum() == 0:
