@@ -8,6 +8,10 @@ PennyLane runs' histories), the definition of ``VQEResult.shots_to_chemical_accu
     python benchmarks/shots_to_accuracy.py                       # defaults + new, 5 seeds
     python benchmarks/shots_to_accuracy.py --molecules h2 --seeds 3 --methods icans gcans
     python benchmarks/shots_to_accuracy.py --molecules h2 --pennylane --pl-seeds 3
+    python benchmarks/shots_to_accuracy.py --molecules h2 --pl-only --pennylane \
+        --pl-kinds adam rotosolve --pl-shots 10 100 1000 --pl-lr 0.05 0.2
+    python benchmarks/shots_to_accuracy.py --molecules lih_fc --pl-only --pennylane \
+        --pl-molecules lih_fc --pl-seeds 1 --pl-steps 3     # time one PennyLane step
     python benchmarks/shots_to_accuracy.py --method-json '{"label": "x", "optimizer":
         "icans", "options": {"lr": 0.3}, "shots": 200, "allocation": "variance"}'
 
@@ -15,15 +19,27 @@ Every qvopt method runs through ``qvopt.vqe`` (the shot ledger of the library); 
 optimizer's problem-derived options (:func:`qvopt.optimizers.registry.problem_options`:
 Lipschitz bound, minimum shots) are applied the way the driver applies them. PennyLane
 (0.45) runs ``qml.AllSinglesDoubles`` on the HF state on ``default.qubit`` with finite
-shots; its shots are counted by ``qml.Tracker`` (``totals["shots"]``), and the noiseless
-error of its parameters after every step by an analytic device.
+shots; its shots are counted by ``qml.Tracker`` (``totals["shots"]``: shots × the
+executions of every Hamiltonian measurement, i.e. per qubit-wise-commuting group), and the
+noiseless error of its parameters after every step by an analytic device. The PennyLane
+settings are swept with ``--pl-shots`` (shots per group evaluation: Adam, Rotosolve),
+``--pl-min-shots`` (Rosalin/iCANS1's ``min_shots``), ``--pl-lr`` (Adam's and the
+shot-adaptive optimizer's stepsize) and ``--pl-frequencies`` (Rotosolve's spectrum); they
+run on ``--pl-molecules`` (H2 by default). A PennyLane step that runs longer than
+``--pl-step-limit`` seconds is stopped: that row is recorded as not finished
+(``"finished": false``) with the time of the step.
+
+The median S_CA of a row counts a seed that never reaches chemical accuracy as ∞ (the
+median is None when half of the seeds or more never reach it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
+import signal
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -35,7 +51,7 @@ import qvopt
 from qvopt.accuracy import settle_index
 from qvopt.ansatz import build_ansatz
 from qvopt.chem.mp2 import mp2_initial_point
-from qvopt.optimizers.registry import VQE_DEFAULTS, available, problem_options
+from qvopt.optimizers.registry import available
 
 
 def shots_to_chemical_accuracy(history: list[dict], e_fci: float) -> tuple[int | None,
@@ -89,26 +105,26 @@ def frugal_methods() -> list[Method]:
                initial_point="mp2"),
         Method("nft (frugal)", "nft", shots="1000/group", allocation="variance",
                initial_point="mp2"),
+        Method("rosalin (frugal)", "rosalin", **pooled),
+        # what `qvopt run MOLECULE` does (RunConfig's defaults)
+        Method("qvopt run defaults", "icans", shots=1000, allocation="variance",
+               initial_point="mp2"),
     ]
 
 
 def run_qvopt(method: Method, problem, circuit, seed: int) -> dict[str, Any]:
-    x0 = mp2_initial_point(problem, circuit) if method.initial_point == "mp2" else None
+    """One seed of ``method`` through ``qvopt.vqe`` (UCCSD by name: the driver applies
+    the user options over VQE_DEFAULTS over the problem's options, as ``qvopt run`` does;
+    the final energy is one evaluation, outside S_CA either way)."""
     shots = method.shots
     if isinstance(shots, str):  # "K/group"
         groups = qvopt.Estimator(problem.hamiltonian, circuit, shots=1000).grouped.n_groups
         shots = int(shots.split("/")[0]) * groups
-    probe = qvopt.Estimator(problem.hamiltonian, circuit, shots=shots,
-                            allocation=method.allocation)
-    # what get_optimizer(..., vqe_defaults=True, estimator=...) does in the driver:
-    # user options > VQE_DEFAULTS > problem options
-    derived = problem_options(method.optimizer, probe)
-    tuned = VQE_DEFAULTS.get(method.optimizer.replace("_", "-"), {})
-    options = {**{k: v for k, v in derived.items() if k not in tuned}, **method.options}
     start = time.perf_counter()
-    result = qvopt.vqe(problem, ansatz=circuit, optimizer=method.optimizer,
+    result = qvopt.vqe(problem, ansatz="uccsd", optimizer=method.optimizer,
                        shots=shots, allocation=method.allocation, seed=seed,
-                       maxiter=method.maxiter, initial_point=x0, optimizer_options=options)
+                       maxiter=method.maxiter, initial_point=method.initial_point,
+                       optimizer_options=dict(method.options), final_precision=None)
     shots, iteration = shots_to_chemical_accuracy(result.history, problem.e_fci)
     return {"seed": seed, "s_ca": shots, "it_ca": iteration,
             "error_mha": float(result.error_mha), "shots_used": int(result.shots_used),
@@ -118,10 +134,11 @@ def run_qvopt(method: Method, problem, circuit, seed: int) -> dict[str, Any]:
 def summarize(label: str, molecule: str, runs: list[dict]) -> dict[str, Any]:
     reached = [r["s_ca"] for r in runs if r["s_ca"] is not None]
     errors = [r["error_mha"] for r in runs]
+    # a seed that never reaches chemical accuracy counts as ∞
+    median = statistics.median([math.inf if r["s_ca"] is None else r["s_ca"] for r in runs])
     return {"molecule": molecule, "method": label, "seeds": len(runs),
             "reached": len(reached),
-            "s_ca_median": statistics.median(reached) if len(reached) * 2 > len(runs)
-            else None,
+            "s_ca_median": None if math.isinf(median) else median,
             "s_ca_min": min(reached) if reached else None,
             "s_ca_max": max(reached) if reached else None,
             "error_median_mha": statistics.median(errors),
@@ -134,6 +151,10 @@ def fmt(value) -> str:
 
 
 def print_row(row: dict) -> None:
+    if not row.get("finished", True):
+        print(f"{row['molecule']:7s} {row['method']:24s} could not finish: one step took "
+              f"{row['step_time_s']:.3g} s (limit {row['step_limit_s']:.3g} s)", flush=True)
+        return
     print(f"{row['molecule']:7s} {row['method']:24s} {row['reached']}/{row['seeds']}  "
           f"S_CA median {fmt(row['s_ca_median']):>7s} [{fmt(row['s_ca_min'])}–"
           f"{fmt(row['s_ca_max'])}]  final error median {row['error_median_mha']:.2f} mHa "
@@ -141,9 +162,26 @@ def print_row(row: dict) -> None:
 
 
 # ---------------------------------------------------------------- PennyLane side
+class StepTimeout(Exception):
+    """A PennyLane step ran longer than its limit."""
+
+
+def _alarm(signum, frame):
+    raise StepTimeout
+
+
 def run_pennylane(kind: str, problem, seed: int, shots: int, steps: int,
-                  x0: np.ndarray | None = None) -> dict[str, Any]:
+                  x0: np.ndarray | None = None, *, min_shots: int = 10,
+                  lr: float | None = None, frequencies: int = 2,
+                  step_limit: float | None = None) -> dict[str, Any]:
     """``kind``: "adam", "rosalin", "icans1" or "rotosolve" on ``AllSinglesDoubles``.
+
+    ``shots``: per evaluation of each measured group (Adam, Rotosolve); ``min_shots``:
+    Rosalin/iCANS1's; ``lr``: Adam's stepsize (default 0.05) or the shot-adaptive
+    optimizer's (default PennyLane's 0.07; it must be < 2/Σ|c|); ``frequencies``:
+    Rotosolve's ``nums_frequency`` per parameter (integer frequencies 1..R; H2's UCCSD
+    energy is 2π-periodic in every parameter). ``step_limit``: seconds one step may take
+    (SIGALRM); a step past it ends the run, returned with ``"finished": False``.
 
     ``x0``: qvopt UCCSD parameters (doubles then singles) to start from, or None (HF).
     PennyLane's weights are the singles then the doubles, with the opposite sign (its
@@ -183,10 +221,11 @@ def run_pennylane(kind: str, problem, seed: int, shots: int, steps: int,
         return qml.expval(hamiltonian)
 
     if kind in ("rosalin", "icans1"):  # they set the shots of every evaluation themselves
-        opt = qml.ShotAdaptiveOptimizer(min_shots=10, term_sampling=(
-            "weighted_random_sampling" if kind == "rosalin" else None))
+        opt = qml.ShotAdaptiveOptimizer(min_shots=min_shots, term_sampling=(
+            "weighted_random_sampling" if kind == "rosalin" else None),
+            **({} if lr is None else {"stepsize": lr}))
     elif kind == "adam":
-        opt = qml.AdamOptimizer(stepsize=0.05)
+        opt = qml.AdamOptimizer(stepsize=0.05 if lr is None else lr)
     else:
         opt = qml.RotosolveOptimizer()
 
@@ -195,22 +234,96 @@ def run_pennylane(kind: str, problem, seed: int, shots: int, steps: int,
         weights = pnp.array(-np.concatenate([x0[len(doubles):], x0[:len(doubles)]]),
                             requires_grad=True)
     history = []
+    step_times = []
     start = time.perf_counter()
-    with qml.Tracker(dev_shots) as tracker:
-        for step in range(steps):
-            if kind == "rotosolve":
-                weights = opt.step(cost, weights, nums_frequency={"weights": {
-                    (i,): 2 for i in range(len(weights))}})
-            else:
-                weights = opt.step(cost, weights)
-            history.append({"iteration": step, "energy_exact": float(exact(weights)),
-                            "shots": int(tracker.totals.get("shots", 0))})
+    previous = signal.signal(signal.SIGALRM, _alarm) if step_limit else None
+    finished = True
+    try:
+        with qml.Tracker(dev_shots) as tracker:
+            for step in range(steps):
+                tick = time.perf_counter()
+                if step_limit:
+                    signal.setitimer(signal.ITIMER_REAL, step_limit)
+                try:
+                    if kind == "rotosolve":
+                        weights = opt.step(cost, weights, nums_frequency={"weights": {
+                            (i,): frequencies for i in range(len(weights))}})
+                    else:
+                        weights = opt.step(cost, weights)
+                except StepTimeout:
+                    step_times.append(time.perf_counter() - tick)
+                    finished = False
+                    break
+                finally:
+                    if step_limit:
+                        signal.setitimer(signal.ITIMER_REAL, 0)
+                step_times.append(time.perf_counter() - tick)
+                history.append({"iteration": step, "energy_exact": float(exact(weights)),
+                                "shots": int(tracker.totals.get("shots", 0))})
+    finally:
+        if step_limit:
+            signal.signal(signal.SIGALRM, previous)
     s_ca, it_ca = shots_to_chemical_accuracy(history, problem.e_fci)
+    last = history[-1] if history else {"energy_exact": float(exact(weights)), "shots": 0}
     return {"seed": seed, "s_ca": s_ca, "it_ca": it_ca,
-            "error_mha": (history[-1]["energy_exact"] - problem.e_fci) * 1e3,
-            "shots_used": history[-1]["shots"], "nit": steps,
+            "error_mha": (last["energy_exact"] - problem.e_fci) * 1e3,
+            "shots_used": last["shots"], "nit": len(history),
             "shots_pl": getattr(opt, "total_shots_used", None),
+            "finished": finished, "step_time_s": step_times,
             "time_s": time.perf_counter() - start}
+
+
+def pennylane_label(kind: str, start: str, shots: int, min_shots: int,
+                    lr: float | None, frequencies: int) -> str:
+    """``pennylane-KIND+START`` with the settings that differ from the defaults."""
+    extra = []
+    if kind in ("adam", "rotosolve") and shots != 100:
+        extra.append(f"s{shots}")
+    if kind in ("rosalin", "icans1") and min_shots != 10:
+        extra.append(f"min{min_shots}")
+    if kind != "rotosolve" and lr is not None:
+        extra.append(f"lr{lr:g}")
+    if kind == "rotosolve" and frequencies != 2:
+        extra.append(f"R{frequencies}")
+    return f"pennylane-{kind}+{start}" + (f" ({','.join(extra)})" if extra else "")
+
+
+def pennylane_rows(problem, circuit, molecule: str, args, on_row=None) -> list[dict]:
+    """Every combination of ``--pl-kinds``, ``--pl-starts`` and the swept settings (each
+    setting only where the kind uses it)."""
+    mp2 = mp2_initial_point(problem, circuit)
+    rows = []
+    for start in args.pl_starts:
+        x0 = mp2 if start == "mp2" else None
+        for kind in args.pl_kinds:
+            shot_list = args.pl_shots if kind in ("adam", "rotosolve") else [100]
+            min_list = args.pl_min_shots if kind in ("rosalin", "icans1") else [10]
+            lr_list = args.pl_lr if kind != "rotosolve" else [None]
+            freq_list = args.pl_frequencies if kind == "rotosolve" else [2]
+            for shots in shot_list:
+                for min_shots in min_list:
+                    for lr in lr_list:
+                        for frequencies in freq_list:
+                            label = pennylane_label(kind, start, shots, min_shots, lr,
+                                                    frequencies)
+                            runs = []
+                            for seed in range(args.pl_seeds):
+                                runs.append(run_pennylane(
+                                    kind, problem, seed, shots, args.pl_steps, x0,
+                                    min_shots=min_shots, lr=lr, frequencies=frequencies,
+                                    step_limit=args.pl_step_limit))
+                                if not runs[-1]["finished"]:
+                                    break
+                            row = summarize(label, molecule, runs)
+                            row["finished"] = all(r["finished"] for r in runs)
+                            row["step_time_s"] = max(t for r in runs
+                                                     for t in r["step_time_s"] or [0.0])
+                            row["step_limit_s"] = args.pl_step_limit
+                            rows.append(row)
+                            print_row(row)
+                            if on_row is not None:
+                                on_row(rows)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -223,7 +336,25 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         help="skip the optimizers-at-defaults rows")
     parser.add_argument("--method-json", action="append", default=[],
                         help="extra Method as JSON (fields of Method)")
-    parser.add_argument("--pennylane", action="store_true", help="PennyLane rows (H2 only)")
+    parser.add_argument("--pennylane", action="store_true",
+                        help="PennyLane rows (on --pl-molecules)")
+    parser.add_argument("--pl-molecules", nargs="+", default=["h2"],
+                        help="molecules (of --molecules) with PennyLane rows")
+    parser.add_argument("--pl-kinds", nargs="+",
+                        default=["adam", "rosalin", "icans1", "rotosolve"],
+                        choices=["adam", "rosalin", "icans1", "rotosolve"])
+    parser.add_argument("--pl-starts", nargs="+", default=["hf", "mp2"],
+                        choices=["hf", "mp2"])
+    parser.add_argument("--pl-shots", nargs="+", type=int, default=[100],
+                        help="shots per group evaluation (Adam, Rotosolve)")
+    parser.add_argument("--pl-min-shots", nargs="+", type=int, default=[10],
+                        help="min_shots of Rosalin/iCANS1")
+    parser.add_argument("--pl-lr", nargs="+", type=float, default=[None],
+                        help="stepsize of Adam (0.05) and Rosalin/iCANS1 (0.07)")
+    parser.add_argument("--pl-frequencies", nargs="+", type=int, default=[2],
+                        help="Rotosolve's nums_frequency per parameter")
+    parser.add_argument("--pl-step-limit", type=float, default=240.0,
+                        help="seconds one PennyLane step may take (0: no limit)")
     parser.add_argument("--pl-seeds", type=int, default=3)
     parser.add_argument("--pl-steps", type=int, default=60)
     parser.add_argument("--pl-only", action="store_true", help="only the PennyLane rows")
@@ -231,14 +362,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = parser.parse_args(argv)
 
     methods = ([] if args.no_defaults else default_methods()) + frugal_methods()
-    methods += [Method(**json.loads(text)) for text in args.method_json]
-    if args.methods:
+    if args.methods:  # the --method-json ones are always run
         methods = [m for m in methods if m.label in args.methods
-                   or m.optimizer in args.methods] + \
-                  [Method(**json.loads(t)) for t in args.method_json]
+                   or m.optimizer in args.methods]
+    methods += [Method(**json.loads(text)) for text in args.method_json]
     with open("/proc/loadavg") as handle:
         load = handle.read().split()[:3]
-    print(f"# {platform.node()} load average {' '.join(load)}; seeds 0..{args.seeds - 1}")
+    print(f"# {platform.node()} load average {' '.join(load)}; seeds 0..{args.seeds - 1}"
+          + (f" (PennyLane 0..{args.pl_seeds - 1})" if args.pennylane else ""))
     rows = []
     for molecule in args.molecules:
         problem = qvopt.load_problem(molecule)
@@ -247,19 +378,20 @@ def main(argv: list[str] | None = None) -> list[dict]:
             runs = [run_qvopt(method, problem, circuit, seed) for seed in range(args.seeds)]
             rows.append(summarize(method.label, molecule, runs))
             print_row(rows[-1])
-        if args.pennylane and molecule == "h2":
-            mp2 = mp2_initial_point(problem, circuit)
-            for start, x0 in (("hf", None), ("mp2", mp2)):
-                for kind, shots in (("adam", 100), ("rosalin", 100), ("icans1", 100),
-                                    ("rotosolve", 100)):
-                    runs = [run_pennylane(kind, problem, seed, shots, args.pl_steps, x0)
-                            for seed in range(args.pl_seeds)]
-                    rows.append(summarize(f"pennylane-{kind}+{start}", molecule, runs))
-                    print_row(rows[-1])
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(rows, handle, indent=1)
+            save(rows, args.json)
+        if args.pennylane and molecule in args.pl_molecules:
+            rows += pennylane_rows(problem, circuit, molecule, args,
+                                   on_row=lambda new, done=rows: save(done + new, args.json))
+    save(rows, args.json)
     return rows
+
+
+def save(rows: list[dict], path: str | None) -> None:
+    """Write the rows so far to ``path`` (after every row: a long run stopped early keeps
+    what it finished)."""
+    if path:
+        with open(path, "w") as handle:
+            json.dump(rows, handle, indent=1)
 
 
 if __name__ == "__main__":
