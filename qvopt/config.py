@@ -275,8 +275,14 @@ class RunConfig:
                 error = exc if isinstance(exc, InputError) else InputError(str(exc))
                 error.field = getattr(exc, "field", None) or name
                 raise error from (None if error is exc else exc)
+        from .estimation.mitigation import parse_mitigation
         from .optimizers.registry import uses_gradient
 
+        if self.optimizer == "rosalin" and \
+                "zne" in parse_mitigation(self.backend_options.get("mitigation")):
+            raise field_error("optimizer", "an optimizer other than rosalin when mitigation "
+                              "includes 'zne' (its randomly drawn groups cannot be "
+                              "extrapolated)", self.optimizer)
         if self.gtol is not None and not uses_gradient(self.optimizer):
             raise field_error("gtol", f"None with optimizer {self.optimizer!r}, which measures "
                               "no gradient (stop it with maxiter or shot_budget)", self.gtol)

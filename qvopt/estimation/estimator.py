@@ -234,14 +234,23 @@ class Estimator:
             return np.array(per, dtype=np.int64)
         return np.stack([self.group_shots(s) for s in per])
 
+    def _check_term_sampling(self, term_sampling) -> None:
+        """An InputError, before anything is sampled, for an unknown ``term_sampling`` or
+        weighted random sampling on a sampler that extrapolates (ZNE)."""
+        if term_sampling is None:
+            return
+        if term_sampling not in TERM_SAMPLING:
+            raise InputError(f"term_sampling must be None or one of {list(TERM_SAMPLING)}, "
+                             f"got {term_sampling!r}")
+        if getattr(self.sampler, "zne", None) is not None:
+            raise InputError(f"term_sampling={term_sampling!r} (optimizer rosalin) cannot be "
+                             "combined with zero-noise extrapolation (mitigation 'zne')")
+
     def _measure_weighted_random(self, points: np.ndarray, totals: np.ndarray
                                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Energies, variances and shots of ``points`` (P, p), ``totals[k]`` shots each,
         spread over groups by weighted random sampling (:mod:`.term_sampling`). Groups that
         drew no shot are not executed; the allocation does not learn from these shots."""
-        if getattr(self.sampler, "zne", None) is not None:
-            raise InputError("term_sampling='weighted_random' cannot be combined with "
-                             "zero-noise extrapolation (mitigation 'zne')")
         rng = self._streams[self.sampler.stream]
         probabilities = group_probabilities(self.grouped)
         counts = draw_group_shots(totals, probabilities, rng)
@@ -254,7 +263,7 @@ class Estimator:
         """(energy points, values, variances, shots) and the gradient Estimate (or None):
         every point sampled in one call (two with weighted random term sampling: the
         energies as usual, the shifted points with their drawn group counts)."""
-        _check_term_sampling(term_sampling)
+        self._check_term_sampling(term_sampling)
         random_terms = term_sampling is not None and self.shots is not None
         blocks, shots = [], []
         if energies is not None:
@@ -289,7 +298,7 @@ class Estimator:
         instead of the fixed per-group split; exact mode ignores it.
         """
         points, single = self.check_points(theta)
-        _check_term_sampling(term_sampling)
+        self._check_term_sampling(term_sampling)
         if term_sampling is not None and self.shots is not None:
             totals = np.full(len(points), self.shots_per_evaluation, dtype=np.int64)
             values, variances, spent = self._measure_weighted_random(points, totals)
@@ -476,12 +485,6 @@ class Estimator:
         if approx is not None:
             self.ledger.charge(executions, self.shots or 0, 0)
         return Estimate(value, np.sqrt(variance), executions * (self.shots or 0))
-
-
-def _check_term_sampling(term_sampling) -> None:
-    if term_sampling is not None and term_sampling not in TERM_SAMPLING:
-        raise InputError(f"term_sampling must be None or one of {list(TERM_SAMPLING)}, got "
-                         f"{term_sampling!r}")
 
 
 def _check_problem(hamiltonian, circuit) -> None:

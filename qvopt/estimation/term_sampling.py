@@ -54,8 +54,11 @@ def weighted_random_energies(moments: GroupMoments, probabilities: np.ndarray
     # biased per-shot variance v_g = Var(m_g) (n_g − 1); 0 for a single shot
     spread = np.where(counts > 1, moments.variances * (counts - 1), 0.0)
     spread = np.where(sampled, spread, 0.0)
-    first = (counts * means / probabilities).sum(axis=1) / totals
-    second = (counts * (spread + means**2) / probabilities**2).sum(axis=1) / totals
+    # groups that drew no shot (p_g = 0 included: a zero-norm group) contribute exactly 0
+    weight = np.divide(counts, probabilities, out=np.zeros_like(counts), where=sampled)
+    first = (weight * means).sum(axis=1) / totals
+    second = (np.divide(weight, probabilities, out=np.zeros_like(counts), where=sampled)
+              * (spread + means**2)).sum(axis=1) / totals
     with np.errstate(divide="ignore", invalid="ignore"):
         variance = np.where(totals > 1, np.maximum(second - first**2, 0.0)
                             / np.maximum(totals - 1, 1), np.nan)

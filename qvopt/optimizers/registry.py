@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -348,7 +349,8 @@ def get_optimizer(name: str, vqe_defaults: bool = False, *, estimator=None,
     if estimator is not None:
         derived = problem_options(key, estimator)
         given_min = options.get("min_shots")
-        if "max_shots" in derived and isinstance(given_min, int) and given_min > 0:
+        if "max_shots" in derived and isinstance(given_min, numbers.Integral) \
+                and not isinstance(given_min, bool) and given_min > 0:
             derived["max_shots"] = CANS_MAX_SHOTS_FACTOR * given_min  # the cap follows it
         options = {**derived, **options}
     try:

@@ -93,3 +93,33 @@ def test_bad_term_sampling_is_a_clear_error(h2, circuit):
     exact = qvopt.Estimator(h2.hamiltonian, circuit)
     assert exact.energy(THETA, term_sampling="weighted_random").value == \
         pytest.approx(exact.exact_energy(THETA))
+
+
+def test_zne_is_refused_before_anything_is_charged(h2, circuit):
+    est = qvopt.Estimator(h2.hamiltonian, circuit, shots=50, backend="aer",
+                          backend_options={"mitigation": "zne"}, seed=1)
+    request = Request(gradient=THETA, term_sampling="weighted_random")
+    with pytest.raises(InputError, match="zero-noise extrapolation"):
+        est.answer(THETA, request)
+    assert est.shots_used == 0
+    with pytest.raises(InputError, match="other than rosalin when mitigation includes 'zne'"):
+        qvopt.RunConfig("h2", optimizer="rosalin", backend="aer",
+                        backend_options={"mitigation": "zne"})
+
+
+def test_a_group_with_zero_norm_is_never_drawn_and_harmless():
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Parameter
+    from qiskit.quantum_info import SparsePauliOp
+
+    hamiltonian = SparsePauliOp(["II", "ZZ", "XX", "YY"], [0.5, 1.0, 0.0, 0.3])
+    qc = QuantumCircuit(2)
+    qc.ry(Parameter("a"), 0)
+    qc.cx(0, 1)
+    est = qvopt.Estimator(hamiltonian, qc, shots=20, seed=3)
+    assert 0.0 in est.grouped.coefficient_norms()
+    n = 3000
+    estimate = est.energy(np.full((n, 1), 0.3), term_sampling="weighted_random")
+    assert np.all(np.isfinite(estimate.value))
+    spread = estimate.value.std(ddof=1)
+    assert abs(estimate.value.mean() - est.exact_energy([0.3])) < 4 * spread / np.sqrt(n)

@@ -145,6 +145,7 @@ def test_lipschitz_bound_and_problem_options(h2):
     # the derived cap follows a user's min_shots (no conflict with a larger floor), and a
     # user's max_shots (None: no cap) wins
     assert get_optimizer("icans", estimator=est, min_shots=500).max_shots == cap * 500
+    assert get_optimizer("icans", estimator=est, min_shots=np.int64(500)).max_shots == cap * 500
     assert get_optimizer("icans", estimator=est, max_shots=None).max_shots is None
 
 
