@@ -29,6 +29,7 @@ from qiskit.quantum_info import SparsePauliOp
 from ..errors import CheckpointError, InputError
 from .allocation import ShotAllocator, predicted_stderr
 from .base import Estimate, ShotLedger, as_points, validate_shots
+from .engines import ENGINES, build_reference, choose_engine
 from .fidelity import sample_fidelities
 from .metric import MetricEstimator
 from .observable import SampledObservable
@@ -42,7 +43,6 @@ from .parameter_shift import (
 from .random_streams import set_streams_state, spawn_streams, streams_state
 from .registry import SamplerContext, make_sampler
 from .request import Reply, Request
-from .engines import ENGINES, build_reference, choose_engine
 from .sampler import GroupMoments
 from .term_sampling import (
     TERM_SAMPLING,
