@@ -304,6 +304,12 @@ class _Run:
         message = outcome.message
         if outcome.status == Status.BACKEND and config.checkpoint is not None:
             message += f"; checkpoint {config.checkpoint} is intact"
+        precision = config.final_precision
+        if precision is not None and final.stderr > precision:
+            message += (f"; final energy ± {final.stderr * 1e3:.2f} mHa, not the requested "
+                        f"{precision * 1e3:.2f} mHa"
+                        + (" (the shot budget left too few shots)"
+                           if config.shot_budget is not None else ""))
         return VQEResult(
             x=outcome.x, fun=float(final.value), stderr=float(final.stderr),
             jac=loop.last_gradient, nit=loop.nit, nfev=self.estimator.ledger.evaluations,
