@@ -12,6 +12,7 @@ that iterate (a reference, not charged).
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,11 @@ def resume(checkpoint: str | Path, maxiter: int | None = None,
     changes = {"checkpoint": str(checkpoint)}
     if maxiter is not None:
         changes["maxiter"] = maxiter
+    options = config.optimizer_options
+    if config.optimizer in ("icans", "gcans") and "max_shots" not in options:
+        # written before checkpoints held every built option and before the problem-derived
+        # shot cap: resume without the cap, as the run started
+        changes["optimizer_options"] = {**options, "max_shots": None}
     config = config.replace(**changes)
     check_molecule(config.molecule, meta, checkpoint)
     return _Run(config, threads).execute(callback, saved=(meta, arrays))
@@ -265,9 +271,14 @@ class _Run:
         from .checkpoint import molecule_digest, save
 
         digest = molecule_digest(self.config.molecule)
+        # every option the optimizer was built with (the user's, VQE_DEFAULTS and the
+        # problem's): a resumed run rebuilds exactly this optimizer even if those defaults
+        # change in a later version
+        built = json.loads(json.dumps(self.optimizer.options))
+        saved = self.config.replace(optimizer_options=built)
 
         def write(loop: Loop, state) -> None:
-            save(self.config.checkpoint, self.config, loop, state, self.estimator, digest)
+            save(self.config.checkpoint, saved, loop, state, self.estimator, digest)
 
         return write
 

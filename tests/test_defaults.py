@@ -255,11 +255,27 @@ def test_checkpoint_of_a_default_run_resumes_with_the_same_settings(h2, tmp_path
     saved = saved_config(meta, ck)
     assert (saved.optimizer, saved.allocation, saved.initial_point) == ("icans", "variance",
                                                                         "mp2")
-    assert saved == RunConfig("h2", seed=5, maxiter=2, checkpoint=str(ck))
+    # the checkpoint holds every option the optimizer was built with (defaults and the
+    # problem's included), so a later change of defaults cannot change a resumed run
+    assert saved.optimizer_options["max_shots"] == 20 * saved.optimizer_options["min_shots"]
+    assert saved.replace(optimizer_options={}) == RunConfig("h2", seed=5, maxiter=2,
+                                                             checkpoint=str(ck))
     resumed = qvopt.resume(ck, maxiter=4)
     assert part.nit == 2 and resumed.nit == 4
     np.testing.assert_array_equal(resumed.x, full.x)
     assert resumed.shots_used == full.shots_used
+
+
+def test_a_checkpoint_from_before_the_shot_cap_resumes_uncapped(h2, tmp_path):
+    from qvopt.checkpoint import CHECKPOINT, read_archive, write_archive
+
+    ck = tmp_path / "old.ckpt"
+    qvopt.vqe("h2", seed=5, maxiter=2, checkpoint=ck)
+    meta, arrays = read_archive(ck, CHECKPOINT)
+    meta["config"]["optimizer_options"] = {}  # what checkpoints held before
+    write_archive(ck, meta, arrays)
+    resumed = qvopt.resume(ck, maxiter=3)
+    assert resumed.config["optimizer_options"] == {"max_shots": None}
 
 
 def test_adapt_runs_with_the_defaults(tmp_path):
