@@ -43,6 +43,18 @@ def _defaults() -> dict:
             if f.name in ("ansatz", "optimizer", "backend")}
 
 
+def run_settings(data: dict, path: Path) -> dict:
+    """The run settings of a parsed run (or scan) file: its plain keys, and the
+    ``[ansatz]``, ``[optimizer]`` and ``[backend]`` tables as names and options (a table the
+    file leaves out keeps ``RunConfig``'s default)."""
+    settings = {key: data[key] for key in PLAIN_KEYS if key in data}
+    defaults = _defaults()
+    for key in ("ansatz", "optimizer", "backend"):
+        settings[key], settings[f"{key}_options"] = _named_table(data, key, defaults[key],
+                                                                 path)
+    return settings
+
+
 def run_file_settings(path: str | Path) -> dict:
     """The ``RunConfig`` keyword arguments a run file gives (not yet validated); a key the
     file leaves out keeps ``RunConfig``'s default."""
@@ -51,12 +63,7 @@ def run_file_settings(path: str | Path) -> dict:
     reject_unknown_keys(data, TOP_KEYS, path, error=RunFileError)
     if "molecule" not in data:
         raise RunFileError(f"{path}: missing key 'molecule'")
-    settings = {"molecule": data["molecule"]}
-    settings.update({key: data[key] for key in PLAIN_KEYS if key in data})
-    defaults = _defaults()
-    for key in ("ansatz", "optimizer", "backend"):
-        settings[key], settings[f"{key}_options"] = _named_table(data, key, defaults[key],
-                                                                 path)
+    settings = {"molecule": data["molecule"], **run_settings(data, path)}
     output = data.get("output", {})
     if not isinstance(output, dict):
         raise RunFileError(f"{path}: [output] must be a table, got {output!r}")

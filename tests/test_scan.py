@@ -244,3 +244,20 @@ def test_scan_file(tmp_path):
     flags = _parser().parse_args(["scan", "--config", str(path), "--shots", "10"])
     with pytest.raises(InputError, match=r"remove \['--shots'\]"):
         cmd_scan(flags, Console())
+
+
+def test_scan_file_and_flags_share_the_run_defaults(tmp_path):
+    """A scan file without [optimizer] and a scan from flags both get RunConfig's defaults
+    (before, the file reader hard-coded adam); --allocation none gives per-group shots."""
+    from qvopt.config import RunConfig
+    from qvopt.scan.cli import _request
+
+    path = tmp_path / "scan.toml"
+    path.write_text('molecule = "h2"\n[scan]\nbond = [0.7]\n')
+    from_file = RunConfig(molecule="h2", **load_scan_file(path)["settings"])
+    flags = _request(_parser().parse_args(["scan", "h2", "--bond", "0.7"]))["settings"]
+    assert from_file == RunConfig(molecule="h2", **flags) == RunConfig("h2")
+    assert from_file.optimizer == "icans"
+    per_group = _request(_parser().parse_args(["scan", "h2", "--bond", "0.7",
+                                               "--allocation", "none"]))["settings"]
+    assert RunConfig(molecule="h2", **per_group).allocation is None

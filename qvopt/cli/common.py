@@ -22,6 +22,20 @@ def parse_option(text: str) -> tuple[str, object]:
     return key, value
 
 
+def parse_precision(text: str) -> float | str | None:
+    """``--final-precision``: a number (Ha), ``auto`` or ``none`` (→ None); the number is
+    checked by :class:`~qvopt.config.RunConfig`."""
+    word = text.strip().lower()
+    if word in ("auto", "none"):
+        return None if word == "none" else word
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--final-precision must be a standard error in Ha "
+                                         f"(e.g. 0.0016), 'auto' or 'none', got {text!r}"
+                                         ) from None
+
+
 def parse_shots(text: str) -> int | None:
     """``exact``/``none`` → None; ``1000``, ``1e6`` → a positive integer (checked)."""
     from ..config import check_shots

@@ -9,7 +9,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .common import EXIT_BACKEND, EXIT_FAILED, parse_option, parse_shots
+from .common import (
+    EXIT_BACKEND,
+    EXIT_FAILED,
+    parse_option,
+    parse_precision,
+    parse_shots,
+)
 
 
 def _odd_scales(text: str) -> list[int]:
@@ -21,20 +27,6 @@ def _odd_scales(text: str) -> list[int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"--zne-scales must be comma-separated integers, "
                                          f"got {text!r}") from None
-
-
-def _precision(text: str) -> float | str | None:
-    """``--final-precision``: a number (Ha), ``auto`` or ``none`` (checked by RunConfig)."""
-    import argparse
-
-    if text.strip().lower() in ("auto", "none"):
-        return text.strip().lower()
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--final-precision must be a standard error in Ha "
-                                         f"(e.g. 0.0016), 'auto' or 'none', got {text!r}"
-                                         ) from None
 
 
 def add_run_parser(sub, formatter) -> None:
@@ -112,7 +104,7 @@ def add_run_parser(sub, formatter) -> None:
                      help="stop before exceeding this many shots")
     run.add_argument("--gtol", type=float, default=None,
                      help="stop when the estimated gradient norm is at most this")
-    run.add_argument("--final-precision", type=_precision, default=AUTO, metavar="HARTREE",
+    run.add_argument("--final-precision", type=parse_precision, default=AUTO, metavar="HARTREE",
                      help="measure the final energy to this standard error in Ha, e.g. "
                           "0.0005 (its shots are charged and shown separately); auto: "
                           "0.0016 when sampling; none: one evaluation with --shots "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..cli.common import parse_precision
 from ..errors import InputError
 from .core import CHEMICAL_ACCURACY_MHA, ScanResult, scan
 
@@ -45,13 +46,18 @@ def add_scan_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--atoms", default=None,
                         help="atom indices: i,j for a bond (default 0,1), i,vertex,k for an "
                              "angle (default 1,0,2); atom j (or k) moves")
-    parser.add_argument("--optimizer", default=argparse.SUPPRESS, help="optimizer name (default adam)")
+    parser.add_argument("--optimizer", default=argparse.SUPPRESS,
+                        help="optimizer name (default: qvopt run's, icans)")
     parser.add_argument("-O", "--option", action="append", type=parse_option, default=[],
                         metavar="KEY=VALUE", help="optimizer option (repeatable)")
     parser.add_argument("--shots", type=parse_shots, default=argparse.SUPPRESS,
-                        help="shots per group per point, or 'exact' (default 1000)")
-    parser.add_argument("--allocation", choices=["uniform", "weighted", "variance"],
-                        default=argparse.SUPPRESS, help="split --shots across measurement groups")
+                        help="shots per energy evaluation, split across the measurement "
+                             "groups by --allocation (per group with --allocation none), or "
+                             "'exact' (default 1000)")
+    parser.add_argument("--allocation", choices=["auto", "none", "uniform", "weighted",
+                                                 "variance"],
+                        default=argparse.SUPPRESS, help="how --shots are split across "
+                        "measurement groups (default auto: variance; none: --shots per group)")
     parser.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="random seed of the scan")
     parser.add_argument("--maxiter", type=int, default=argparse.SUPPRESS,
                         help="optimizer updates per point (default 40 with warm start, "
@@ -65,7 +71,8 @@ def add_scan_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--device", default=argparse.SUPPRESS, help="Aer device: CPU or GPU")
     parser.add_argument("--shot-budget", type=int, default=argparse.SUPPRESS, help="per point")
     parser.add_argument("--no-warm-start", action="store_true",
-                        help="start every point from the HF state (θ = 0)")
+                        help="start every point from the run's initial point (MP2 for "
+                             "uccsd, else θ = 0) instead of the previous point's result")
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON to write (CSV and PNG beside it); default "
                              "scan_<molecule>_<coordinate>.json")
@@ -127,17 +134,6 @@ def _file_request(args: argparse.Namespace) -> dict:
     request["store"] = args.store or request["store"]
     request["config_file"] = args.config
     return request
-
-
-def parse_precision(text: str) -> float | None:
-    """``none`` → None; else a number (checked by the run configuration)."""
-    if text.strip().lower() == "none":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--final-precision must be a number in Ha or "
-                                         f"'none', got {text!r}") from None
 
 
 def parse_atoms(text: str | None) -> tuple[int, ...] | None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..errors import InputError, RunFileError
 from ..io import read_toml, reject_unknown_keys
-from ..runfile import PLAIN_KEYS, TOP_KEYS, _named_table
+from ..runfile import TOP_KEYS, run_settings
 from .coordinates import KINDS
 
 SCAN_KEYS = {*KINDS, "atoms", "warm_start", "store", "out"}
@@ -57,7 +57,7 @@ def load_scan_file(path: str | Path) -> dict:
             "coordinate": kinds[0], "values": table[kinds[0]], "atoms": table.get("atoms"),
             "warm_start": warm, "store": _relative(path, "scan.store", table.get("store")),
             "out": _relative(path, "scan.out", table.get("out")),
-            "settings": _run_settings(data, path)}
+            "settings": run_settings(data, path)}
 
 
 def _relative(path: Path, key: str, value, always: bool = True) -> str | None:
@@ -71,17 +71,6 @@ def _relative(path: Path, key: str, value, always: bool = True) -> str | None:
     if always or candidate.suffix == ".toml" or "/" in value:
         return str(candidate if candidate.is_absolute() else path.parent / candidate)
     return value
-
-
-def _run_settings(data: dict, path: Path) -> dict:
-    """The run settings (RunConfig fields) of the file, as the run-file reader maps them."""
-    settings = {key: data[key] for key in PLAIN_KEYS if key in data}
-    settings["ansatz"], settings["ansatz_options"] = _named_table(data, "ansatz", "uccsd", path)
-    settings["optimizer"], settings["optimizer_options"] = _named_table(
-        data, "optimizer", "adam", path)
-    settings["backend"], settings["backend_options"] = _named_table(
-        data, "backend", "statevector", path)
-    return settings
 
 
 def scan_file_error(path: str | Path, exc: InputError) -> RunFileError:
