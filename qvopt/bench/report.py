@@ -95,12 +95,18 @@ def _finished_stats(group, by_run: dict, rng: np.random.Generator) -> dict:
 
 def with_method_labels(runs):
     """``optimizer`` relabelled ``"<ansatz>+<optimizer>"`` for runs not on UCCSD (so a study
-    can put ADAPT+adam or HEA+spsa beside UCCSD+adam), from each run's stored config."""
+    can put ADAPT+adam or HEA+spsa beside UCCSD+adam), and ``"<optimizer>@hf"`` for UCCSD
+    runs that started at zeros (stores written before studies started at MP2: their rows
+    stay apart from MP2-start runs), from each run's stored config."""
     import json
 
     def label(row) -> str:
-        ansatz = json.loads(row["config"]).get("ansatz", "uccsd")
-        return row["optimizer"] if ansatz == "uccsd" else f"{ansatz}+{row['optimizer']}"
+        config = json.loads(row["config"])
+        ansatz = config.get("ansatz", "uccsd")
+        if ansatz != "uccsd":
+            return f"{ansatz}+{row['optimizer']}"
+        return row["optimizer"] if config.get("initial_point") == "mp2" \
+            else f"{row['optimizer']}@hf"
 
     runs = runs.copy()
     if len(runs):

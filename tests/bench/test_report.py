@@ -11,13 +11,16 @@ from qvopt.bench import Store
 E_FCI = -1.0
 
 
-def synthetic_run(store, run, optimizer, seed_index, errors_mha, shots_step=1000):
+def synthetic_run(store, run, optimizer, seed_index, errors_mha, shots_step=1000,
+                  initial_point="mp2"):
     """A finished run whose exact energy follows ``errors_mha`` (one point per 1000 shots)."""
     history = [{"iteration": i, "energy": E_FCI + e / 1000, "stderr": 0.001,
                 "energy_exact": E_FCI + e / 1000, "shots": (i + 1) * shots_step,
                 "time": 0.5 * (i + 1)} for i, e in enumerate(errors_mha)]
     config = {"run_id": run, "molecule": "toy", "optimizer": optimizer, "shots": 100,
               "seed_index": seed_index}
+    if initial_point is not None:  # None: a store written before runs recorded their start
+        config["initial_point"] = initial_point
     store.write_run(config, {"status": "finished", "message": "ok",
                              "energy": history[-1]["energy"],
                              "energy_exact": history[-1]["energy_exact"], "e_fci": E_FCI,
@@ -87,3 +90,12 @@ def test_report_is_reproducible(toy_store):
     t1, _ = qvopt.report(toy_store, plots=False)
     t2, _ = qvopt.report(toy_store, plots=False)
     assert t1.equals(t2)
+
+
+def test_runs_from_before_mp2_starts_get_their_own_row(tmp_path):
+    path = tmp_path / "mixed.sqlite"
+    with Store(path) as store:
+        synthetic_run(store, "old", "A", 0, [20.0, 1.0], initial_point=None)
+        synthetic_run(store, "new", "A", 0, [20.0, 5.0, 1.0])
+    table, _ = qvopt.report(path, plots=False)
+    assert sorted(table.optimizer) == ["A", "A@hf"] and list(table.runs) == [1, 1]

@@ -14,7 +14,7 @@ from .test_report import synthetic_run
 
 def failed_run(store, run, optimizer, seed_index, message, shots=100):
     config = {"run_id": run, "molecule": "toy", "optimizer": optimizer, "shots": shots,
-              "seed_index": seed_index}
+              "seed_index": seed_index, "initial_point": "mp2"}
     store.write_run(config, {"status": "failed", "message": message, "wall_time": 0.1})
 
 
