@@ -216,23 +216,31 @@ class Estimator:
         values, variances = moments.energies()
         return values, variances, shots.sum(axis=1)
 
-    def _gradient_shots(self, gradient_shots, random_terms: bool) -> np.ndarray:
-        """Shots of each parameter's shifted points: (p, G) per group, or with weighted
-        random term sampling (p,) totals. ``gradient_shots`` (p,): per group or the total
-        of an evaluation as ``shots`` means — the total itself with ``random_terms``; None:
-        the estimator's shots."""
-        if gradient_shots is None:
-            if random_terms:
-                return np.full(self.n_params, self.shots_per_evaluation, dtype=np.int64)
-            return np.tile(self.group_shots(), (self.n_params, 1))
+    def _check_gradient_shots(self, gradient_shots) -> list[int]:
+        """``gradient_shots`` as p checked ints, or an InputError naming it."""
         per = np.asarray(gradient_shots)
         if per.shape != (self.n_params,):
             raise InputError(f"gradient_shots must have shape ({self.n_params},), got "
                              f"{per.shape}")
-        per = [validate_shots(int(s), "gradient_shots") for s in per]
-        if random_terms:
-            return np.array(per, dtype=np.int64)
-        return np.stack([self.group_shots(s) for s in per])
+        return [validate_shots(int(s), "gradient_shots") for s in per]
+
+    def _gradient_shots(self, gradient_shots) -> np.ndarray:
+        """(p, G) group shots of each parameter's shifted points (``gradient_shots`` (p,) in
+        the meaning of ``shots``; None: the estimator's shots)."""
+        if gradient_shots is None:
+            return np.tile(self.group_shots(), (self.n_params, 1))
+        return np.stack([self.group_shots(s)
+                         for s in self._check_gradient_shots(gradient_shots)])
+
+    def _gradient_totals(self, gradient_shots, term_sampling) -> np.ndarray:
+        """(p,) shots one shifted point of each parameter costs: an evaluation with
+        ``gradient_shots[i]`` in the meaning of ``shots`` — with ``term_sampling`` the total
+        itself — or, without ``gradient_shots``, one evaluation."""
+        if gradient_shots is None:
+            return np.full(self.n_params, self.shots_per_evaluation, dtype=np.int64)
+        per = self._check_gradient_shots(gradient_shots)
+        return np.array(per if term_sampling else [self._evaluation_cost(s) for s in per],
+                        dtype=np.int64)
 
     def _check_term_sampling(self, term_sampling) -> None:
         """An InputError, before anything is sampled, for an unknown ``term_sampling`` or
@@ -273,17 +281,17 @@ class Estimator:
             rules = self.shift_rules()
             shifted, weights = shifted_points(gradient_at, rules)
             repeats = points_per_parameter(rules)
-            per_parameter = self._gradient_shots(gradient_shots, random_terms)
             if not random_terms:
                 blocks.append(shifted)
-                shots.append(np.repeat(per_parameter, repeats, axis=0))
+                shots.append(np.repeat(self._gradient_shots(gradient_shots), repeats, axis=0))
         n_e = 0 if energies is None else len(energies)
         values, variances, spent = (self._measure(np.vstack(blocks), np.vstack(shots))
                                     if blocks else (np.empty(0),) * 3)
         gradient = None
         if gradient_at is not None:
             g_values, g_variances, g_spent = (
-                self._measure_weighted_random(shifted, np.repeat(per_parameter, repeats))
+                self._measure_weighted_random(shifted, np.repeat(
+                    self._gradient_totals(gradient_shots, term_sampling), repeats))
                 if random_terms else (values[n_e:], variances[n_e:], spent[n_e:]))
             grad, var = gradient_from_energies(weights, g_values, g_variances)
             gradient = Estimate(grad, np.sqrt(var), int(g_spent.sum()))
@@ -395,13 +403,9 @@ class Estimator:
                           else len(np.atleast_2d(request.energies)))
         cost = n_energies * self.shots_per_evaluation
         if request.gradient is not None:
-            counts = points_per_parameter(self.shift_rules())
-            if request.gradient_shots is None:
-                cost += int(np.sum(counts)) * self.shots_per_evaluation
-            else:  # per group or per evaluation; the total itself with term sampling
-                per_point = (int if request.term_sampling else self._evaluation_cost)
-                cost += sum(int(c) * per_point(int(s))
-                            for c, s in zip(counts, request.gradient_shots))
+            counts = np.asarray(points_per_parameter(self.shift_rules()))
+            cost += int(counts @ self._gradient_totals(request.gradient_shots,
+                                                       request.term_sampling))
         if request.fidelities is not None:
             cost += len(np.atleast_2d(request.fidelities)) * self.shots
         if request.metric is not None:
