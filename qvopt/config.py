@@ -15,8 +15,9 @@ error of 1.6 mHa. ``optimizer``, ``allocation``, ``initial_point`` and
 ``"icans"`` (``"adam"`` for ``ansatz="adapt"``: no gain from icans measured there);
 ``"variance"`` when sampling and None (no allocation) in exact mode; ``"mp2"`` for
 ``ansatz="uccsd"`` and None (zeros) for any other ansatz; 1.6e-3 Ha when sampling and
-None in exact mode and for ADAPT. The resolved values are what :meth:`RunConfig.to_dict` records (and checkpoints keep);
-:meth:`RunConfig.replace` resolves the fields that were left to ``"auto"`` again.
+None in exact mode and for ADAPT. The resolved values are what :meth:`RunConfig.to_dict`
+records (and checkpoints keep); :meth:`RunConfig.replace` resolves the fields that were
+left to ``"auto"`` again.
 ``allocation=None`` (``"none"``; ``--allocation none``) makes ``shots`` the shots of
 every measurement group instead.
 
@@ -69,9 +70,9 @@ from .errors import InputError, RunFileError
 
 DEFAULT_MAXITER = 120
 DEFAULT_SHOTS = 1000
-#: The default of ``optimizer``, ``allocation`` and ``initial_point``: resolved from the
-#: other settings when a :class:`RunConfig` is made (see the module docstring); never
-#: stored.
+#: The default of ``optimizer``, ``allocation``, ``initial_point`` and
+#: ``final_precision``: resolved from the other settings when a :class:`RunConfig` is made
+#: (see the module docstring); never stored.
 AUTO = "auto"
 #: What ``optimizer="auto"`` becomes; :data:`ADAPT_OPTIMIZER` with ``ansatz="adapt"``
 #: (ADAPT on H2, seed 1: icans 1.9e6 shots to chemical accuracy, adam 1.8e6 — no gain
@@ -179,8 +180,8 @@ class RunConfig:
     updates. ``final_precision``: the standard error (Ha) the final energy is measured to
     (:mod:`qvopt.final_energy`; ``"auto"``: 1.6e-3 when sampling, None in exact mode;
     None/``"none"``: one evaluation with the run's shots). ``shot_budget``: stop before an
-    iteration that would pass it. ``gtol``: stop
-    when the estimated gradient norm is at most this. ``checkpoint``/``result``: where the
+    iteration that would pass it. ``gtol``: stop when the estimated gradient norm is at
+    most this (gradient-measuring optimizers only). ``checkpoint``/``result``: where the
     run state (after every iteration) and the result JSON are written.
 
     The ``"auto"`` fields are resolved when the value is made (the attributes and

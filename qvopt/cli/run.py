@@ -95,9 +95,8 @@ def add_run_parser(sub, formatter) -> None:
                      default=AUTO,
                      help="how --shots is split across the measurement groups: auto "
                           f"({DEFAULT_ALLOCATION} when sampling, none with --shots exact), "
-                          "uniform, "
-                          "weighted, variance, or none (--shots is then the shots of every "
-                          "group)")
+                          "uniform, weighted, variance, or none (--shots is then the shots "
+                          "of every group)")
     run.add_argument("--maxiter", type=int, default=None,
                      help=f"maximum optimizer updates (default {DEFAULT_MAXITER})")
     run.add_argument("--shot-budget", type=int, default=None,

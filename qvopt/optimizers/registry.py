@@ -13,10 +13,10 @@ Every first-order recipe also takes these options, which wrap its chain:
 without options (tuned for UCCSD with ~1000 shots per group); ``minimize`` uses the
 recipe's own (PyTorch) defaults.
 
-Some options follow from the problem (the Lipschitz bound and first-gradient shots of
-iCANS/gCANS, the gate frequencies of Rotosolve/NFT): :func:`problem_options` derives them
-from the run's Estimator, and ``get_optimizer(name, vqe_defaults=True, estimator=est)``
-fills them in below ``VQE_DEFAULTS`` and the user's options.
+Some options follow from the problem (the Lipschitz bound, first-gradient shots and shot
+cap of iCANS/gCANS/Rosalin, the gate frequencies of Rotosolve/NFT): :func:`problem_options`
+derives them from the run's Estimator, and ``get_optimizer(name, vqe_defaults=True,
+estimator=est)`` fills them in below ``VQE_DEFAULTS`` and the user's options.
 
 Option values are checked when the optimizer is built: every factory validates its own
 numbers with :func:`.base.check_number` (SciPy's methods through :data:`SCIPY_OPTION_RULES`
@@ -266,9 +266,11 @@ def problem_options(name: str, estimator) -> dict[str, Any]:
       (Σ|c_k| of the non-identity terms) and ``min_shots`` = ``max(CANS_MIN_SHOTS_PER_GROUP,
       ⌈CANS_MIN_SHOTS_PER_PARAMETER · n_params⌉)`` per group: that number, or that
       times ``n_groups`` with an allocation and for rosalin (``shots`` then means the
-      total of an evaluation); ``max_shots`` = ``CANS_MAX_SHOTS_FACTOR`` × that. A larger first gradient than the papers' ``s_min = 2`` keeps the first,
-      noise-dominated steps from undoing a good (MP2) start; the energy those steps add
-      grows like ``n_params / s_min``, hence the scaling.
+      total of an evaluation); ``max_shots`` = ``CANS_MAX_SHOTS_FACTOR`` × that (× a
+      user's own ``min_shots`` when given, see :func:`get_optimizer`). A larger first
+      gradient than the papers' ``s_min = 2`` keeps the first, noise-dominated steps from
+      undoing a good (MP2) start; the energy those steps add grows like
+      ``n_params / s_min``, hence the scaling.
     * ``rotosolve``/``nft``: ``frequencies`` (1.0,) when every parameter enters a
       two-term-rule gate (Pauli rotations), else the Givens spectrum (0.5, 1.0).
     * every other optimizer: ``{}``.
