@@ -615,14 +615,13 @@ class _AdaptRun:
         s = self.settings
         if s.checkpoint is None:
             return
-        meta = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
-                "settings": s.to_dict(), "molecule_sha256": self.digest,
+        meta = {"settings": s.to_dict(), "molecule_sha256": self.digest,
                 "chosen": self.chosen, "steps": self.steps, "screenings": self.screenings,
                 "history": self.history, "split": self.split, "nit": self.nit,
                 "elapsed": self.clock(), "ledger": ledger_meta(self.ledger)}
         arrays = {"x": self.x, **{f"pool_gradients.{i}": g
                                   for i, g in enumerate(self.gradients)}}
-        write_archive(s.checkpoint, meta, arrays)
+        write_archive(s.checkpoint, CHECKPOINT, meta, arrays)
 
     def restore(self, meta: dict, arrays: dict, path) -> None:
         """Put the saved growth steps, angles, records and ledger into this run."""

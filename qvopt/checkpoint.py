@@ -191,9 +191,12 @@ def _decode_scalar(value: Any, template: Any, where: str) -> Any:
 
 
 # ---------------------------------------------------------------- the shared container
-def write_archive(path: str | Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``meta`` (as one JSON string, field ``meta``) and ``arrays`` into one ``.npz``
-    at ``path``, atomically (temporary file + rename)."""
+def write_archive(path: str | Path, kind: ArchiveKind, meta: dict,
+                  arrays: dict[str, np.ndarray]) -> None:
+    """Write ``meta`` stamped with ``kind``'s format and version (as one JSON string, field
+    ``meta``) and ``arrays`` into one ``.npz`` at ``path``, atomically (temporary file +
+    rename)."""
+    meta = {**meta, "format": kind.format, "version": kind.version}
     buffer = io.BytesIO()
     np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
     write_bytes_atomic(path, buffer.getvalue())
@@ -281,7 +284,7 @@ def save(path: str | Path, config, loop, state, estimator, digest: str) -> None:
     """Write the run after ``loop.nit`` iterations to ``path`` (atomically)."""
     arrays: dict[str, np.ndarray] = {}
     meta = {
-        "format": FORMAT, "version": VERSION, "config": config.to_dict(),
+        "config": config.to_dict(),
         "molecule_sha256": digest, "nit": loop.nit, "elapsed": loop.clock(),
         "ledger": ledger_meta(estimator.ledger),
         "random_state": estimator.random_state(),
@@ -293,7 +296,7 @@ def save(path: str | Path, config, loop, state, estimator, digest: str) -> None:
     arrays["x"] = np.array([r.x for r in loop.records]).reshape(-1, n)
     arrays["last_gradient"] = (np.full(0, np.nan) if loop.last_gradient is None
                                else np.asarray(loop.last_gradient, dtype=float))
-    write_archive(path, meta, arrays)
+    write_archive(path, CHECKPOINT, meta, arrays)
 
 
 def load(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:

@@ -181,7 +181,7 @@ def test_shared_container_checks_the_kind_and_the_common_fields(tmp_path):
             "elapsed": 0, "ledger": {"shots_used": 0, "executions": 0, "evaluations": 0},
             "extra": []}
     path = tmp_path / "t.npz"
-    write_archive(path, meta, {"y": np.arange(3)})
+    write_archive(path, kind, meta, {"y": np.arange(3)})
     got, arrays = read_archive(path, kind)
     assert got == meta and list(arrays) == ["y"] and arrays["y"].tolist() == [0, 1, 2]
     with pytest.raises(CheckpointError, match="t.npz: checkpoint field 'z' is missing"):
@@ -190,6 +190,6 @@ def test_shared_container_checks_the_kind_and_the_common_fields(tmp_path):
         read_archive(path, replace(kind, name="other", format="o"))
     with pytest.raises(CheckpointError, match="field 'more' must be str, got None"):
         read_archive(path, replace(kind, fields={"more": str}))
-    write_archive(path, {**meta, "ledger": {}}, {"y": np.arange(3)})
+    write_archive(path, kind, {**meta, "ledger": {}}, {"y": np.arange(3)})
     with pytest.raises(CheckpointError, match="t.npz: checkpoint field 'ledger.shots_used'"):
         read_archive(path, kind)

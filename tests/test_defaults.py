@@ -273,7 +273,7 @@ def test_a_checkpoint_from_before_the_shot_cap_resumes_uncapped(h2, tmp_path):
     qvopt.vqe("h2", seed=5, maxiter=2, checkpoint=ck)
     meta, arrays = read_archive(ck, CHECKPOINT)
     meta["config"]["optimizer_options"] = {}  # what checkpoints held before
-    write_archive(ck, meta, arrays)
+    write_archive(ck, CHECKPOINT, meta, arrays)
     resumed = qvopt.resume(ck, maxiter=3)
     assert resumed.config["optimizer_options"] == {"max_shots": None}
 
