@@ -36,6 +36,7 @@ median is None when half of the seeds or more never reach it).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import platform
@@ -300,29 +301,24 @@ def pennylane_rows(problem, circuit, molecule: str, args, on_row=None) -> list[d
             min_list = args.pl_min_shots if kind in ("rosalin", "icans1") else [10]
             lr_list = args.pl_lr if kind != "rotosolve" else [None]
             freq_list = args.pl_frequencies if kind == "rotosolve" else [2]
-            for shots in shot_list:
-                for min_shots in min_list:
-                    for lr in lr_list:
-                        for frequencies in freq_list:
-                            label = pennylane_label(kind, start, shots, min_shots, lr,
-                                                    frequencies)
-                            runs = []
-                            for seed in range(args.pl_seeds):
-                                runs.append(run_pennylane(
-                                    kind, problem, seed, shots, args.pl_steps, x0,
-                                    min_shots=min_shots, lr=lr, frequencies=frequencies,
-                                    step_limit=args.pl_step_limit))
-                                if not runs[-1]["finished"]:
-                                    break
-                            row = summarize(label, molecule, runs)
-                            row["finished"] = all(r["finished"] for r in runs)
-                            row["step_time_s"] = max(t for r in runs
-                                                     for t in r["step_time_s"] or [0.0])
-                            row["step_limit_s"] = args.pl_step_limit
-                            rows.append(row)
-                            print_row(row)
-                            if on_row is not None:
-                                on_row(rows)
+            for shots, min_shots, lr, frequencies in itertools.product(
+                    shot_list, min_list, lr_list, freq_list):
+                label = pennylane_label(kind, start, shots, min_shots, lr, frequencies)
+                runs = []
+                for seed in range(args.pl_seeds):
+                    runs.append(run_pennylane(
+                        kind, problem, seed, shots, args.pl_steps, x0, min_shots=min_shots,
+                        lr=lr, frequencies=frequencies, step_limit=args.pl_step_limit))
+                    if not runs[-1]["finished"]:
+                        break
+                row = summarize(label, molecule, runs)
+                row["finished"] = all(r["finished"] for r in runs)
+                row["step_time_s"] = max(t for r in runs for t in r["step_time_s"] or [0.0])
+                row["step_limit_s"] = args.pl_step_limit
+                rows.append(row)
+                print_row(row)
+                if on_row is not None:
+                    on_row(rows)
     return rows
 
 
