@@ -17,7 +17,7 @@ PennyLane runs' histories), the definition of ``VQEResult.shots_to_chemical_accu
 
 Every qvopt method runs through ``qvopt.vqe`` (the shot ledger of the library); the
 optimizer's problem-derived options (:func:`qvopt.optimizers.registry.problem_options`:
-Lipschitz bound, minimum shots) are applied the way the driver applies them. PennyLane
+minimum shots and shot cap, gate frequencies) are applied by ``qvopt.vqe`` itself. PennyLane
 (0.45) runs ``qml.AllSinglesDoubles`` on the HF state on ``default.qubit`` with finite
 shots; its shots are counted by ``qml.Tracker`` (``totals["shots"]``: shots × the
 executions of every Hamiltonian measurement, i.e. per qubit-wise-commuting group), and the
@@ -78,7 +78,8 @@ class Method:
     maxiter: int = 120
 
 
-# `qvopt run` today: every optimizer with its VQE_DEFAULTS, 1000 shots per group, HF start.
+# Round 1's `qvopt run` settings for every optimizer: its VQE_DEFAULTS, 1000 shots per group,
+# HF start (the "@defaults" rows; `qvopt run`'s own defaults are the last frugal row).
 SKIP_AT_DEFAULTS = {"nelder-mead", "powell"}  # gradient-free simplex/line searches: slow
 
 
