@@ -35,6 +35,7 @@ from .metric import MetricEstimator
 from .observable import SampledObservable
 from .parameter_shift import (
     ShiftRule,
+    curvature_weights,
     gradient_from_energies,
     points_per_parameter,
     shift_rules,
@@ -268,7 +269,8 @@ class Estimator:
         return values, variances, counts.sum(axis=1)
 
     def _batch(self, energies, gradient_at, gradient_shots=None, term_sampling=None):
-        """(energy points, values, variances, shots) and the gradient Estimate (or None):
+        """(energy points, values, variances, shots), the gradient Estimate (or None) and
+        the shifted points' (energies, variances) it came from (or None):
         every point sampled in one call (two with weighted random term sampling: the
         energies as usual, the shifted points with their drawn group counts)."""
         self._check_term_sampling(term_sampling)
@@ -287,7 +289,7 @@ class Estimator:
         n_e = 0 if energies is None else len(energies)
         values, variances, spent = (self._measure(np.vstack(blocks), np.vstack(shots))
                                     if blocks else (np.empty(0),) * 3)
-        gradient = None
+        gradient = shifted_energies = None
         if gradient_at is not None:
             g_values, g_variances, g_spent = (
                 self._measure_weighted_random(shifted, np.repeat(
@@ -295,7 +297,8 @@ class Estimator:
                 if random_terms else (values[n_e:], variances[n_e:], spent[n_e:]))
             grad, var = gradient_from_energies(weights, g_values, g_variances)
             gradient = Estimate(grad, np.sqrt(var), int(g_spent.sum()))
-        return values[:n_e], variances[:n_e], spent[:n_e], gradient
+            shifted_energies = (g_values, g_variances)
+        return values[:n_e], variances[:n_e], spent[:n_e], gradient, shifted_energies
 
     # ------------------------------------------------------------------ energies
     def energy(self, theta, *, term_sampling: str | None = None) -> Estimate:
@@ -388,8 +391,8 @@ class Estimator:
             gradient_at = self._check_point(gradient_at, "gradient_at")
         if energies is None and gradient_at is None:
             return None, None
-        values, variances, spent, gradient = self._batch(energies, gradient_at,
-                                                         term_sampling=term_sampling)
+        values, variances, spent, gradient, _ = self._batch(energies, gradient_at,
+                                                            term_sampling=term_sampling)
         energy = (None if energies is None
                   else _energy_estimate(values, variances, spent, single))
         return energy, gradient
@@ -423,10 +426,12 @@ class Estimator:
             points = np.vstack([points, self.check_points(request.energies, "energies")[0]])
         g_point = (None if request.gradient is None
                    else self._check_point(request.gradient, "gradient"))
-        values, variances, spent, gradient = self._batch(points, g_point,
-                                                         request.gradient_shots,
-                                                         request.term_sampling)
+        values, variances, spent, gradient, shifted_energies = self._batch(
+            points, g_point, request.gradient_shots, request.term_sampling)
         value = _energy_estimate(values[:1], variances[:1], spent[:1], True)
+        curvature = None
+        if g_point is not None and np.array_equal(g_point, x):
+            curvature = self._curvature(value, variances[0], *shifted_energies)
         others = (None if request.energies is None
                   else _energy_estimate(values[1:], variances[1:], spent[1:], False))
         metric = (None if request.metric is None
@@ -434,7 +439,15 @@ class Estimator:
         fidelities = (None if request.fidelities is None
                       else self.fidelity(x, np.atleast_2d(request.fidelities)))
         return Reply(value=value, energies=others, gradient=gradient, metric=metric,
-                     fidelities=fidelities)
+                     fidelities=fidelities, curvature=curvature)
+
+    def _curvature(self, value: Estimate, variance: float, shifted: np.ndarray,
+                   shifted_variances: np.ndarray) -> Estimate:
+        """Diagonal curvature ``∂²E/∂θ_i²`` at x from the gradient's shifted energies and
+        the energy at x (:func:`.parameter_shift.curvature_weights`); charges nothing."""
+        weights = curvature_weights(self.shift_rules())
+        return Estimate(weights @ shifted - value.value,
+                        np.sqrt(weights**2 @ shifted_variances + variance), 0)
 
     # ------------------------------------------------------------------ fidelity and metric
     def _require_statevector(self, what: str) -> None:

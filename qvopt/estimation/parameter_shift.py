@@ -9,6 +9,14 @@ For a parameter θ entering one gate ``exp(−iθG)`` and an energy ``E(θ)``:
   ``∂E = c₊[E(θ + π/2) − E(θ − π/2)] − c₋[E(θ + 3π/2) − E(θ − 3π/2)]``,
   ``c± = (√2 ± 1) / (4√2)`` (Anselmetti et al., New J. Phys. 23, 113010 (2021)).
 
+The same shifted energies and the energy ``E₀`` at θ itself give the diagonal curvature
+``h = ∂²E/∂θ²`` exactly (:func:`curvature_weights`), at no extra cost: along one parameter
+``E(θ + t)`` is a trigonometric polynomial in the gate's frequencies, fixed by those points:
+
+* two-term (``E = a + b cos t + c sin t``): ``h = [E(θ + π/2) + E(θ − π/2)]/2 − E₀``;
+* four-term (frequencies ½ and 1): with ``S₁ = [E(θ ± π/2)]`` and ``S₃ = [E(θ ± 3π/2)]``
+  the means of the pairs, ``h = (½ + 3/(4√2)) S₁ + (½ − 3/(4√2)) S₃ − E₀``.
+
 Each parameter must appear in exactly one gate, as the bare parameter (no expression).
 """
 
@@ -26,17 +34,22 @@ from ..errors import InputError
 
 @dataclass(frozen=True)
 class ShiftRule:
-    """``∂E/∂θ = Σ_k coeffs[k] · E(θ + shifts[k])``."""
+    """``∂E/∂θ = Σ_k coeffs[k] · E(θ + shifts[k])`` and
+    ``∂²E/∂θ² = Σ_k curvature[k] · E(θ + shifts[k]) − E(θ)``."""
 
     shifts: tuple[float, ...]
     coeffs: tuple[float, ...]
+    curvature: tuple[float, ...]
 
 
-TWO_TERM = ShiftRule((np.pi / 2, -np.pi / 2), (0.5, -0.5))
+TWO_TERM = ShiftRule((np.pi / 2, -np.pi / 2), (0.5, -0.5), (0.5, 0.5))
 _C_PLUS = (np.sqrt(2) + 1) / (4 * np.sqrt(2))
 _C_MINUS = (np.sqrt(2) - 1) / (4 * np.sqrt(2))
+_H_ONE = (0.5 + 3 / (4 * np.sqrt(2))) / 2  # weight of each of E(θ ± π/2) in h
+_H_THREE = (0.5 - 3 / (4 * np.sqrt(2))) / 2  # weight of each of E(θ ± 3π/2)
 FOUR_TERM = ShiftRule((np.pi / 2, -np.pi / 2, 3 * np.pi / 2, -3 * np.pi / 2),
-                      (_C_PLUS, -_C_PLUS, -_C_MINUS, _C_MINUS))
+                      (_C_PLUS, -_C_PLUS, -_C_MINUS, _C_MINUS),
+                      (_H_ONE, _H_ONE, _H_THREE, _H_THREE))
 
 RULES_BY_GATE = {
     **{name: TWO_TERM for name in ("rx", "ry", "rz", "rxx", "ryy", "rzz", "rzx", "p", "cp")},
@@ -88,6 +101,18 @@ def shifted_points(theta: np.ndarray, rules: list[ShiftRule]) -> tuple[np.ndarra
             weights[i, row] = coeff
             row += 1
     return points, weights
+
+
+def curvature_weights(rules: list[ShiftRule]) -> np.ndarray:
+    """(p, M) weights, rows as :func:`shifted_points`' ``weights``, with
+    ``∂²E/∂θ_i² = (weights @ E(points))_i − E(θ)`` (see the module docstring)."""
+    n_points = sum(len(r.shifts) for r in rules)
+    weights = np.zeros((len(rules), n_points))
+    row = 0
+    for i, rule in enumerate(rules):
+        weights[i, row:row + len(rule.shifts)] = rule.curvature
+        row += len(rule.shifts)
+    return weights
 
 
 def points_per_parameter(rules: list[ShiftRule]) -> np.ndarray:

@@ -65,7 +65,11 @@ class Reply:
     """Evaluations answering a :class:`Request`.
 
     ``value`` is the estimated energy at the optimizer's current point, which the evaluator
-    measures every iteration (the same cost for every optimizer).
+    measures every iteration (the same cost for every optimizer). ``curvature``: the
+    diagonal second derivatives ``∂²E/∂θ_i²`` at that point, from the gradient's shifted
+    energies and ``value`` (no extra shots; :func:`.parameter_shift.curvature_weights`),
+    when the gradient was asked at the current point; ``stderr`` per component (the
+    shared ``value`` makes the components' errors correlated).
     """
 
     value: Estimate
@@ -73,3 +77,4 @@ class Reply:
     gradient: Estimate | None = None
     metric: Estimate | None = None
     fidelities: Estimate | None = None
+    curvature: Estimate | None = None

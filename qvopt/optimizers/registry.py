@@ -226,15 +226,18 @@ VQE_DEFAULTS: dict[str, dict] = {
     # Measured with allocation="variance", MP2 start, 5 seeds, median S_CA (H2 / lih_fc):
     # icans2 lr 0.5: 3.8e3 / 3.9e5; icans1 lr 0.3: 6.0e3 / 3.9e5; with the Σ|c| bound and
     # lr = 1/L: 9.5e3 / 1.5e6. gcans lr 0.3: 1.5e3 / 6.4e5 (Σ|c| bound: 1.1e4 / 5.9e6).
-    "icans": {"variant": "icans2", "lr": 0.5, "lipschitz": 1.0},
-    "gcans": {"lr": 0.3, "lipschitz": 1.0},
+    # Round 3: the constant L = 1 above diverged on h2o (largest curvature 22 Ha/rad²) and
+    # beh2 (5.7); the step now follows the curvature each gradient measures (α_i = β/L_i,
+    # see .icans): β = 0.5 is the αL of the round-2 tuning (α 0.5, L 1).
+    "icans": {"variant": "icans2", "lipschitz": "measured", "step_fraction": 0.5},
+    "gcans": {"lipschitz": "measured", "step_fraction": 0.5},
     # Rosalin, same settings and protocol (4 shots per group for the recorded energy):
     # icans2 lr 0.5: 9.0e3 / 3.1e6; icans1 lr 0.3: 3.7e3 / 7.0e6; icans1 with the Σ|c|
     # bound: 2.1e4 on H2. Weighted random sampling (∝ Σ|c| per group) is a worse split
     # than the variance allocation iCANS uses, and a smaller first gradient (min_shots 20
     # or 100 in total instead of 12 per group) lets early noise undo the MP2 start (lih_fc
     # 2.9e7 / 4.4e7): Rosalin pays off when a gradient needs fewer shots than groups.
-    "rosalin": {"variant": "icans2", "lr": 0.5, "lipschitz": 1.0},
+    "rosalin": {"variant": "icans2", "lipschitz": "measured", "step_fraction": 0.5},
     # lih_fc, MP2 start, 3000 shots per evaluation (variance): momentum 0.9 diverges to
     # ~17 mHa; 0.5 reaches chemical accuracy in 5/5 seeds (median S_CA 1.1e7).
     "momentum-qng": {"lr": 0.1, "momentum": 0.5},
@@ -347,7 +350,12 @@ def get_optimizer(name: str, vqe_defaults: bool = False, *, estimator=None,
         raise InputError(f"unknown option(s) {unknown} for optimizer {key!r}; valid options: "
                          f"{list(entry.options)}")
     if vqe_defaults:
-        options = {**VQE_DEFAULTS.get(key, {}), **options}
+        defaults = dict(VQE_DEFAULTS.get(key, {}))
+        if "lr" in options and defaults.get("lipschitz") == "measured":
+            # a learning rate of the user's own means a constant step: L = 1/lr unless given
+            defaults.pop("step_fraction", None)
+            defaults["lipschitz"] = None
+        options = {**defaults, **options}
     if estimator is not None:
         derived = problem_options(key, estimator)
         given_min = options.get("min_shots")
