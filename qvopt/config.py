@@ -33,6 +33,9 @@ comment names the default where the example differs from it)::
     maxiter = 120
     shot_budget = 100_000_000        # optional
     gtol = 1e-4                      # optional
+    tol = 1e-3                       # stop when at most this (Ha) is left to gain (95%
+                                     # bound); default "auto": 1e-3; "none": no test
+    guard = true                     # reject steps measured worse than the best point
     final_precision = 1.6e-3         # the final energy's standard error (Ha); default
                                      # "auto": 1.6e-3 when sampling; "none": one evaluation
     device = "CPU"                   # Aer device of the statevector backend
@@ -84,6 +87,10 @@ DEFAULT_ALLOCATION = "variance"
 #: What ``final_precision="auto"`` becomes when sampling: the final energy is measured to a
 #: standard error of chemical accuracy (1.6 mHa), in Ha.
 DEFAULT_FINAL_PRECISION = 1.6e-3
+#: What ``tol="auto"`` becomes: the run stops when the guard's noise-aware test says
+#: further iterations cannot improve the energy by more than this (Ha, 95% bound; see
+#: :mod:`qvopt.guard`).
+DEFAULT_TOL = 1e-3
 ALLOCATIONS = ("uniform", "weighted", "variance")
 INITIAL_POINTS = ("hf", "mp2")
 
@@ -181,7 +188,10 @@ class RunConfig:
     (:mod:`qvopt.final_energy`; ``"auto"``: 1.6e-3 when sampling, None in exact mode;
     None/``"none"``: one evaluation with the run's shots). ``shot_budget``: stop before an
     iteration that would pass it. ``gtol``: stop when the estimated gradient norm is at
-    most this (gradient-measuring optimizers only). ``checkpoint``/``result``: where the
+    most this (gradient-measuring optimizers only). ``tol``: the noise-aware convergence
+    test of :mod:`qvopt.guard` (``"auto"``: :data:`DEFAULT_TOL`; None: off);
+    ``guard``: step control against measured energies (:mod:`qvopt.guard`).
+    ``checkpoint``/``result``: where the
     run state (after every iteration) and the result JSON are written.
 
     The ``"auto"`` fields are resolved when the value is made (the attributes and
@@ -205,6 +215,8 @@ class RunConfig:
     maxiter: int = DEFAULT_MAXITER
     shot_budget: int | None = None
     gtol: float | None = None
+    tol: float | str | None = AUTO
+    guard: bool = True
     final_precision: float | str | None = AUTO
     initial_point: tuple[float, ...] | str | None = AUTO
     checkpoint: str | None = None
@@ -219,7 +231,7 @@ class RunConfig:
             set_(name, _check_table(name, getattr(self, name)))
         set_("shots", check_shots(self.shots))
         auto = frozenset(name for name in ("optimizer", "allocation", "initial_point",
-                                           "final_precision")
+                                           "final_precision", "tol")
                          if _is_auto(getattr(self, name)))
         set_("_auto", auto)  # not a field: not compared, not in to_dict
         if "optimizer" in auto:
@@ -242,6 +254,9 @@ class RunConfig:
         set_("maxiter", check_int("maxiter", self.maxiter, 0))
         set_("shot_budget", check_int("shot_budget", self.shot_budget, 1, optional=True))
         set_("gtol", _check_gtol(self.gtol))
+        set_("tol", _check_tol(self.tol))
+        if not isinstance(self.guard, bool):
+            raise field_error("guard", "true or false", self.guard)
         set_("final_precision", _check_precision(self.final_precision, self.shots,
                                                  self.ansatz))
         set_("initial_point", _check_point(self.initial_point, self.ansatz))
@@ -343,7 +358,8 @@ class RunConfig:
             "allocation": args.allocation, "backend": args.backend, "device": args.device,
             "engine": args.engine, "taper": args.taper,
             "backend_options": _backend_options(args),
-            "shot_budget": args.shot_budget, "gtol": args.gtol,
+            "shot_budget": args.shot_budget, "gtol": args.gtol, "tol": args.tol,
+            "guard": not args.no_guard,
             "final_precision": args.final_precision,
             "ansatz_options": {**({"layers": args.layers} if args.layers is not None else {}),
                                **dict(getattr(args, "ansatz_option", []))},
@@ -392,6 +408,19 @@ def _check_gtol(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
             or not math.isfinite(value) or value < 0:
         raise field_error("gtol", "a finite number >= 0 or None", value)
+    return float(value)
+
+
+def _check_tol(value: Any) -> float | None:
+    """``"auto"`` → :data:`DEFAULT_TOL`; None/``"none"`` → no convergence test; else an
+    improvement in Ha > 0 (see :mod:`qvopt.guard`)."""
+    if _is_auto(value):
+        return DEFAULT_TOL
+    if value is None or isinstance(value, str) and value.strip().lower() == "none":
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value) or value <= 0:
+        raise field_error("tol", "an energy in Ha > 0 (e.g. 0.001), 'auto' or None", value)
     return float(value)
 
 

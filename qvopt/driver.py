@@ -18,7 +18,11 @@ function evaluation and every SciPy iteration through the same :class:`Loop` met
   iterate before the update for ask/tell optimizers, ``x`` itself for SciPy), ``nit`` and
   ``shots_used``;
 * the backend fails after its retries → :attr:`Status.BACKEND`;
-* a non-finite energy, or a SciPy method's abnormal exit → :attr:`Status.FAILED`.
+* a non-finite energy, or a SciPy method's abnormal exit → :attr:`Status.FAILED`;
+* the optimizer's ``stop_reason(state)`` (the guard of :mod:`qvopt.guard`) says
+  ``"converged: …"`` → :attr:`Status.CONVERGED`, or ``"diverged: …"`` →
+  :attr:`Status.DIVERGED` (checked after the checkpoint hook and the callback, before
+  ``maxiter``).
 
 ``KeyboardInterrupt`` is never caught: the checkpoint of the last completed iteration stays.
 """
@@ -48,6 +52,7 @@ class Status(enum.IntEnum):
     CALLBACK = 3  # the user's callback asked to stop
     FAILED = 4  # non-finite objective or abnormal end of a SciPy method
     BACKEND = 5  # the backend kept failing; the last measured point is reported
+    DIVERGED = 6  # steps kept measuring worse than the best point; that point is reported
 
     @property
     def success(self) -> bool:
@@ -156,10 +161,11 @@ class Loop:
                                    self.evaluator.shots_used, self.clock()))
 
     def completed(self, x: np.ndarray, value: Estimate, evaluated: np.ndarray,
-                  state: Any = None) -> None:
+                  state: Any = None, verdict: str = "") -> None:
         """One update done, now at ``x``; ``value`` is the energy measured at ``evaluated``
         (the iterate before the update, for ask/tell; ``x`` itself for SciPy). Runs the
-        checkpoint hook, then the halting rules; :class:`Halt` to stop."""
+        checkpoint hook, then the halting rules (``verdict``: the optimizer's own stop
+        reason, see :func:`verdict_halt`); :class:`Halt` to stop."""
         self.nit += 1
         if self.on_iteration is not None:
             self.on_iteration(self, state)
@@ -168,6 +174,7 @@ class Loop:
                 evaluated_x=np.array(evaluated), nit=self.nit,
                 shots_used=self.evaluator.shots_used)):
             raise Halt(Status.CALLBACK, "stopped by callback")
+        verdict_halt(verdict)
         self.check_limits()
 
     def check_limits(self) -> None:
@@ -191,16 +198,27 @@ class Outcome:
     state: Any = None
 
 
+def verdict_halt(verdict: str) -> None:
+    """:class:`Halt` for an optimizer's stop reason: ``"converged: …"`` →
+    :attr:`Status.CONVERGED`, ``"diverged: …"`` → :attr:`Status.DIVERGED`; "" → nothing."""
+    if verdict:
+        status = Status.DIVERGED if verdict.startswith("diverged") else Status.CONVERGED
+        raise Halt(status, verdict)
+
+
 def run_ask_tell(optimizer, loop: Loop, state: Any) -> Outcome:
     """``ask → evaluate (+ energy at θ) → record → tell → completed`` until a halting rule."""
+    stop_reason = getattr(optimizer, "stop_reason", lambda state: "")
     try:
+        verdict_halt(stop_reason(state))  # a resumed run that had already stopped
         loop.check_limits()  # maxiter = 0, or a resumed run that had already converged
         while True:
             x = optimizer.params(state)
             reply = loop.evaluate(x, optimizer.ask(state))
             loop.record(loop.nit, x, reply.value)
             state = optimizer.tell(state, reply)
-            loop.completed(optimizer.params(state), reply.value, x, state)
+            loop.completed(optimizer.params(state), reply.value, x, state,
+                           stop_reason(state))
     except Halt as halt:
         return Outcome(optimizer.params(state), halt.status, halt.message, state)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from .errors import RunFileError
 from .io import read_toml, reject_unknown_keys
 
-PLAIN_KEYS = ("shots", "allocation", "seed", "maxiter", "shot_budget", "gtol", "device",
-              "engine", "taper", "initial_point", "final_precision")
+PLAIN_KEYS = ("shots", "allocation", "seed", "maxiter", "shot_budget", "gtol", "tol",
+              "guard", "device", "engine", "taper", "initial_point", "final_precision")
 TOP_KEYS = {"molecule", "ansatz", "optimizer", "backend", "output", *PLAIN_KEYS}
 OUTPUT_KEYS = {"result", "checkpoint"}
 

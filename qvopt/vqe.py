@@ -29,6 +29,7 @@ from .driver import Limits, Loop, Outcome, Status, drive
 from .errors import InputError
 from .estimation.base import Estimate
 from .estimation.estimator import Estimator
+from .guard import GUARD_Z, Guarded
 from .optimizers.registry import get_optimizer
 from .optimizers.scipy_methods import ScipyMethod
 
@@ -164,6 +165,10 @@ def resume(checkpoint: str | Path, maxiter: int | None = None,
     if maxiter is not None:
         changes["maxiter"] = maxiter
     options = config.optimizer_options
+    if "guard" not in meta["config"]:
+        # written before the guard and the convergence test (qvopt 0.2): the optimizer
+        # state has no guard part; continue as the run started
+        changes.update(guard=False, tol=None)
     if config.optimizer in ("icans", "gcans") and "max_shots" not in options:
         # written before checkpoints held every built option and before the problem-derived
         # shot cap: resume without the cap, as the run started
@@ -200,6 +205,9 @@ class _Run:
         self.optimizer = optimizer if optimizer is not None else get_optimizer(
             config.optimizer, vqe_defaults=True, estimator=self.estimator,
             **config.optimizer_options)
+        if not isinstance(self.optimizer, ScipyMethod) and (config.guard
+                                                            or config.tol is not None):
+            self.optimizer = Guarded(self.optimizer, config.tol, guard=config.guard)
         if config.checkpoint is not None:
             self._check_checkpointable(problem, circuit, optimizer, backend)
         self.x0 = self._initial_point()
@@ -258,6 +266,7 @@ class _Run:
             outcome = drive(self.optimizer, loop, self.x0,
                             np.random.default_rng(self.optimizer_seed), state)
             final = self._final_energy(loop, outcome)
+            outcome, final = self._better_point(loop, outcome, final)
         finally:  # e.g. an IBM Session stops being billed now, not when collected
             getattr(self.estimator.sampler, "close", lambda: None)()
         if loop.records and loop.records[-1].iteration == loop.nit:
@@ -281,6 +290,25 @@ class _Run:
             save(self.config.checkpoint, saved, loop, state, self.estimator, digest)
 
         return write
+
+    def _better_point(self, loop: Loop, outcome: Outcome, final: Estimate
+                      ) -> tuple[Outcome, Estimate]:
+        """The point to report: the final iterate, unless its fresh final measurement is
+        measurably worse than the guard's best point (``E_f − zσ_f > E_b + zσ_b``, z = 3);
+        then the best point is measured afresh (charged, to ``final_precision``) and
+        reported instead. Selecting by one measurement and reporting another keeps the
+        winner's curse out of ``fun``."""
+        if not isinstance(self.optimizer, Guarded) or outcome.state is None \
+                or outcome.status == Status.BACKEND:
+            return outcome, final
+        best_x, best_energy, best_stderr = self.optimizer.best(outcome.state)
+        if np.array_equal(best_x, outcome.x) or not (
+                final.value - GUARD_Z * final.stderr > best_energy + GUARD_Z * best_stderr):
+            return outcome, final
+        moved = Outcome(np.array(best_x), outcome.status,
+                        outcome.message + "; the last iterate measured worse than an earlier "
+                        "point, which is reported (measured again)", outcome.state)
+        return moved, self._final_energy(loop, moved)
 
     def _final_energy(self, loop: Loop, outcome: Outcome) -> Estimate:
         """A fresh (charged) estimate at the final point — to ``final_precision`` when set

@@ -22,18 +22,27 @@ def parse_option(text: str) -> tuple[str, object]:
     return key, value
 
 
-def parse_precision(text: str) -> float | str | None:
-    """``--final-precision``: a number (Ha), ``auto`` or ``none`` (→ None); the number is
-    checked by :class:`~qvopt.config.RunConfig`."""
-    word = text.strip().lower()
-    if word in ("auto", "none"):
-        return None if word == "none" else word
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--final-precision must be a standard error in Ha "
-                                         f"(e.g. 0.0016), 'auto' or 'none', got {text!r}"
-                                         ) from None
+def hartree_parser(flag: str, expected: str):
+    """A parser for a flag that takes an energy in Ha, ``auto`` or ``none`` (→ None); the
+    number is checked by :class:`~qvopt.config.RunConfig`."""
+
+    def parse(text: str) -> float | str | None:
+        word = text.strip().lower()
+        if word in ("auto", "none"):
+            return None if word == "none" else word
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} must be {expected}, 'auto' or 'none', "
+                                             f"got {text!r}") from None
+
+    return parse
+
+
+#: ``--final-precision``: a standard error (Ha), ``auto`` or ``none``.
+parse_precision = hartree_parser("--final-precision", "a standard error in Ha (e.g. 0.0016)")
+#: ``--tol``: the convergence test's tolerance (Ha), ``auto`` or ``none``.
+parse_tol = hartree_parser("--tol", "an energy in Ha (e.g. 0.001)")
 
 
 def parse_shots(text: str) -> int | None:

@@ -13,7 +13,7 @@ from .common import (
     EXIT_BACKEND,
     EXIT_FAILED,
     parse_option,
-    parse_precision,
+    parse_precision, parse_tol,
     parse_shots,
 )
 
@@ -103,6 +103,13 @@ def add_run_parser(sub, formatter) -> None:
                      help="stop before exceeding this many shots")
     run.add_argument("--gtol", type=float, default=None,
                      help="stop when the estimated gradient norm is at most this")
+    run.add_argument("--tol", type=parse_tol, default=AUTO, metavar="HARTREE",
+                     help="stop when the measured gradient and curvature (energies, for "
+                          "optimizers without a gradient) leave at most this to gain, at "
+                          "95%% confidence; none: run to --maxiter (default: auto = 0.001)")
+    run.add_argument("--no-guard", action="store_true",
+                     help="take every step, even ones measured worse than the best point "
+                          "(default: such steps are undone and later steps halved)")
     run.add_argument("--final-precision", type=parse_precision, default=AUTO, metavar="HARTREE",
                      help="measure the final energy to this standard error in Ha, e.g. "
                           "0.0005 (its shots are charged and shown separately); auto: "

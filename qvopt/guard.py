@@ -1,0 +1,220 @@
+"""A guard around any ask/tell optimizer: steps checked against measured energies, and a
+noise-aware test that ends the run when further iterations cannot improve it by ``tol``.
+
+Only what the run measured and charged is used — never the exact energy.
+
+**Step control.** Each iteration the evaluator measures ``E_k ± σ_k`` at the iterate
+``θ_k``. With ``z = GUARD_Z`` (3), the *best* point is the accepted iterate with the lowest
+upper bound ``E_j + zσ_j``. An iterate whose lower bound is above it,
+
+    E_k − zσ_k > E_best + zσ_best,
+
+is measurably worse than a point already visited (a false alarm needs a ≥ 3σ error on both
+sides: about 1e-4 per iteration at equal σ). It is rejected: the optimizer is put back at
+``θ_best`` (its other state — moments, running averages — is kept), and every later step
+is scaled by ½ (``θ ← θ_k + s·Δθ``, ``s`` halved at each rejection). After
+``MAX_REJECTIONS`` rejections in a row the run stops as diverged, at ``θ_best``. The guard
+needs the optimizer's state to be a NamedTuple with a field ``x`` (every qvopt
+optimizer's is); otherwise only the convergence test applies.
+
+**Convergence** (``tol`` in Ha; None turns it off). With gradients (``Reply.gradient``) and
+the diagonal curvature the same shifted energies give (``Reply.curvature``), the local
+quadratic model predicts the improvement still available,
+
+    D = Σ_i ḡ_i² / (2 h_i),
+
+with ``ḡ`` the inverse-variance pooled gradient of the last ``GRADIENT_WINDOW`` accepted
+iterations (variance ``s̄_i²``; near a minimum they measure the same small gradient) and
+``h_i`` their mean curvature, floored at 2% of the largest (a flat or concave direction
+counts as nearly flat: a large predicted gain, no stop). Noise makes ``ḡ²`` an estimate of
+``g² + s̄²``, so the test uses ``D̂ = Σ (ḡ_i² − s̄_i²) / (2h_i)`` and its standard error
+``σ_D² = Σ (4 max(ḡ_i² − s̄_i², 0) s̄_i² + 2 s̄_i⁴) / (4h_i²)`` and stops when
+
+    D̂ + z_c σ_D ≤ tol,        z_c = 1.645 (95% one-sided).
+
+In exact mode (s̄ = 0) it is ``D ≤ tol`` on the last gradient. Optimizers that measure no
+gradient (SPSA, Rotosolve, …) are tested on the recorded energies instead: the improvement
+between the inverse-variance means of the older and the newer half of the last
+``2·ENERGY_WINDOW`` iterations, ``Δ + z_c σ_Δ ≤ tol``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .estimation.request import Reply, Request
+
+GUARD_Z = 3.0
+MAX_REJECTIONS = 6
+CONFIDENCE_Z = 1.645
+GRADIENT_WINDOW = 5
+ENERGY_WINDOW = 10
+CURVATURE_FLOOR = 0.02
+DIVERGED = "diverged"
+CONVERGED = "converged"
+
+
+class GuardState(NamedTuple):
+    """The wrapped optimizer's state plus what the guard and the stop test remember."""
+
+    inner: Any
+    best_x: np.ndarray
+    best_energy: float
+    best_stderr: float
+    scale: float
+    rejections: int  # in a row
+    gradients: np.ndarray  # (GRADIENT_WINDOW, p) last accepted gradients, newest last
+    variances: np.ndarray  # their variances
+    curvatures: np.ndarray  # the diagonal curvature measured with them
+    n_gradients: int
+    energies: np.ndarray  # (2·ENERGY_WINDOW,) last accepted energies, newest last
+    energy_variances: np.ndarray
+    n_energies: int
+    stop: str  # "" while running; else "converged: …" or "diverged: …"
+
+
+class Guarded:
+    """``optimizer`` behind the step guard and the convergence test (module docstring).
+
+    ``tol``: the improvement (Ha) below which the run counts as converged; None: no test.
+    ``guard``: False keeps only the convergence test.
+    """
+
+    def __init__(self, optimizer, tol: float | None, guard: bool = True):
+        self.inner = optimizer
+        self.tol = tol
+        self.guard = guard
+        self.name = optimizer.name
+
+    @property
+    def options(self) -> dict:
+        return getattr(self.inner, "options", {})
+
+    def init(self, x0: np.ndarray, rng: np.random.Generator) -> GuardState:
+        inner = self.inner.init(x0, rng)
+        p = len(x0)
+        return GuardState(inner, np.array(x0, dtype=float), float("inf"), 0.0, 1.0, 0,
+                          np.zeros((GRADIENT_WINDOW, p)), np.zeros((GRADIENT_WINDOW, p)),
+                          np.zeros((GRADIENT_WINDOW, p)), 0, np.zeros(2 * ENERGY_WINDOW),
+                          np.zeros(2 * ENERGY_WINDOW), 0, "")
+
+    def params(self, state: GuardState) -> np.ndarray:
+        return self.inner.params(state.inner)
+
+    def ask(self, state: GuardState) -> Request:
+        return self.inner.ask(state.inner)
+
+    def stop_reason(self, state: GuardState) -> str:
+        """"" while the run should go on, else why it stops ("converged: …"/"diverged: …")."""
+        return state.stop
+
+    def best(self, state: GuardState) -> tuple[np.ndarray, float, float]:
+        """The accepted iterate with the lowest upper bound: ``(x, energy, stderr)``."""
+        return state.best_x, state.best_energy, state.best_stderr
+
+    def tell(self, state: GuardState, reply: Reply) -> GuardState:
+        x = np.array(self.params(state), dtype=float)
+        energy, stderr = float(reply.value.value), float(reply.value.stderr)
+        steerable = self.guard and hasattr(state.inner, "_fields") and "x" in state.inner._fields
+        if steerable and energy - GUARD_Z * stderr > state.best_energy + GUARD_Z * state.best_stderr:
+            return self._reject(state, energy, stderr)
+        if energy + GUARD_Z * stderr < state.best_energy + GUARD_Z * state.best_stderr:
+            state = state._replace(best_x=x, best_energy=energy, best_stderr=stderr)
+        inner = self.inner.tell(state.inner, reply)
+        if steerable and state.scale < 1.0:
+            moved = self.inner.params(inner)
+            inner = inner._replace(x=x + state.scale * (moved - x))
+        state = _observe(state._replace(inner=inner, rejections=0), reply)
+        return state._replace(stop=self._verdict(state))
+
+    def _reject(self, state: GuardState, energy: float, stderr: float) -> GuardState:
+        rejections = state.rejections + 1
+        stop = ""
+        if rejections >= MAX_REJECTIONS:
+            stop = (f"{DIVERGED}: {rejections} steps in a row measured worse than the best "
+                    f"point ({energy:.6f} ± {stderr:.6f} Ha against {state.best_energy:.6f} ± "
+                    f"{state.best_stderr:.6f} Ha); reporting the best measured point")
+        inner = state.inner._replace(x=np.array(state.best_x))
+        return state._replace(inner=inner, rejections=rejections, scale=state.scale / 2,
+                              stop=stop)
+
+    def _verdict(self, state: GuardState) -> str:
+        if self.tol is None:
+            return ""
+        if state.n_gradients:
+            predicted = predicted_improvement(state)
+            if predicted is not None and predicted <= self.tol:
+                return (f"{CONVERGED}: the measured gradient and curvature leave at most "
+                        f"{predicted * 1e3:.3g} mHa to gain (95% bound; tol "
+                        f"{self.tol * 1e3:.3g} mHa)")
+            return ""
+        improvement = recent_improvement(state)
+        if improvement is not None and improvement <= self.tol:
+            return (f"{CONVERGED}: the last {ENERGY_WINDOW} iterations improved the measured "
+                    f"energy by at most {improvement * 1e3:.3g} mHa (95% bound; tol "
+                    f"{self.tol * 1e3:.3g} mHa)")
+        return ""
+
+
+def _push(window: np.ndarray, value) -> np.ndarray:
+    return np.concatenate([window[1:], np.asarray(value, dtype=float)[None]])
+
+
+def _observe(state: GuardState, reply: Reply) -> GuardState:
+    """The accepted reply's gradient (with curvature) or energy enters its window."""
+    if reply.gradient is not None and reply.curvature is not None:
+        return state._replace(
+            gradients=_push(state.gradients, reply.gradient.value),
+            variances=_push(state.variances, np.asarray(reply.gradient.stderr) ** 2),
+            curvatures=_push(state.curvatures, reply.curvature.value),
+            n_gradients=state.n_gradients + 1)
+    return state._replace(
+        energies=_push(state.energies, reply.value.value),
+        energy_variances=_push(state.energy_variances, float(reply.value.stderr) ** 2),
+        n_energies=state.n_energies + 1)
+
+
+def predicted_improvement(state: GuardState) -> float | None:
+    """Upper 95% bound on ``Σ g_i²/(2h_i)`` from the gradient window (module docstring);
+    None until the window is full (in exact mode: after one gradient)."""
+    n = min(state.n_gradients, GRADIENT_WINDOW)
+    grads, variances = state.gradients[-n:], state.variances[-n:]
+    exact = not np.any(variances[-1] > 0)
+    if exact:
+        pooled, noise = grads[-1], np.zeros(grads.shape[1])
+    elif n < GRADIENT_WINDOW or np.any(variances <= 0):
+        return None
+    else:
+        weights = 1.0 / variances
+        noise = 1.0 / weights.sum(axis=0)
+        pooled = (weights * grads).sum(axis=0) * noise
+    curvature = state.curvatures[-n:].mean(axis=0)
+    top = float(np.max(curvature))
+    if top <= 0:
+        return None
+    h = np.maximum(curvature, CURVATURE_FLOOR * top)
+    signal = pooled**2 - noise
+    variance = (4 * np.maximum(signal, 0) * noise + 2 * noise**2) / (4 * h**2)
+    return float(np.sum(signal / (2 * h)) + CONFIDENCE_Z * np.sqrt(np.sum(variance)))
+
+
+def recent_improvement(state: GuardState) -> float | None:
+    """Upper 95% bound on the improvement between the older and the newer half of the last
+    ``2·ENERGY_WINDOW`` energies; None until there are that many."""
+    if state.n_energies < 2 * ENERGY_WINDOW:
+        return None
+    halves = []
+    for values, variances in ((state.energies[:ENERGY_WINDOW],
+                               state.energy_variances[:ENERGY_WINDOW]),
+                              (state.energies[ENERGY_WINDOW:],
+                               state.energy_variances[ENERGY_WINDOW:])):
+        if np.any(variances <= 0):
+            halves.append((float(values.mean()), 0.0))
+        else:
+            weights = 1.0 / variances
+            halves.append((float((weights * values).sum() / weights.sum()),
+                           float(1.0 / weights.sum())))
+    (older, var_older), (newer, var_newer) = halves
+    return older - newer + CONFIDENCE_Z * float(np.sqrt(var_older + var_newer))
