@@ -21,16 +21,20 @@ optimizer's is); otherwise only the convergence test applies.
 the diagonal curvature the same shifted energies give (``Reply.curvature``), the local
 quadratic model predicts the improvement still available,
 
-    D = Σ_i ḡ_i² / (2 h_i),
+    D = Σ_i g_i² / (2 h_i),
 
-with ``ḡ`` the inverse-variance pooled gradient of the last ``GRADIENT_WINDOW`` accepted
-iterations (variance ``s̄_i²``; near a minimum they measure the same small gradient) and
-``h_i`` their mean curvature, floored at 2% of the largest (a flat or concave direction
-counts as nearly flat: a large predicted gain, no stop). Noise makes ``ḡ²`` an estimate of
-``g² + s̄²``, so the test uses ``D̂ = Σ (ḡ_i² − s̄_i²) / (2h_i)`` and its standard error
-``σ_D² = Σ (4 max(ḡ_i² − s̄_i², 0) s̄_i² + 2 s̄_i⁴) / (4h_i²)`` and stops when
+averaged over the last ``GRADIENT_WINDOW`` accepted iterations (``h_i``: their mean
+curvature, floored at 2% of the largest, so a flat or concave direction counts as nearly
+flat: a large predicted gain, no stop). A gradient ``ĝ_i`` of variance ``s_i²`` makes
+``ĝ_i²`` an estimate of ``g_i² + s_i²``, so each iteration contributes
+``D̂_k = Σ_i (ĝ_i² − s_i²) / (2h_i)`` with variance
+``Σ_i (4 max(ĝ_i² − s_i², 0) s_i² + 2 s_i⁴) / (4h_i²)``; with ``D̄`` their mean and
+``σ_D̄`` its standard error the run stops when
 
-    D̂ + z_c σ_D ≤ tol,        z_c = 1.645 (95% one-sided).
+    D̄ + z_c σ_D̄ ≤ tol,        z_c = 1.645 (95% one-sided).
+
+(Squares are averaged, not gradients: an optimizer oscillating across a valley measures
+gradients that cancel in a mean but not in ``D̄``.)
 
 In exact mode (s̄ = 0) it is ``D ≤ tol`` on the last gradient. Optimizers that measure no
 gradient (SPSA, Rotosolve, …) are tested on the recorded energies instead: the improvement
@@ -177,27 +181,24 @@ def _observe(state: GuardState, reply: Reply) -> GuardState:
 
 
 def predicted_improvement(state: GuardState) -> float | None:
-    """Upper 95% bound on ``Σ g_i²/(2h_i)`` from the gradient window (module docstring);
-    None until the window is full (in exact mode: after one gradient)."""
+    """Upper 95% bound on the mean over the gradient window of ``Σ_i g_i²/(2h_i)`` (module
+    docstring); None until the window is full (in exact mode: after one gradient)."""
     n = min(state.n_gradients, GRADIENT_WINDOW)
-    grads, variances = state.gradients[-n:], state.variances[-n:]
-    exact = not np.any(variances[-1] > 0)
-    if exact:
-        pooled, noise = grads[-1], np.zeros(grads.shape[1])
-    elif n < GRADIENT_WINDOW or np.any(variances <= 0):
+    grads, noise = state.gradients[-n:], state.variances[-n:]
+    if not np.any(noise[-1] > 0):  # exact: the last gradient
+        grads, noise = grads[-1:], np.zeros_like(grads[-1:])
+    elif n < GRADIENT_WINDOW:
         return None
-    else:
-        weights = 1.0 / variances
-        noise = 1.0 / weights.sum(axis=0)
-        pooled = (weights * grads).sum(axis=0) * noise
     curvature = state.curvatures[-n:].mean(axis=0)
     top = float(np.max(curvature))
     if top <= 0:
         return None
     h = np.maximum(curvature, CURVATURE_FLOOR * top)
-    signal = pooled**2 - noise
+    signal = grads**2 - noise  # unbiased for g² at each iterate
     variance = (4 * np.maximum(signal, 0) * noise + 2 * noise**2) / (4 * h**2)
-    return float(np.sum(signal / (2 * h)) + CONFIDENCE_Z * np.sqrt(np.sum(variance)))
+    k = len(grads)
+    mean = float(np.sum(signal / (2 * h))) / k
+    return mean + CONFIDENCE_Z * float(np.sqrt(np.sum(variance))) / k
 
 
 def recent_improvement(state: GuardState) -> float | None:

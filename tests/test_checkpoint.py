@@ -88,11 +88,15 @@ def _edit_meta(path, change):
     (lambda m: m.update(nit=10**6), "nit"),
     (lambda m: m.update(elapsed=float("nan")), "elapsed"),
     (lambda m: m["ledger"].update(shots_used=True), "ledger.shots_used"),
-    (lambda m: m["optimizer_state"]["fields"].update(step={"value": "abc"}),
-     "optimizer_state.step"),
-    (lambda m: m["optimizer_state"]["fields"].update(x={"array": [1]}), "optimizer_state.x"),
-    (lambda m: m["optimizer_state"]["fields"].update(rule_state={"dict": {}}),
-     "optimizer_state.rule_state"),
+    # the optimizer's own state sits inside the guard's (qvopt.guard) as "inner"
+    (lambda m: m["optimizer_state"]["fields"]["inner"]["fields"].update(step={"value": "abc"}),
+     "optimizer_state.inner.step"),
+    (lambda m: m["optimizer_state"]["fields"]["inner"]["fields"].update(x={"array": [1]}),
+     "optimizer_state.inner.x"),
+    (lambda m: m["optimizer_state"]["fields"]["inner"]["fields"].update(
+        rule_state={"dict": {}}), "optimizer_state.inner.rule_state"),
+    (lambda m: m["optimizer_state"]["fields"].update(scale={"value": "abc"}),
+     "optimizer_state.scale"),
     (lambda m: m["config"].clear(), "config"),
 ])
 def test_hand_edited_checkpoint_names_the_field(h2, tmp_path, change, field):
@@ -135,10 +139,10 @@ def test_state_arrays_must_keep_their_shape(h2, tmp_path):
     with np.load(ck, allow_pickle=False) as archive:
         arrays = {k: archive[k] for k in archive.files}
     meta = json.loads(str(arrays["meta"]))
-    key = meta["optimizer_state"]["fields"]["x"]["array"]
+    key = meta["optimizer_state"]["fields"]["inner"]["fields"]["x"]["array"]
     arrays[key] = np.zeros(7)
     np.savez(ck, **arrays)
-    with pytest.raises(CheckpointError, match=r"optimizer_state.x.*shape"):
+    with pytest.raises(CheckpointError, match=r"optimizer_state.inner.x.*shape"):
         qvopt.resume(ck)
     arrays[key] = np.array(["a", "b", "c"])
     np.savez(ck, **arrays)

@@ -13,7 +13,7 @@ from qvopt.cli import main
 
 def test_run_h2_writes_json(tmp_path, capsys):
     out = tmp_path / "r.json"
-    code = main(["run", "h2", "--maxiter", "30", "--seed", "1", "--out", str(out),
+    code = main(["run", "h2", "--maxiter", "30", "--tol", "none", "--seed", "1", "--out", str(out),
                  "-O", "lr=0.1"])
     assert code == 0
     printed = capsys.readouterr().out

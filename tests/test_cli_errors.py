@@ -104,7 +104,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
 def test_ctrl_c_exits_130_with_the_checkpoint_intact(tmp_path):
     ck = tmp_path / "run.ckpt"
     process = subprocess.Popen(
-        [sys.executable, "-m", "qvopt.cli", "run", "h2", "--maxiter", "100000", "--shots",
+        [sys.executable, "-m", "qvopt.cli", "run", "h2", "--maxiter", "100000", "--tol", "none", "--shots",
          "100", "--checkpoint", str(ck), "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     deadline = time.monotonic() + 120

@@ -13,6 +13,8 @@ A study can come from arguments or from a TOML file::
     study_seed = 0
     shot_budget = 20_000_000     # every run stops at the same total (fair), or
     maxiter = 120                # at this many iterations (either or both; default 120)
+    tol = 1e-3                   # optional: let each run stop by the convergence test of
+                                 # qvopt.guard (default: none, runs go to maxiter/budget)
     ansatz = "uccsd"
 
     [optimizers.adam]            # per-optimizer options; {} = the VQE defaults
@@ -38,7 +40,7 @@ from ..errors import InputError, RunFileError
 from ..io import read_toml, reject_unknown_keys
 
 STUDY_KEYS = {"molecules", "optimizers", "shots", "seeds", "study_seed", "shot_budget",
-              "maxiter", "ansatz", "allocation"}
+              "maxiter", "ansatz", "allocation", "tol"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Study:
     maxiter: int = DEFAULT_MAXITER
     ansatz: str = "uccsd"
     allocation: str | None = None
+    tol: float | None = None
 
     def runs(self) -> list[dict]:
         """Every run's configuration, in a fixed order."""
@@ -72,6 +75,9 @@ class Study:
                             # runs are compared on the optimization's shots and exact
                             # errors: one final evaluation, not a staged measurement
                             "final_precision": None,
+                            # no convergence test unless asked (runs stop at the same
+                            # maxiter or budget); only then in the identity
+                            **({} if self.tol is None else {"tol": self.tol}),
                         })
         for config in configs:
             config["run_id"] = run_id(config)
@@ -103,7 +109,7 @@ RUN_FIELDS = ("molecule", "ansatz", "optimizer", "optimizer_options", "shots", "
 
 def to_run_config(config: dict) -> RunConfig:
     """The :class:`~qvopt.config.RunConfig` of one grid point of :meth:`Study.runs`."""
-    return RunConfig(**{key: config[key] for key in RUN_FIELDS})
+    return RunConfig(**{key: config[key] for key in RUN_FIELDS}, tol=config.get("tol"))
 
 
 def check_shot_list(shots) -> tuple[int | None, ...]:
@@ -154,7 +160,8 @@ def _optimizer_table(optimizers) -> dict[str, dict]:
 
 def make_study(molecules, optimizers, shots, seeds: int = 5, study_seed: int = 0,
                shot_budget: int | None = None, maxiter: int = DEFAULT_MAXITER,
-               ansatz: str = "uccsd", allocation: str | None = None) -> Study:
+               ansatz: str = "uccsd", allocation: str | None = None,
+               tol: float | None = None) -> Study:
     """Validate everything before any run starts; errors (:class:`InputError`) name the
     bad input. Every grid point's :class:`RunConfig` is built once (molecule read,
     optimizer constructed with its options, shots/allocation/ansatz checked)."""
@@ -169,7 +176,7 @@ def make_study(molecules, optimizers, shots, seeds: int = 5, study_seed: int = 0
     check_int("study_seed", study_seed, 0)
     check_int("maxiter", maxiter, 1)
     study = Study(molecules, _optimizer_table(optimizers), shots, seeds, study_seed,
-                  shot_budget, maxiter, ansatz, allocation)
+                  shot_budget, maxiter, ansatz, allocation, tol)
     seen = set()
     for config in study.runs():
         point = (config["molecule"], config["optimizer"], config["shots"])
@@ -196,7 +203,7 @@ def load_study_file(path: str | Path) -> Study:
                           shot_budget=data.get("shot_budget"),
                           maxiter=data.get("maxiter", DEFAULT_MAXITER),
                           ansatz=data.get("ansatz", "uccsd"),
-                          allocation=data.get("allocation"))
+                          allocation=data.get("allocation"), tol=data.get("tol"))
     except RunFileError:
         raise
     except InputError as exc:

@@ -37,6 +37,9 @@ def add_study_parsers(sub, formatter) -> None:
                       help="maximum optimizer updates per run")
     comp.add_argument("--shot-budget", type=int, default=None,
                       help="every run stops at this total (fair comparisons)")
+    comp.add_argument("--tol", type=float, default=None, metavar="HARTREE",
+                      help="let each run stop by the convergence test (see qvopt run "
+                           "--tol); default: none, runs go to --maxiter or the budget")
     comp.add_argument("--study-seed", type=int, default=0,
                       help="seeds of all runs derive from it and the grid coordinates")
     comp.add_argument("--workers", type=int, default=None, help="local processes")
@@ -85,7 +88,7 @@ def cmd_compare(args, console: Console) -> int:
         study = make_study(args.molecules, _optimizer_options(names, args.option), shots,
                            seeds=args.seeds, study_seed=args.study_seed,
                            shot_budget=args.shot_budget, maxiter=args.maxiter,
-                           ansatz=args.ansatz, allocation=args.allocation)
+                           ansatz=args.ansatz, allocation=args.allocation, tol=args.tol)
     progress = Progress(TextColumn("[bold]runs"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                         console=console, disable=args.no_progress)

@@ -140,7 +140,10 @@ def test_lipschitz_bound_and_problem_options(h2):
     # precedence: user options > VQE_DEFAULTS > the problem's
     built = get_optimizer("icans", vqe_defaults=True, estimator=pooled, lr=0.01)
     assert built.lr == 0.01 and built.min_shots == per_group * groups
-    assert built.lipschitz == VQE_DEFAULTS["icans"]["lipschitz"]
+    # a user's lr means a constant step: L = 1/lr instead of the measured curvature
+    assert built.lipschitz == 100.0 and not built.measured
+    assert get_optimizer("icans", vqe_defaults=True, estimator=pooled).lipschitz == \
+        VQE_DEFAULTS["icans"]["lipschitz"] == "measured"
     assert get_optimizer("icans", estimator=est, lipschitz=3.0).lipschitz == 3.0
     # the derived cap follows a user's min_shots (no conflict with a larger floor), and a
     # user's max_shots (None: no cap) wins
