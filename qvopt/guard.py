@@ -31,7 +31,10 @@ flat: a large predicted gain, no stop). A gradient ``ĝ_i`` of variance ``s_i²`
 ``Σ_i (4 max(ĝ_i² − s_i², 0) s_i² + 2 s_i⁴) / (4h_i²)``; with ``D̄`` their mean and
 ``σ_D̄`` its standard error the run stops when
 
-    D̄ + z_c σ_D̄ ≤ tol,        z_c = 1.645 (95% one-sided).
+    max(D̄, 0) + z_c σ_D̄ ≤ tol,        z_c = 1.645 (95% one-sided).
+
+(A negative ``D̄`` — gradients measured smaller than their noise — counts as 0: noise alone
+never makes the gain look negative enough to stop.)
 
 (Squares are averaged, not gradients: an optimizer oscillating across a valley measures
 gradients that cancel in a mean but not in ``D̄``.)
@@ -197,7 +200,7 @@ def predicted_improvement(state: GuardState) -> float | None:
     signal = grads**2 - noise  # unbiased for g² at each iterate
     variance = (4 * np.maximum(signal, 0) * noise + 2 * noise**2) / (4 * h**2)
     k = len(grads)
-    mean = float(np.sum(signal / (2 * h))) / k
+    mean = max(float(np.sum(signal / (2 * h))) / k, 0.0)
     return mean + CONFIDENCE_Z * float(np.sqrt(np.sum(variance))) / k
 
 
