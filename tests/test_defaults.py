@@ -30,7 +30,7 @@ def test_run_config_defaults_resolve_to_the_shot_frugal_settings():
     assert config.final_precision == 1.6e-3
     assert config.auto_fields == {"optimizer", "allocation", "initial_point",
                                   "final_precision", "tol"}
-    assert config.tol == 1e-3 and config.guard is True
+    assert config.tol == 1.6e-3 and config.guard is True
     # what results and checkpoints record: the resolved values, never "auto"
     data = config.to_dict()
     assert (data["optimizer"], data["allocation"], data["initial_point"]) == (

@@ -105,7 +105,7 @@ def test_default_runs_stop_within_tol_of_their_own_optimum(h2):
     for seed in range(20):
         r = qvopt.vqe(h2, seed=seed)
         stopped += r.status == Status.CONVERGED
-        early += r.energy_exact - optimum > 1e-3
+        early += r.energy_exact - optimum > 1.6e-3
     assert stopped == 20 and early <= 3
 
 
@@ -155,7 +155,7 @@ def test_measured_curvature_needs_it_in_the_reply_and_no_lr():
 
 
 def test_tol_reaches_the_run_from_the_api_cli_and_run_files(tmp_path, h2):
-    assert qvopt.RunConfig("h2").tol == 1e-3
+    assert qvopt.RunConfig("h2").tol == 1.6e-3
     assert qvopt.RunConfig("h2", tol="none").tol is None
     with pytest.raises(qvopt.InputError, match="tol"):
         qvopt.RunConfig("h2", tol=-1.0)

@@ -106,7 +106,7 @@ def add_run_parser(sub, formatter) -> None:
     run.add_argument("--tol", type=parse_tol, default=AUTO, metavar="HARTREE",
                      help="stop when the measured gradient and curvature (energies, for "
                           "optimizers without a gradient) leave at most this to gain, at "
-                          "95%% confidence; none: run to --maxiter (default: auto = 0.001)")
+                          "95%% confidence; none: run to --maxiter (default: auto = 0.0016)")
     run.add_argument("--no-guard", action="store_true",
                      help="take every step, even ones measured worse than the best point "
                           "(default: such steps are undone and later steps halved)")
