@@ -1,9 +1,21 @@
-"""Atomic file writes: write to a temporary file in the same folder, fsync, replace."""
+"""The one write policy: every file qvopt writes goes through :func:`write_bytes_atomic`.
+
+* atomic: a temporary file in the same folder, fsync, then ``os.replace`` — readers see the
+  old or the new file, and a full disk leaves the old one intact;
+* no writing through symlinks: ``os.replace`` replaces a link planted at the target name
+  instead of following it to its target;
+* names found inside handed-in files (a molecule's ``name``, a study's molecule) never
+  become path parts as they are: :func:`safe_component` turns them into one plain file-name
+  component (no separators, no ``..``, bounded length).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import re
 import tempfile
 import tomllib
 from pathlib import Path
@@ -32,6 +44,45 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+MAX_COMPONENT = 64
+
+
+def safe_component(name: str) -> str:
+    """``name`` as one plain file-name component: characters other than letters, digits,
+    ``_``, ``-`` and ``.`` become ``_``, leading dots are dropped (no ``..``, no hidden
+    files), at most :data:`MAX_COMPONENT` characters (a longer or emptied name keeps a
+    short hash of the original so different names stay different)."""
+    text = str(name)
+    slug = re.sub(r"[^A-Za-z0-9_.-]", "_", text).lstrip(".")
+    if not slug or slug != text or len(slug) > MAX_COMPONENT:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        slug = f"{slug[:MAX_COMPONENT - 9] or 'x'}-{digest}"
+    return slug
+
+
+def output_path_in_file(file: Path, key: str, value: Any,
+                        error: type[Exception] = InputError) -> str:
+    """An output path named inside a handed-in file (a run or scan file): it must be
+    relative and stay inside that file's folder — a file someone else wrote does not choose
+    where on this machine qvopt writes (the command line's ``--out``/``--store`` may)."""
+    if not isinstance(value, str) or not value:
+        raise error(f"{file}: key {key!r} must be a file path (string), got {value!r}")
+    folder = file.resolve().parent
+    target = (folder / value).resolve()
+    if Path(value).is_absolute() or folder not in target.parents:
+        raise error(f"{file}: key {key!r} must be a relative path inside the file's folder "
+                    f"{str(folder)!r}, got {value!r} (name other places on the command "
+                    "line: --out, --checkpoint, --store)")
+    return str(folder / value)
+
+
+def save_figure_atomic(figure, path: str | Path, dpi: int = 110) -> Path:
+    """Render a matplotlib ``figure`` as PNG and write it with :func:`write_bytes_atomic`."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return write_bytes_atomic(path, buffer.getvalue())
 
 
 def _umask() -> int:

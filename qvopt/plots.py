@@ -42,11 +42,11 @@ def new_figure(nrows: int, ncols: int, figsize: tuple[float, float], **grid):
 
 
 def save_figure(figure, path: str | Path) -> Path:
-    """Write ``figure`` as PNG to ``path`` (folders created); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI)
-    return path
+    """Write ``figure`` as PNG to ``path`` (folders created), atomically and never through a
+    symlink (:mod:`qvopt.io`); returns the path."""
+    from .io import save_figure_atomic
+
+    return save_figure_atomic(figure, path, dpi=DPI)
 
 
 def chemical_accuracy_band(ax, low: float) -> None:
@@ -211,8 +211,14 @@ def add_plot_parser(subparsers) -> argparse.ArgumentParser:
 
 def cmd_plot(args: argparse.Namespace, console) -> int:
     """Run ``qvopt plot``: draw the PNG and print its path."""
-    data = read_json(args.result, "result")
+    from .errors import InputError
+
     out = args.output or Path(args.result).with_suffix(".png")
+    if out.suffix.lower() != ".png":
+        raise InputError(f"-o/--output must be a .png file, got {str(out)!r}")
+    if out.exists() and Path(args.result).exists() and out.samefile(args.result):
+        raise InputError(f"-o/--output {str(out)!r} is the result JSON itself")
+    data = read_json(args.result, "result")
     if "points" in data:
         from .scan.plot import plot_scan
 

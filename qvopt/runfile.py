@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import RunFileError
-from .io import read_toml, reject_unknown_keys
+from .io import output_path_in_file, read_toml, reject_unknown_keys
 
 PLAIN_KEYS = ("shots", "allocation", "seed", "maxiter", "shot_budget", "gtol", "tol",
               "guard", "device", "engine", "taper", "initial_point", "final_precision")
@@ -69,10 +69,7 @@ def run_file_settings(path: str | Path) -> dict:
         raise RunFileError(f"{path}: [output] must be a table, got {output!r}")
     reject_unknown_keys(output, OUTPUT_KEYS, path, "output.", error=RunFileError)
     for key, value in output.items():
-        if not isinstance(value, str):
-            raise RunFileError(f"{path}: key 'output.{key}' must be a file path (string), "
-                               f"got {value!r}")
-        settings[key] = str(value if Path(value).is_absolute() else path.parent / value)
+        settings[key] = output_path_in_file(path, f"output.{key}", value, RunFileError)
     return settings
 
 

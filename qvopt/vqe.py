@@ -142,6 +142,11 @@ def run(config: RunConfig, callback: Callable[[OptimizeResult], Any] | None = No
     """Run the VQE described by ``config``. ``objects`` (``problem``, ``circuit``,
     ``optimizer``, ``backend``) replace the named parts; used by :func:`vqe`.
     ``ansatz="adapt"`` grows the circuit with :func:`qvopt.adapt.adapt_vqe`."""
+    if config.checkpoint is not None and Path(config.checkpoint).exists():
+        raise _named(InputError(
+            f"checkpoint {config.checkpoint!r} already exists: continue that run with "
+            f"`qvopt run --resume {config.checkpoint}` (qvopt.resume), or remove the file to "
+            "start a new run there"), "checkpoint")
     if config.ansatz == "adapt" and not any(v is not None for v in objects.values()):
         from .adapt import run_config
 
@@ -161,7 +166,9 @@ def resume(checkpoint: str | Path, maxiter: int | None = None,
 
     meta, arrays = load(checkpoint)
     config = saved_config(meta, checkpoint)
-    changes = {"checkpoint": str(checkpoint)}
+    # the checkpoint is the file the caller named; a result path stored inside it is not
+    # obeyed (checkpoints are passed around: qvopt.io's write policy)
+    changes = {"checkpoint": str(checkpoint), "result": None}
     if maxiter is not None:
         changes["maxiter"] = maxiter
     options = config.optimizer_options

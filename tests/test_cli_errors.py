@@ -149,15 +149,21 @@ def test_resume_refuses_any_typed_flag_even_at_its_default(tmp_path, capsys):
     assert "--shots" in err and "--optimizer" in err
 
 
-def test_resume_writes_the_saved_result_path_and_checks_out(tmp_path, capsys):
+def test_resume_writes_only_where_the_command_line_says(tmp_path, capsys):
     run_file = tmp_path / "run.toml"
-    run_file.write_text('molecule = "h2"\nmaxiter = 1\n[output]\nresult = "r.json"\n'
-                        'checkpoint = "r.ckpt"\n')
+    run_file.write_text('molecule = "h2"\nmaxiter = 1\ntol = "none"\n[output]\n'
+                        'result = "r.json"\ncheckpoint = "r.ckpt"\n')
     assert main(["run", "--config", str(run_file), "--no-progress"]) == 0
     (tmp_path / "r.json").unlink()
+    # the checkpoint holds result = r.json: a shared checkpoint must not choose where
+    # its result is written
     assert main(["run", "--resume", str(tmp_path / "r.ckpt"), "--maxiter", "2",
                  "--no-progress"]) == 0
-    assert json.loads((tmp_path / "r.json").read_text())["nit"] == 2
+    assert not (tmp_path / "r.json").exists()
+    out = tmp_path / "mine.json"
+    assert main(["run", "--resume", str(tmp_path / "r.ckpt"), "--maxiter", "3",
+                 "--no-progress", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["nit"] == 3
     capsys.readouterr()
     assert main(["run", "--resume", str(tmp_path / "r.ckpt"), "--out", str(tmp_path)]) == 2
     assert "directory" in capsys.readouterr().err

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..accuracy import CHEMICAL_ACCURACY_MHA, HARTREE_TO_MHA, settle_index
 from ..errors import StoreError
+from ..io import safe_component, save_figure_atomic, write_bytes_atomic
 from .store import Store
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -239,16 +240,17 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
                ylabel="|E(θ) − E_FCI| (mHa)", title=f"{molecule}: error vs shots (median, IQR)")
         ax.legend(fontsize=7)
         fig.tight_layout()
-        path = folder / f"{stem}_{molecule}_error_vs_shots.png"
-        fig.savefig(path, dpi=110)
+        name = safe_component(Path(str(molecule)).stem)  # a molecule may be a path
+        path = folder / f"{stem}_{name}_error_vs_shots.png"
+        save_figure_atomic(fig, path)
         paths.append(path)
         success_ax.set(xscale="log", ylim=(-0.02, 1.02), xlabel="shot budget",
                        ylabel="share of seeds within chemical accuracy",
                        title=f"{molecule}: success rate vs shot budget")
         success_ax.legend(fontsize=7)
         success_fig.tight_layout()
-        path = folder / f"{stem}_{molecule}_success_vs_budget.png"
-        success_fig.savefig(path, dpi=110)
+        path = folder / f"{stem}_{name}_success_vs_budget.png"
+        save_figure_atomic(success_fig, path)
         paths.append(path)
         plt.close(fig)
         plt.close(success_fig)
@@ -264,12 +266,12 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
                title=f"{molecule}: final-error distributions")
         ax.tick_params(axis="x", labelsize=7)
         fig.tight_layout()
-        path = folder / f"{stem}_{molecule}_final_errors.png"
-        fig.savefig(path, dpi=110)
+        path = folder / f"{stem}_{name}_final_errors.png"
+        save_figure_atomic(fig, path)
         paths.append(path)
         plt.close(fig)
         paths.append(_plot_shots_to_ca(plt, seed_shots_to_ca(mol_runs, by_run), folder,
-                                       f"{stem}_{molecule}", molecule))
+                                       f"{stem}_{name}", molecule))
     return paths
 
 
@@ -304,7 +306,7 @@ def _plot_shots_to_ca(plt, rows, folder: Path, stem: str, molecule: str) -> Path
            title=f"{molecule}: shots to chemical accuracy per seed (bar: median)")
     fig.tight_layout()
     path = folder / f"{stem}_shots_to_ca.png"
-    fig.savefig(path, dpi=110)
+    save_figure_atomic(fig, path)
     plt.close(fig)
     return path
 
@@ -325,6 +327,6 @@ def report(store: str | Path, plots: bool = True, csv: str | Path | None = None,
     runs = with_method_labels(runs)
     table = summarize(runs, traces, seed=seed)
     if csv is not None:
-        table.to_csv(csv, index=False)
+        write_bytes_atomic(csv, table.to_csv(index=False).encode())
     paths = plot_study(runs, traces, store.parent, store.stem) if plots else []
     return table, paths

@@ -255,6 +255,23 @@ def _optional_int(data: dict, key: str, default: int, path: Path) -> int:
     return default if value is None else value
 
 
+MAX_NAME_LENGTH = 64
+MAX_DESCRIPTION_LENGTH = 2000
+
+
+def _check_name(name: str, path: Path) -> str:
+    """A molecule name is a label shown to users and stored in results: at most
+    :data:`MAX_NAME_LENGTH` printable characters, no path separators (file names built from
+    it go through :func:`qvopt.io.safe_component` as well)."""
+    if len(name) > MAX_NAME_LENGTH or not name.isprintable() or any(
+            c in name for c in "/\\") or name.strip(".") == "":
+        shown = name[:40] + ("…" if len(name) > 40 else "")
+        raise MoleculeFileError(f"{path}: field 'name' must be at most {MAX_NAME_LENGTH} "
+                                f"printable characters without '/' or '\\' (not only dots), "
+                                f"got {shown!r} ({len(name)} characters)")
+    return name
+
+
 def read_molecule_file(name_or_path: str | Path) -> MoleculeSpec:
     """Parse and validate a molecule file (or a shipped molecule by name).
 
@@ -268,7 +285,7 @@ def read_molecule_file(name_or_path: str | Path) -> MoleculeSpec:
                "active_space", "reference"}
     _reject_unknown(data, allowed, path)
 
-    name = _field(data, "name", str, path, required=False) or path.stem
+    name = _check_name(_field(data, "name", str, path, required=False) or path.stem, path)
     basis = _field(data, "basis", str, path)
     charge = _optional_int(data, "charge", 0, path)
     multiplicity = _optional_int(data, "multiplicity", 1, path)
@@ -284,5 +301,13 @@ def read_molecule_file(name_or_path: str | Path) -> MoleculeSpec:
         units=units, basis=basis, charge=charge, multiplicity=multiplicity,
         active_electrons=n_act_e, active_orbitals=n_act_o, e_hf=e_hf, e_fci=e_fci,
         reference_program=program, source=path,
-        description=_field(data, "description", str, path, required=False) or "",
+        description=_check_description(
+            _field(data, "description", str, path, required=False) or "", path),
     )
+
+
+def _check_description(text: str, path: Path) -> str:
+    if len(text) > MAX_DESCRIPTION_LENGTH:
+        raise MoleculeFileError(f"{path}: field 'description' must be at most "
+                                f"{MAX_DESCRIPTION_LENGTH} characters, got {len(text)}")
+    return text

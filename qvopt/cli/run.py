@@ -170,8 +170,11 @@ def _resumed(args, typed: set[str]):
                          f"{extra} (only --maxiter, --out and --no-progress may be added)")
     meta, _ = load(args.resume)
     config = saved_config(meta, args.resume)
-    changes = {k: v for k, v in (("maxiter", args.maxiter),
-                                 ("result", args.out and str(args.out))) if v is not None}
+    # a checkpoint is passed around: the result goes where this command line says (--out)
+    # or nowhere, never to a path stored in the file
+    changes = {"result": args.out and str(args.out), "checkpoint": str(args.resume)}
+    if args.maxiter is not None:
+        changes["maxiter"] = args.maxiter
     return config.replace(**changes), meta["nit"]
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..io import write_bytes_atomic
+from ..io import safe_component, write_bytes_atomic
 
 KINDS = ("bond", "angle", "geometries")
 DEFAULT_ATOMS = {"bond": (0, 1), "angle": (1, 0, 2), "geometries": ()}
@@ -229,8 +229,10 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 def molecule_toml(spec, coordinates, name: str) -> str:
     """A molecule file for ``spec`` at ``coordinates`` (no ``[reference]``: the energies of
     the original geometry do not apply; they are computed)."""
-    lines = [f"name = {json.dumps(name)}",
-             f"description = {json.dumps(f'{spec.name} scan point')}",
+    # ensure_ascii=False: JSON's \\uD83D surrogate escapes of a non-BMP character (an emoji
+    # in a name) are not valid TOML; the characters themselves are
+    lines = [f"name = {json.dumps(name, ensure_ascii=False)}",
+             f"description = {json.dumps(f'{spec.name} scan point', ensure_ascii=False)}",
              f"basis = {json.dumps(spec.basis)}", f"charge = {spec.charge}",
              f"multiplicity = {spec.multiplicity}", "", "[geometry]",
              f"units = {json.dumps(spec.units)}",
@@ -251,7 +253,7 @@ def _float(value: float) -> str:
 def write_point_molecule(spec, coordinates, folder: Path, value: float) -> Path:
     """Write the molecule file of one scan point into ``folder`` (named by its content,
     so the same geometry is the same file and hits the Hamiltonian cache)."""
-    label = f"{spec.name}_{value:g}".replace("-", "m")
+    label = safe_component(f"{spec.name}_{value:g}".replace("-", "m"))
     text = molecule_toml(spec, coordinates, label)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     path = Path(folder) / f"{label}-{digest}.toml"

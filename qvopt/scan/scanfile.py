@@ -26,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError, RunFileError
-from ..io import read_toml, reject_unknown_keys
+from ..io import output_path_in_file, read_toml, reject_unknown_keys
 from ..runfile import TOP_KEYS, run_settings
 from .coordinates import KINDS
 
@@ -55,9 +55,14 @@ def load_scan_file(path: str | Path) -> dict:
         raise RunFileError(f"{path}: key 'scan.warm_start' must be true or false, got {warm!r}")
     return {"molecule": _relative(path, "molecule", data["molecule"], always=False),
             "coordinate": kinds[0], "values": table[kinds[0]], "atoms": table.get("atoms"),
-            "warm_start": warm, "store": _relative(path, "scan.store", table.get("store")),
-            "out": _relative(path, "scan.out", table.get("out")),
+            "warm_start": warm, "store": _output(path, "scan.store", table.get("store")),
+            "out": _output(path, "scan.out", table.get("out")),
             "settings": run_settings(data, path)}
+
+
+def _output(path: Path, key: str, value) -> str | None:
+    """An output path of the file: relative, inside the file's folder (:mod:`qvopt.io`)."""
+    return None if value is None else output_path_in_file(path, key, value, RunFileError)
 
 
 def _relative(path: Path, key: str, value, always: bool = True) -> str | None:

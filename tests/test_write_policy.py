@@ -1,0 +1,124 @@
+"""One write policy (qvopt.io): outputs only where the user said, never through a symlink,
+never chosen by a name or path inside a handed-in file, never colliding with each other."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import qvopt
+from qvopt.cli import main
+from qvopt.errors import MoleculeFileError, RunFileError
+from qvopt.io import safe_component, write_bytes_atomic
+
+
+def test_writes_replace_a_planted_symlink_instead_of_following_it(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    link = tmp_path / "out.png"
+    link.symlink_to(victim)
+    write_bytes_atomic(link, b"new")
+    assert victim.read_text() == "precious"
+    assert not link.is_symlink() and link.read_bytes() == b"new"
+
+
+def test_plot_never_writes_through_a_symlink(tmp_path, h2):
+    result = tmp_path / "r.json"
+    assert main(["run", "h2", "--maxiter", "2", "--seed", "1", "--no-progress",
+                 "--out", str(result)]) == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    link = tmp_path / "plot.png"
+    link.symlink_to(victim)
+    assert main(["plot", str(result), "-o", str(link)]) == 0
+    assert victim.read_text() == "precious" and not link.is_symlink()
+    assert link.read_bytes().startswith(b"\x89PNG")
+    assert main(["plot", str(result), "-o", str(tmp_path / "out.txt")]) == 2
+
+
+@pytest.mark.parametrize("name", ["a b", "💧", "x" * 60, "h2.v2"])
+def test_names_from_files_become_one_plain_path_component(name):
+    part = safe_component(name)
+    assert "/" not in part and "\\" not in part and not part.startswith(".")
+    assert len(part) <= 64 and part.isascii()
+    assert safe_component(name) == part  # stable: the same name is the same file
+
+
+def test_a_molecule_name_cannot_hold_a_path_or_be_huge(tmp_path):
+    text = (tmp_path / "ok.toml")
+    base = ('basis = "sto-3g"\n[geometry]\nsymbols = ["H", "H"]\n'
+            'coordinates = [[0, 0, 0], [0, 0, 0.74]]\n')
+    for bad in ["../../ESCAPED", "a/b", "x" * 65, ".."]:
+        text.write_text(f'name = {json.dumps(bad)}\n' + base)
+        with pytest.raises(MoleculeFileError, match="field 'name'"):
+            qvopt.chem.molecule.read_molecule_file(text)
+
+
+def test_scan_files_of_an_odd_name_stay_inside_the_store_folder(tmp_path):
+    molecule = tmp_path / "odd.toml"
+    molecule.write_text('name = "H2 💧 test"\nbasis = "sto-3g"\n[geometry]\n'
+                        'symbols = ["H", "H"]\ncoordinates = [[0, 0, 0], [0, 0, 0.74]]\n')
+    out = tmp_path / "sub" / "s.json"
+    assert main(["scan", str(molecule), "--bond", "0.7", "--shots", "exact", "--out", str(out),
+                 "--no-progress", "--no-plot"]) == 0
+    written = {p for p in tmp_path.rglob("*") if p.is_file()}
+    assert all(tmp_path / "sub" in p.parents or p == molecule for p in written)
+
+
+@pytest.mark.parametrize("key, value", [("result", "../escaped.json"),
+                                        ("result", "/tmp/abs.json"),
+                                        ("checkpoint", "a/../../x.npz")])
+def test_a_run_file_cannot_write_outside_its_folder(tmp_path, key, value):
+    run_file = tmp_path / "run.toml"
+    run_file.write_text(f'molecule = "h2"\n[output]\n{key} = {json.dumps(value)}\n')
+    with pytest.raises(RunFileError, match="inside the file's folder"):
+        qvopt.RunConfig.from_toml(run_file)
+
+
+def test_a_scan_file_cannot_put_its_store_outside_its_folder(tmp_path):
+    scan_file = tmp_path / "scan.toml"
+    scan_file.write_text('molecule = "h2"\nshots = "exact"\n[scan]\nbond = [0.7]\n'
+                         'store = "../elsewhere.sqlite"\n')
+    assert main(["scan", "--config", str(scan_file), "--no-progress"]) == 2
+    assert not (tmp_path.parent / "elsewhere.sqlite").exists()
+
+
+def test_outputs_that_collide_are_refused_before_anything_runs(tmp_path):
+    same = tmp_path / "x.json"
+    with pytest.raises(qvopt.InputError, match="different file"):
+        qvopt.RunConfig("h2", checkpoint=str(same), result=str(same))
+    molecule = tmp_path / "m.toml"
+    molecule.write_text('basis = "sto-3g"\n[geometry]\nsymbols = ["H", "H"]\n'
+                        'coordinates = [[0, 0, 0], [0, 0, 0.74]]\n')
+    with pytest.raises(qvopt.InputError, match="different file"):
+        qvopt.RunConfig(str(molecule), result=str(molecule))
+    assert main(["run", "h2", "--out", str(same), "--checkpoint", str(same)]) == 2
+
+
+def test_a_fresh_run_does_not_overwrite_another_runs_checkpoint(tmp_path):
+    ck = tmp_path / "run.npz"
+    qvopt.vqe("h2", maxiter=1, seed=1, checkpoint=ck)
+    before = ck.read_bytes()
+    with pytest.raises(qvopt.InputError, match="already exists"):
+        qvopt.vqe("h2", maxiter=1, seed=2, checkpoint=ck)
+    assert ck.read_bytes() == before
+    assert main(["run", "h2", "--checkpoint", str(ck), "--no-progress"]) == 2
+    resumed = qvopt.resume(ck, maxiter=2)  # continuing it is what the file is for
+    assert resumed.nit == 2 and resumed.config["result"] is None
+
+
+def test_an_edited_checkpoint_does_not_choose_the_result_path(tmp_path):
+    ck = tmp_path / "run.npz"
+    qvopt.vqe("h2", maxiter=1, seed=1, checkpoint=ck, tol=None)
+    with np.load(ck, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    meta = json.loads(str(arrays["meta"]))
+    target = tmp_path / "unrelated.txt"
+    target.write_text("keep me")
+    meta["config"]["result"] = str(target)
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(ck, **arrays)
+    assert main(["run", "--resume", str(ck), "--maxiter", "2", "--no-progress"]) == 0
+    assert target.read_text() == "keep me"
