@@ -40,9 +40,10 @@ never makes the gain look negative enough to stop.)
 gradients that cancel in a mean but not in ``D̄``.)
 
 In exact mode (s̄ = 0) it is ``D ≤ tol`` on the last gradient. Optimizers that measure no
-gradient (SPSA, Rotosolve, …) are tested on the recorded energies instead: the improvement
-between the inverse-variance means of the older and the newer half of the last
-``2·ENERGY_WINDOW`` iterations, ``Δ + z_c σ_Δ ≤ tol``.
+gradient (SPSA, Rotosolve, …) are tested on the recorded energies instead: the change
+``Δ`` between the inverse-variance means of the older and the newer half of the last
+``2·ENERGY_WINDOW`` iterations, ``|Δ| + z_c σ_Δ ≤ tol`` (two-sided: rising energies are
+no convergence; with noisy energies this test rarely fires and ``maxiter`` ends the run).
 """
 
 from __future__ import annotations
@@ -157,10 +158,10 @@ class Guarded:
                         f"{predicted * 1e3:.3g} mHa to gain (95% bound; tol "
                         f"{self.tol * 1e3:.3g} mHa)")
             return ""
-        improvement = recent_improvement(state)
-        if improvement is not None and improvement <= self.tol:
-            return (f"{CONVERGED}: the last {ENERGY_WINDOW} iterations improved the measured "
-                    f"energy by at most {improvement * 1e3:.3g} mHa (95% bound; tol "
+        change = recent_change(state)
+        if change is not None and change <= self.tol:
+            return (f"{CONVERGED}: the measured energy changed by at most {change * 1e3:.3g} "
+                    f"mHa over the last {ENERGY_WINDOW} iterations (95% bound; tol "
                     f"{self.tol * 1e3:.3g} mHa)")
         return ""
 
@@ -204,9 +205,10 @@ def predicted_improvement(state: GuardState) -> float | None:
     return mean + CONFIDENCE_Z * float(np.sqrt(np.sum(variance))) / k
 
 
-def recent_improvement(state: GuardState) -> float | None:
-    """Upper 95% bound on the improvement between the older and the newer half of the last
-    ``2·ENERGY_WINDOW`` energies; None until there are that many."""
+def recent_change(state: GuardState) -> float | None:
+    """Upper 95% bound on ``|Δ|``, the change between the inverse-variance means of the
+    older and the newer half of the last ``2·ENERGY_WINDOW`` energies; None until there are
+    that many. Two-sided: energies that rise are not a converged run."""
     if state.n_energies < 2 * ENERGY_WINDOW:
         return None
     halves = []
@@ -221,4 +223,4 @@ def recent_improvement(state: GuardState) -> float | None:
             halves.append((float((weights * values).sum() / weights.sum()),
                            float(1.0 / weights.sum())))
     (older, var_older), (newer, var_newer) = halves
-    return older - newer + CONFIDENCE_Z * float(np.sqrt(var_older + var_newer))
+    return abs(older - newer) + CONFIDENCE_Z * float(np.sqrt(var_older + var_newer))

@@ -30,7 +30,7 @@ from .errors import InputError
 from .estimation.base import Estimate
 from .estimation.estimator import Estimator
 from .guard import GUARD_Z, Guarded
-from .optimizers.registry import get_optimizer
+from .optimizers.registry import get_optimizer, uses_gradient
 from .optimizers.scipy_methods import ScipyMethod
 
 # vqe()'s keyword settings: every RunConfig field but the three positional parts and the
@@ -212,6 +212,9 @@ class _Run:
         self.optimizer = optimizer if optimizer is not None else get_optimizer(
             config.optimizer, vqe_defaults=True, estimator=self.estimator,
             **config.optimizer_options)
+        # measured energies are all the run knows of progress for these (see _not_above_start)
+        self._compare_with_start = isinstance(self.optimizer, ScipyMethod) or (
+            optimizer is None and not uses_gradient(config.optimizer))
         if not isinstance(self.optimizer, ScipyMethod) and (config.guard
                                                             or config.tol is not None):
             self.optimizer = Guarded(self.optimizer, config.tol, guard=config.guard)
@@ -274,6 +277,7 @@ class _Run:
                             np.random.default_rng(self.optimizer_seed), state)
             final = self._final_energy(loop, outcome)
             outcome, final = self._better_point(loop, outcome, final)
+            outcome, final = self._not_above_start(loop, outcome, final)
         finally:  # e.g. an IBM Session stops being billed now, not when collected
             getattr(self.estimator.sampler, "close", lambda: None)()
         if loop.records and loop.records[-1].iteration == loop.nit:
@@ -301,21 +305,45 @@ class _Run:
     def _better_point(self, loop: Loop, outcome: Outcome, final: Estimate
                       ) -> tuple[Outcome, Estimate]:
         """The point to report: the final iterate, unless its fresh final measurement is
-        measurably worse than the guard's best point (``E_f − zσ_f > E_b + zσ_b``, z = 3);
-        then the best point is measured afresh (charged, to ``final_precision``) and
-        reported instead. Selecting by one measurement and reporting another keeps the
-        winner's curse out of ``fun``."""
-        if not isinstance(self.optimizer, Guarded) or outcome.state is None \
-                or outcome.status == Status.BACKEND:
+        measurably worse than the best recorded point (lowest ``E_j + zσ_j`` over the
+        history; worse: ``E_f − zσ_f > E_b + zσ_b``, z = 3). Then the best point is
+        measured afresh (charged, to ``final_precision``) and reported instead: selecting
+        by one measurement and reporting another keeps the winner's curse out of ``fun``.
+        Only measured energies decide; SciPy's methods are covered as well."""
+        if outcome.status == Status.BACKEND or not loop.records:
             return outcome, final
-        best_x, best_energy, best_stderr = self.optimizer.best(outcome.state)
-        if np.array_equal(best_x, outcome.x) or not (
-                final.value - GUARD_Z * final.stderr > best_energy + GUARD_Z * best_stderr):
+        best = min(loop.records, key=lambda r: r.value.value + GUARD_Z * r.value.stderr)
+        bound = best.value.value + GUARD_Z * best.value.stderr
+        if np.array_equal(best.x, outcome.x) or not (
+                final.value - GUARD_Z * final.stderr > bound):
             return outcome, final
-        moved = Outcome(np.array(best_x), outcome.status,
-                        outcome.message + "; the last iterate measured worse than an earlier "
-                        "point, which is reported (measured again)", outcome.state)
+        moved = Outcome(np.array(best.x), outcome.status,
+                        outcome.message + f"; the last iterate measured worse than iteration "
+                        f"{best.iteration}, which is reported (measured again)",
+                        outcome.state)
         return moved, self._final_energy(loop, moved)
+
+    def _not_above_start(self, loop: Loop, outcome: Outcome, final: Estimate
+                         ) -> tuple[Outcome, Estimate]:
+        """An optimizer that measures no gradient (SPSA, Rotosolve/NFT, SciPy's methods)
+        never sees the curvature the guard scales steps by, and its noisy energy records
+        cannot show a drift of a few mHa: such a run may end worse than it began (measured
+        at VQE defaults: SPSA, 2-SPSA, NFT, Nelder–Mead, COBYLA, Powell on h2/lih_fc). For
+        those runs the start is measured afresh as the final point was (charged) and the
+        lower of the two fresh measurements is reported."""
+        budget = self.config.shot_budget
+        if not self._compare_with_start or outcome.status == Status.BACKEND \
+                or np.array_equal(outcome.x, self.x0) or (
+                    budget is not None and budget - self.estimator.shots_used
+                    < self.estimator.shots_per_evaluation):
+            return outcome, final
+        start = self._final_energy(loop, Outcome(self.x0, outcome.status, "", None))
+        if start.value >= final.value:
+            return outcome, final
+        moved = Outcome(np.array(self.x0), outcome.status,
+                        outcome.message + "; the start measured lower than the final point "
+                        "and is reported", outcome.state)
+        return moved, start
 
     def _final_energy(self, loop: Loop, outcome: Outcome) -> Estimate:
         """A fresh (charged) estimate at the final point — to ``final_precision`` when set

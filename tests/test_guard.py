@@ -82,7 +82,12 @@ def test_a_deliberately_huge_step_is_caught(h2):
             "tol": None}
     guarded = qvopt.vqe(h2, **wild)
     unguarded = qvopt.vqe(h2, **wild, guard=False)
-    assert unguarded.energy_exact > start + 0.05  # the step runs away without the guard
+    errors = lambda r: np.array([h["energy_exact"] - start for h in r.history])  # noqa: E731
+    # without the guard the iterates stay far up (the final point selection still reports
+    # the best measured one); with it every bad step is undone and later steps halved,
+    # so the last iterates are back near the start and below it
+    assert np.median(errors(unguarded)[-10:]) > 0.1
+    assert np.all(errors(guarded)[-10:] < 0.01)
     assert guarded.energy_exact <= start + 1e-3
     assert guarded.status in (Status.DIVERGED, Status.MAXITER)
 
@@ -174,3 +179,12 @@ def test_tol_reaches_the_run_from_the_api_cli_and_run_files(tmp_path, h2):
     data = json.loads(out.read_text())
     assert data["config"]["tol"] == 0.002 and data["status"] == 0
     assert data["message"].startswith("converged")
+
+
+def test_a_gradient_free_run_never_reports_a_point_worse_than_its_start(h2):
+    # Nelder–Mead at the VQE defaults wanders 73 mHa uphill on H2 (seed 0) where its noisy
+    # records cannot show it; the start, measured again, is reported instead
+    start = qvopt.vqe(h2, maxiter=0, seed=0).energy_exact
+    r = qvopt.vqe(h2, optimizer="nelder-mead", seed=0)
+    assert r.energy_exact <= start + 1e-9
+    assert "start measured lower" in r.message or "measured again" in r.message
