@@ -308,4 +308,22 @@ def _summary_table(result) -> Table:
                   f"{reached:,} (iteration {result.iterations_to_chemical_accuracy})")
     table.add_row("time (set-up included)", f"{result.wall_time:.1f} s")
     table.add_row("stopped because", escape(result.message))
+    hint = ansatz_hint(result)
+    if hint:
+        table.add_row("note", escape(hint))
     return table
+
+
+def ansatz_hint(result) -> str:
+    """A converged run further from FCI than chemical accuracy plus its own ``tol`` is at
+    the ansatz's limit, not the optimizer's: say so, and what goes lower (ADAPT-VQE)."""
+    from ..accuracy import CHEMICAL_ACCURACY_MHA
+
+    tol = (result.get("config") or {}).get("tol")
+    if int(result.status) != 0 or tol is None or result.get("ansatz") != "uccsd":
+        return ""
+    if result.error_mha <= CHEMICAL_ACCURACY_MHA + tol * 1e3:
+        return ""
+    return (f"converged {result.error_mha:.2f} mHa above FCI, more than chemical accuracy plus "
+            f"tol: UCCSD's own optimum is that far here (strong correlation); ADAPT-VQE can "
+            f"go lower: --ansatz adapt (README, ADAPT-VQE)")
