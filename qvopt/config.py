@@ -73,6 +73,18 @@ from .errors import InputError, RunFileError
 
 DEFAULT_MAXITER = 120
 DEFAULT_SHOTS = 1000
+#: With ``shots="auto"`` (the default) and an allocation, a problem with more measurement
+#: groups than ``DEFAULT_SHOTS / MIN_SHOTS_PER_GROUP`` gets this many shots per group
+#: instead (the allocation's floor: a sample variance needs two shots), rounded up to a
+#: hundred: NH3 with a frozen core has 567 groups (1200 shots).
+MIN_SHOTS_PER_GROUP = 2
+
+
+def default_shots(n_groups: int) -> int:
+    """What ``shots="auto"`` becomes for a problem of ``n_groups`` measurement groups with an
+    allocation: ``DEFAULT_SHOTS``, or enough for ``MIN_SHOTS_PER_GROUP`` in every group."""
+    needed = MIN_SHOTS_PER_GROUP * int(n_groups)
+    return max(DEFAULT_SHOTS, -(-needed // 100) * 100)
 #: The default of ``optimizer``, ``allocation``, ``initial_point`` and
 #: ``final_precision``: resolved from the other settings when a :class:`RunConfig` is made
 #: (see the module docstring); never stored.
@@ -208,7 +220,7 @@ class RunConfig:
     ansatz_options: dict = field(default_factory=dict, hash=False)
     optimizer: str = AUTO
     optimizer_options: dict = field(default_factory=dict, hash=False)
-    shots: int | None = DEFAULT_SHOTS
+    shots: int | str | None = AUTO
     allocation: str | None = AUTO
     backend: str = "statevector"
     backend_options: dict = field(default_factory=dict, hash=False)
@@ -233,10 +245,10 @@ class RunConfig:
             raise field_error("ansatz", "an ansatz name", self.ansatz)
         for name in ("ansatz_options", "optimizer_options", "backend_options"):
             set_(name, _check_table(name, getattr(self, name)))
-        set_("shots", check_shots(self.shots))
-        auto = frozenset(name for name in ("optimizer", "allocation", "initial_point",
-                                           "final_precision", "tol")
+        auto = frozenset(name for name in ("shots", "optimizer", "allocation",
+                                           "initial_point", "final_precision", "tol")
                          if _is_auto(getattr(self, name)))
+        set_("shots", DEFAULT_SHOTS if "shots" in auto else check_shots(self.shots))
         set_("_auto", auto)  # not a field: not compared, not in to_dict
         if "optimizer" in auto:
             set_("optimizer", ADAPT_OPTIMIZER if self.ansatz == "adapt"

@@ -24,7 +24,7 @@ from scipy.optimize import OptimizeResult
 from .accuracy import CHEMICAL_ACCURACY_MHA, HARTREE_TO_MHA, reached_accuracy
 from .ansatz import build_ansatz
 from .chem.problem import Problem, load_problem
-from .config import AUTO, DEFAULT_MAXITER, RunConfig
+from .config import AUTO, DEFAULT_MAXITER, RunConfig, default_shots
 from .driver import Limits, Loop, Outcome, Status, drive
 from .errors import InputError
 from .estimation.base import Estimate
@@ -202,6 +202,7 @@ class _Run:
         self.circuit = circuit if circuit is not None else build_ansatz(
             config.ansatz, self.problem, **config.ansatz_options)
         estimator_seed, self.optimizer_seed = np.random.SeedSequence(config.seed).spawn(2)
+        config = self.config = self._enough_shots(config)
         self.estimator = Estimator(
             self.problem.hamiltonian, self.circuit, shots=config.shots, seed=estimator_seed,
             device=config.device, engine=config.engine, allocation=config.allocation,
@@ -226,6 +227,17 @@ class _Run:
             raise _named(InputError(f"shot_budget ({budget}) is below the {floor} shots of "
                                     "one energy evaluation (the final energy alone)"),
                          "shot_budget")
+
+    def _enough_shots(self, config: RunConfig) -> RunConfig:
+        """The default shots (``"auto"``) with an allocation cover every measurement group
+        of this problem (:func:`~qvopt.config.default_shots`); the result and checkpoints
+        record the number used. Shots given explicitly are kept (too few: an error)."""
+        if "shots" not in config.auto_fields or config.allocation is None:
+            return config
+        from .estimation.grouping import group_qubitwise_commuting
+
+        shots = default_shots(group_qubitwise_commuting(self.problem.hamiltonian).n_groups)
+        return config if shots == config.shots else config.replace(shots=shots)
 
     def _check_checkpointable(self, problem, circuit, optimizer, backend) -> None:
         if self.given:

@@ -79,7 +79,7 @@ def test_version_and_user_help(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "Thin" not in text and "default: 1000" in text and "auto: icans" in text
+    assert "Thin" not in text and "auto: 1000" in text and "auto: icans" in text
     assert "--allocation variance" in text and "MP2 start for --ansatz uccsd" in text
 
 

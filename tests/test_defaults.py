@@ -28,7 +28,7 @@ def test_run_config_defaults_resolve_to_the_shot_frugal_settings():
     assert config.initial_point == "mp2" and config.ansatz == "uccsd"
     assert config.maxiter == DEFAULT_MAXITER == 120
     assert config.final_precision == 1.6e-3
-    assert config.auto_fields == {"optimizer", "allocation", "initial_point",
+    assert config.auto_fields == {"shots", "optimizer", "allocation", "initial_point",
                                   "final_precision", "tol"}
     assert config.tol == 1.6e-3 and config.guard is True
     # what results and checkpoints record: the resolved values, never "auto"
@@ -85,7 +85,7 @@ def test_replace_resolves_the_defaulted_fields_again():
     assert config.replace(maxiter=5) == config.replace(maxiter=5, allocation="variance")
     # values given explicitly stay as given
     weighted = RunConfig("h2", allocation="weighted", initial_point="hf", optimizer="adam",
-                         final_precision=None, tol=2e-3)
+                         final_precision=None, tol=2e-3, shots=1000)
     assert weighted.auto_fields == frozenset()
     assert weighted.replace(shots=2000, ansatz="hardware_efficient").allocation == "weighted"
     with pytest.raises(qvopt.InputError, match="allocation"):
@@ -122,7 +122,7 @@ def test_run_help_states_the_defaults(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "--optimizer icans" in text and "--shots 1000 per energy evaluation" in text
     assert "--allocation variance" in text and "MP2 start for --ansatz uccsd" in text
-    assert "auto: icans" in text and "default: 1000" in text and "default: auto" in text
+    assert "auto: icans" in text and "auto: 1000" in text and "default: auto" in text
     assert "auto (mp2 for --ansatz uccsd, else zeros)" in text
 
 

@@ -45,20 +45,23 @@ parse_precision = hartree_parser("--final-precision", "a standard error in Ha (e
 parse_tol = hartree_parser("--tol", "an energy in Ha (e.g. 0.001)")
 
 
-def parse_shots(text: str) -> int | None:
-    """``exact``/``none`` → None; ``1000``, ``1e6`` → a positive integer (checked)."""
+def parse_shots(text: str) -> int | str | None:
+    """``exact``/``none`` → None; ``auto`` kept; ``1000``, ``1e6`` → a positive integer
+    (checked)."""
     from ..config import check_shots
     from ..errors import InputError
 
     if text.strip().lower() in ("exact", "none"):
         return None
+    if text.strip().lower() == "auto":
+        return "auto"
     try:
         value = float(text) if any(c in text for c in ".eE") else int(text)
         return check_shots(value)
     except (ValueError, OverflowError) as exc:
         detail = str(exc) if isinstance(exc, InputError) else f"got {text!r}"
         raise argparse.ArgumentTypeError(
-            f"--shots must be a positive integer or 'exact' ({detail})") from None
+            f"--shots must be a positive integer, 'auto' or 'exact' ({detail})") from None
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

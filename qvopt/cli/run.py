@@ -87,10 +87,12 @@ def add_run_parser(sub, formatter) -> None:
     run.add_argument("-O", "--option", action="append", type=parse_option, default=[],
                      metavar="KEY=VALUE", help="optimizer option, e.g. -O lr=0.05 "
                      "-O 'schedule={name=\"step\", step_size=50}' (repeatable)")
-    run.add_argument("--shots", type=parse_shots, default=DEFAULT_SHOTS,
+    run.add_argument("--shots", type=parse_shots, default=AUTO,
                      help="shots per energy evaluation, split across the measurement groups "
-                          "by --allocation (per group with --allocation none); 1e4 style "
-                          "allowed, or 'exact' for noiseless energies")
+                          f"by --allocation (per group with --allocation none); auto: "
+                          f"{DEFAULT_SHOTS}, or 2 per group where a molecule has more than "
+                          f"{DEFAULT_SHOTS // 2} groups; 1e4 "
+                          "style allowed, or 'exact' for noiseless energies")
     run.add_argument("--allocation", choices=[AUTO, "none", "uniform", "weighted", "variance"],
                      default=AUTO,
                      help="how --shots is split across the measurement groups: auto "
