@@ -202,6 +202,29 @@ def write_archive(path: str | Path, kind: ArchiveKind, meta: dict,
     write_bytes_atomic(path, buffer.getvalue())
 
 
+#: The most a checkpoint may unpack to (bytes): real ones are kilobytes to a few megabytes
+#: (history × parameters); a larger one is refused before anything is loaded.
+MAX_ARCHIVE_BYTES = 256 * 2**20
+
+
+def _check_members(path: Path, kind: ArchiveKind) -> None:
+    """Before loading: the members of the ``.npz`` together unpack to at most
+    :data:`MAX_ARCHIVE_BYTES` (read from the zip directory, nothing decompressed)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except FileNotFoundError:
+        return  # reported by the loader with the usual message
+    except (OSError, zipfile.BadZipFile):
+        raise CheckpointError(f"{path} is not a readable qvopt {kind.name} (not an .npz "
+                              "archive)") from None
+    total = sum(member.file_size for member in members)
+    if total > MAX_ARCHIVE_BYTES:
+        raise CheckpointError(f"{path}: the {kind.name} unpacks to {total / 2**20:.0f} MiB, "
+                              f"more than the {MAX_ARCHIVE_BYTES // 2**20} MiB a qvopt "
+                              f"{kind.name} can hold; refused before loading")
+
+
 def read_archive(path: str | Path, kind: ArchiveKind) -> tuple[dict, dict[str, np.ndarray]]:
     """``(meta, arrays)`` of a ``kind`` checkpoint (read with ``allow_pickle=False``: no
     code is loaded), its format, version, common fields and ``kind``'s fields and arrays
@@ -210,6 +233,7 @@ def read_archive(path: str | Path, kind: ArchiveKind) -> tuple[dict, dict[str, n
     label = f"qvopt {kind.name}"
     if path.is_dir():
         raise CheckpointError(f"{kind.name} {str(path)!r} is a directory, expected a file")
+    _check_members(path, kind)
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}

@@ -457,7 +457,16 @@ def _check_precision(value: Any, shots: int | None, ansatz: str = "uccsd") -> fl
     if shots is None:
         raise field_error("final_precision", "None in exact mode (shots='exact' energies "
                           "have no error)", value)
+    if value < MIN_FINAL_PRECISION:
+        raise field_error("final_precision", f"at least {MIN_FINAL_PRECISION:g} Ha (a "
+                          "standard error ε needs ~ (σ₁/ε)² shots, σ₁ the one-shot spread of "
+                          "order 1 Ha: 1e-5 Ha is already ~1e10 shots)", value)
     return float(value)
+
+
+#: The smallest final precision accepted (Ha): the shots a standard error ε needs grow as
+#: 1/ε² (water: 1.1e7 shots for 1.6 mHa, so 1e-5 Ha takes ~3e11).
+MIN_FINAL_PRECISION = 1e-5
 
 
 def _is_auto(value: Any) -> bool:

@@ -52,6 +52,7 @@ def _build_scf(spec: MoleculeSpec):
                                 f"such basis for these elements ({exc})") from exc
     except (RuntimeError, KeyError, ValueError) as exc:
         raise MoleculeFileError(f"{spec.source}: PySCF cannot build this molecule ({exc})") from exc
+    _check_size(spec, mol.nao_nr())
     if mol.spin != 0:
         raise MoleculeFileError(
             f"{spec.source}: field 'multiplicity' = {spec.multiplicity}: only closed-shell "
@@ -64,6 +65,37 @@ def _build_scf(spec: MoleculeSpec):
         raise MoleculeFileError(f"{spec.source}: RHF did not converge for this geometry "
                                 "(check the coordinates, charge and multiplicity)")
     return mol, mf
+
+
+#: The largest problem qvopt builds unless told otherwise (``QVOPT_MAX_QUBITS``): a 20-qubit
+#: Hamiltonian has ~10⁴ Pauli terms and its states 10⁶ amplitudes; beyond it the Hamiltonian
+#: alone takes minutes and gigabytes.
+DEFAULT_MAX_QUBITS = 20
+
+
+def max_qubits() -> int:
+    """The qubit limit: ``$QVOPT_MAX_QUBITS`` when set (a positive integer), else 20."""
+    import os
+
+    text = os.environ.get("QVOPT_MAX_QUBITS")
+    if text is None:
+        return DEFAULT_MAX_QUBITS
+    if not text.strip().isdigit() or int(text) < 1:
+        raise MoleculeFileError(f"QVOPT_MAX_QUBITS must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def _check_size(spec: MoleculeSpec, n_basis: int) -> None:
+    """Refuse, before any SCF or integral, a problem of more qubits than :func:`max_qubits`
+    (2 per active spatial orbital)."""
+    orbitals = spec.active_orbitals if spec.active_orbitals is not None else n_basis
+    limit = max_qubits()
+    if 2 * orbitals > limit:
+        raise MoleculeFileError(
+            f"{spec.source}: {orbitals} active orbitals in basis {spec.basis!r} "
+            f"({n_basis} basis functions) make {2 * orbitals} qubits, above the limit of "
+            f"{limit}: choose an [active_space] (e.g. orbitals = {limit // 2}) or set "
+            "QVOPT_MAX_QUBITS to raise the limit")
 
 
 def active_space_integrals(spec: MoleculeSpec) -> ActiveSpaceIntegrals:

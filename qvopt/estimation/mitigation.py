@@ -110,14 +110,25 @@ class ZNESettings:
         return extrapolation_weights(self.scale_factors, self.extrapolation)
 
 
+#: Largest ZNE noise scale and number of scales: a circuit folded to scale λ is λ times as
+#: deep (and its transpiled copy as large); 1, 3, 5 is the usual choice.
+MAX_SCALE_FACTOR = 21
+MAX_SCALE_FACTORS = 8
+
+
 def check_scale_factors(scales: Sequence) -> None:
-    """At least two distinct odd positive integers (folding gives only odd scales)."""
-    ok = (len(scales) >= 2 and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
-                                   and s >= 1 and s % 2 == 1 for s in scales)
+    """At least two (at most :data:`MAX_SCALE_FACTORS`) distinct odd positive integers of at
+    most :data:`MAX_SCALE_FACTOR` (folding gives only odd scales)."""
+    ok = (2 <= len(scales) <= MAX_SCALE_FACTORS
+          and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool)
+                  and 1 <= s <= MAX_SCALE_FACTOR and s % 2 == 1 for s in scales)
           and len(set(scales)) == len(scales))
     if not ok:
-        raise InputError("zne scale_factors must be at least two distinct odd positive "
-                         f"integers (unitary folding scales by 2k+1), got {list(scales)!r}")
+        shown = [s if not isinstance(s, int) or abs(s) < 10**6 else f"{s:.3g}"
+                 for s in list(scales)[:MAX_SCALE_FACTORS + 1]]
+        raise InputError(f"zne scale_factors must be 2 to {MAX_SCALE_FACTORS} distinct odd "
+                         f"integers from 1 to {MAX_SCALE_FACTOR} (unitary folding scales "
+                         f"the circuit's depth by 2k+1), got {shown!r}")
 
 
 # ---------------------------------------------------------------------------- folding

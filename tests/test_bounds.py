@@ -1,0 +1,68 @@
+"""Inputs with no natural upper bound are refused before any work, with one line that says
+the limit and how to change it (issue 19)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import qvopt
+from qvopt.checkpoint import MAX_ARCHIVE_BYTES
+from qvopt.cli import main
+from qvopt.config import default_shots
+from qvopt.errors import CheckpointError, MoleculeFileError
+
+
+def test_a_problem_above_the_qubit_limit_is_refused_before_any_scf(tmp_path, monkeypatch):
+    water = tmp_path / "water_tz.toml"
+    water.write_text('basis = "cc-pvtz"\n[geometry]\nsymbols = ["O", "H", "H"]\n'
+                     'coordinates = [[0, 0, 0], [0, 0.757, 0.587], [0, -0.757, 0.587]]\n')
+    with pytest.raises(MoleculeFileError, match=r"above the limit of 20.*QVOPT_MAX_QUBITS"):
+        qvopt.load_problem(water)
+    monkeypatch.setenv("QVOPT_MAX_QUBITS", "3")
+    with pytest.raises(MoleculeFileError, match="4 qubits, above the limit of 3"):
+        qvopt.load_problem("h2")
+
+
+@pytest.mark.parametrize("scales", ["1,3,99999999999999999999", "1,3,5,1001",
+                                    "1,3,5,7,9,11,13,15,17"])
+def test_zne_scale_factors_are_bounded_before_anything_runs(scales, capsys):
+    assert main(["run", "h2", "--backend", "fake_manila", "--mitigation", "zne",
+                 "--zne-scales", scales, "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "from 1 to 21" in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_a_final_precision_that_needs_impossible_shots_is_refused():
+    with pytest.raises(qvopt.InputError, match="at least 1e-05 Ha"):
+        qvopt.RunConfig("h2", final_precision=1e-12)
+    assert qvopt.RunConfig("h2", final_precision=1e-5).final_precision == 1e-5
+
+
+def test_an_oversized_checkpoint_is_refused_before_loading(tmp_path):
+    ck = tmp_path / "run.npz"
+    qvopt.vqe("h2", maxiter=1, seed=1, checkpoint=ck)
+    # a member whose declared size is huge: the zip directory is read, nothing unpacked
+    with zipfile.ZipFile(ck, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("padding.npy", b"\0" * (MAX_ARCHIVE_BYTES + 1))
+    with pytest.raises(CheckpointError, match="refused before loading"):
+        qvopt.resume(ck)
+
+
+def test_default_shots_cover_every_group():
+    assert default_shots(5) == 1000 and default_shots(500) == 1000
+    assert default_shots(567) == 1200  # NH3, frozen core: 2 per group, rounded up
+    assert qvopt.RunConfig("h2").shots == 1000  # resolved later per problem
+    with pytest.raises(qvopt.InputError, match="use at least"):
+        qvopt.vqe("h2", shots=4, maxiter=0)  # explicit shots are kept: too few is an error
+
+
+def test_shots_auto_round_trips_through_results(tmp_path):
+    out = tmp_path / "r.json"
+    assert main(["run", "h2", "--maxiter", "1", "--seed", "0", "--no-progress",
+                 "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["config"]["shots"] == 1000
+    assert np.isfinite(json.loads(out.read_text())["energy"])
