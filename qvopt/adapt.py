@@ -99,6 +99,9 @@ CHECKPOINT = ArchiveKind("ADAPT checkpoint", CHECKPOINT_FORMAT, CHECKPOINT_VERSI
                          {"settings": dict, "chosen": list, "steps": list,
                           "screenings": list, "history": list, "split": dict}, ("x",))
 TIE_RTOL = 1e-12
+#: ``max_operators`` may repeat each pool operator at most this often (an operator chosen
+#: again is legitimate, hundreds of times is noise being fitted).
+MAX_OPERATORS_PER_POOL_OPERATOR = 2
 # roles of the per-step random streams: SeedSequence(entropy, spawn_key=(step, role))
 SCREEN, ESTIMATE, OPTIMIZE, FINAL = 0, 1, 2, 3
 
@@ -408,6 +411,13 @@ class _AdaptRun:
         self.pool = build_pool(problem, settings.pool if isinstance(settings.pool, str)
                                else [list(w) for w in settings.pool])
         self.max_operators = settings.max_operators or len(self.pool)
+        limit = MAX_OPERATORS_PER_POOL_OPERATOR * len(self.pool)
+        if self.max_operators > limit:
+            raise InputError(f"max_operators ({self.max_operators}) must be at most "
+                             f"{limit} ({MAX_OPERATORS_PER_POOL_OPERATOR} × the "
+                             f"{len(self.pool)} operators of the pool): under shot noise a "
+                             "pool gradient never reaches the threshold and the same "
+                             "operators are appended again and again")
         self.optimizer = get_optimizer(settings.optimizer, vqe_defaults=True,
                                        **settings.optimizer_options)
         self.ledger = ShotLedger()

@@ -39,6 +39,11 @@ class StoreError(QvoptError, ValueError):
     """The file is not a qvopt study store, or cannot be opened as one."""
 
 
+class OutputError(QvoptError, OSError):
+    """A file qvopt writes could not be written (full disk, permissions); the previous
+    file at that path, if any, is intact."""
+
+
 class CheckpointError(QvoptError, ValueError):
     """A checkpoint is unreadable, malformed, or belongs to a different run."""
 

@@ -117,6 +117,10 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
     unknown = sorted(set(settings) - set(RUN_SETTINGS))
     if unknown:
         raise InputError(f"unknown vqe setting(s) {unknown}; valid: {sorted(RUN_SETTINGS)}")
+    if not isinstance(optimizer, str) and not hasattr(optimizer, "drive") and not all(
+            hasattr(optimizer, name) for name in ("init", "ask", "tell", "params", "name")):
+        raise InputError(f"optimizer must be a name (see qvopt.optimizers.available()) or "
+                         f"an ask/tell optimizer (init, ask, tell, params), got {optimizer!r}")
     objects = {"problem": problem if isinstance(problem, Problem) else None,
                "circuit": None if isinstance(ansatz, str) else ansatz,
                "optimizer": None if isinstance(optimizer, str) else optimizer,

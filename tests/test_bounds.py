@@ -66,3 +66,57 @@ def test_shots_auto_round_trips_through_results(tmp_path):
                  "--out", str(out)]) == 0
     assert json.loads(out.read_text())["config"]["shots"] == 1000
     assert np.isfinite(json.loads(out.read_text())["energy"])
+
+
+@pytest.mark.parametrize("text, message", [
+    ('basis = ""\n', "field 'basis'"),
+    ('basis = "sto-3g"\ncharge = -10\n', "do not fit"),
+])
+def test_molecule_files_pyscf_cannot_build_are_one_line_errors(tmp_path, capsys, text,
+                                                                 message):
+    molecule = tmp_path / "m.toml"
+    molecule.write_text(text + '[geometry]\nsymbols = ["H", "H"]\n'
+                               'coordinates = [[0, 0, 0], [0, 0, 0.74]]\n')
+    assert main(["run", str(molecule), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_usage_errors_are_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "h2", "--shots", "abc"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert "--shots" in err and "usage:" not in err
+
+
+def test_an_optimizer_that_is_neither_a_name_nor_an_optimizer_is_named():
+    with pytest.raises(qvopt.InputError, match="optimizer must be a name"):
+        qvopt.vqe("h2", optimizer=42)
+
+
+def test_adapt_cannot_append_far_more_operators_than_its_pool():
+    with pytest.raises(qvopt.InputError, match=r"max_operators \(500\) must be at most 6"):
+        qvopt.adapt_vqe("h2", max_operators=500, shots=1000, seed=0)
+
+
+def test_sigterm_stops_a_run_with_one_line_and_status_143(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ck = tmp_path / "t.npz"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qvopt.cli", "run", "h2", "--tol", "none", "--maxiter",
+         "100000", "--checkpoint", str(ck), "--no-progress"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not ck.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert "stopped by SIGTERM" in err and "Traceback" not in err
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert qvopt.resume(ck, maxiter=qvopt.checkpoint.load(ck)[0]["nit"] + 1).success

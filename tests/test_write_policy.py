@@ -122,3 +122,48 @@ def test_an_edited_checkpoint_does_not_choose_the_result_path(tmp_path):
     np.savez(ck, **arrays)
     assert main(["run", "--resume", str(ck), "--maxiter", "2", "--no-progress"]) == 0
     assert target.read_text() == "keep me"
+
+
+def test_a_full_disk_keeps_the_finished_result_and_says_where(tmp_path, monkeypatch, capsys):
+    import errno
+    import os
+
+    import qvopt.io
+
+    out = tmp_path / "r.json"
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def fdopen(fd, mode="r", *args, **kwargs):
+        # the disk of out's folder is full; the temporary folder is not
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        handle = real_fdopen(fd, mode, *args, **kwargs)
+        return FullDisk(handle) if os.path.dirname(target) == str(out.parent) else handle
+
+    monkeypatch.setattr(qvopt.io.os, "fdopen", fdopen)
+    out.write_text("old")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "elsewhere"))
+    (tmp_path / "elsewhere").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert main(["run", "h2", "--maxiter", "1", "--seed", "0", "--no-progress",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "written to" in err
+    assert out.read_text() == "old"  # the previous file is intact
+    kept = list((tmp_path / "elsewhere").glob("qvopt-result-*.json"))
+    assert len(kept) == 1 and json.loads(kept[0].read_text())["nit"] == 1
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -53,6 +53,10 @@ def _build_scf(spec: MoleculeSpec):
     except (RuntimeError, KeyError, ValueError) as exc:
         raise MoleculeFileError(f"{spec.source}: PySCF cannot build this molecule ({exc})") from exc
     _check_size(spec, mol.nao_nr())
+    if mol.nelectron > 2 * mol.nao_nr():
+        raise MoleculeFileError(
+            f"{spec.source}: {mol.nelectron} electrons (charge {spec.charge}) do not fit in "
+            f"the {mol.nao_nr()} orbitals of basis {spec.basis!r}")
     if mol.spin != 0:
         raise MoleculeFileError(
             f"{spec.source}: field 'multiplicity' = {spec.multiplicity}: only closed-shell "
@@ -60,7 +64,11 @@ def _build_scf(spec: MoleculeSpec):
         )
     mf = scf.RHF(mol)
     mf.conv_tol = 1e-12
-    mf.kernel()
+    try:
+        mf.kernel()
+    except (RuntimeError, ValueError, np.linalg.LinAlgError) as exc:
+        raise MoleculeFileError(f"{spec.source}: RHF failed for this molecule ({exc})"
+                                ) from exc
     if not mf.converged:
         raise MoleculeFileError(f"{spec.source}: RHF did not converge for this geometry "
                                 "(check the coordinates, charge and multiplicity)")

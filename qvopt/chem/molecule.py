@@ -287,6 +287,9 @@ def read_molecule_file(name_or_path: str | Path) -> MoleculeSpec:
 
     name = _check_name(_field(data, "name", str, path, required=False) or path.stem, path)
     basis = _field(data, "basis", str, path)
+    if not basis.strip() or len(basis) > MAX_NAME_LENGTH:
+        raise MoleculeFileError(f"{path}: field 'basis' must name a basis set (e.g. "
+                                f"\"sto-3g\"), got {basis[:40]!r}")
     charge = _optional_int(data, "charge", 0, path)
     multiplicity = _optional_int(data, "multiplicity", 1, path)
     symbols, coords, units = _parse_geometry(_field(data, "geometry", dict, path), path)

@@ -16,7 +16,10 @@ Ctrl-C exits with 130 and leaves the last checkpoint intact.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 
 from rich.console import Console
 from rich.markup import escape
@@ -33,6 +36,13 @@ from .common import (
 __all__ = ["main", "parse_option", "parse_shots"]
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """A parser whose usage errors are one line (no usage block) and exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every sub-command's parser (each command module adds its own)."""
     from .. import __version__
@@ -42,12 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     from .run import add_run_parser
     from .study import add_study_parsers
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="qvopt", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Variational quantum optimization with honest shot noise.",
         epilog=__doc__.split("\n\n", 1)[1])
     parser.add_argument("--version", action="version", version=f"qvopt {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=OneLineErrors)
     add_run_parser(sub, HelpFormatter)
     add_study_parsers(sub, HelpFormatter)
     add_info_parsers(sub)
@@ -91,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
 
     Exit codes: 0 done, 1 the optimizer failed (e.g. L-BFGS-B's abnormal line search) or a
     study had failed runs, 2 bad input (one line on stderr), 3 the backend failed
-    (checkpoint intact), 130 interrupted by Ctrl-C. Anything else that goes
+    (checkpoint intact), 130 interrupted by Ctrl-C, 143/129 stopped by SIGTERM/SIGHUP
+    (``run`` and ``scan``: one line, checkpoint intact). Anything else that goes
     wrong is a bug in qvopt and keeps its traceback.
     """
     parser = build_parser()
@@ -102,11 +114,45 @@ def main(argv: list[str] | None = None) -> int:
     typed = _typed_flags(parser, args.command, argv) | (
         {"MOLECULE"} if getattr(args, "molecule", None) else set())
     try:
-        return _commands(args, console, typed)[args.command]()
+        with _signals_as_interrupts(args.command in ("run", "scan")):
+            return _commands(args, console, typed)[args.command]()
     except QvoptError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return EXIT_INPUT
+    except Terminated as exc:
+        err.print(f"stopped by {exc.name}; the last checkpoint, if any, is intact",
+                  soft_wrap=True)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         err.print("interrupted (Ctrl-C); the last checkpoint, if any, is intact",
                   soft_wrap=True)
         return EXIT_INTERRUPTED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP during ``qvopt run``/``scan``: unwinds like Ctrl-C (temporary
+    files removed, checkpoint intact), then exits with 128 + the signal number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+@contextlib.contextmanager
+def _signals_as_interrupts(enabled: bool):
+    """SIGTERM/SIGHUP raise :class:`Terminated` while the block runs (main thread only)."""
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -203,11 +203,34 @@ def cmd_run(args, console: Console, typed: set[str]) -> int:
     if checkpoint is not None:
         console.print(f"checkpoint: {escape(str(checkpoint))}", soft_wrap=True)
     if config.result is not None:
-        from ..io import write_json_atomic
-
-        write_json_atomic(config.result, result.to_dict())
-        console.print(f"result written to {escape(str(config.result))}", soft_wrap=True)
+        save_result(console, config.result, result)
     return {5: EXIT_BACKEND, 4: EXIT_FAILED}.get(int(result.status), 0)
+
+
+def save_result(console: Console, path, result) -> None:
+    """Write the result JSON to ``path``; if that fails (a full disk), keep the finished
+    result: write it to the temporary folder instead and say where, then fail with one
+    line (exit 2) so scripts notice."""
+    import os
+    import tempfile
+    import time
+
+    from ..errors import OutputError
+    from ..io import write_json_atomic
+
+    try:
+        write_json_atomic(path, result.to_dict())
+    except OutputError as exc:
+        fallback = Path(tempfile.gettempdir()) / (
+            f"qvopt-result-{os.getpid()}-{time.strftime('%Y%m%dT%H%M%S')}.json")
+        try:
+            write_json_atomic(fallback, result.to_dict())
+            kept = f"the result was written to {fallback} instead"
+        except OutputError:
+            kept = (f"the result could not be saved anywhere: energy {result.fun:.8f} ± "
+                    f"{result.stderr:.2e} Ha after {result.nit} iterations")
+        raise OutputError(f"{exc}; {kept}") from None
+    console.print(f"result written to {escape(str(path))}", soft_wrap=True)
 
 
 def _is_adapt(path) -> bool:
@@ -228,10 +251,7 @@ def _resume_adapt(args, console: Console, typed: set[str]) -> int:
                             lambda callback: resume_adapt(args.resume, callback=callback))
     console.print(_summary_table(result))
     if args.out is not None:
-        from ..io import write_json_atomic
-
-        write_json_atomic(args.out, result.to_dict())
-        console.print(f"result written to {escape(str(args.out))}", soft_wrap=True)
+        save_result(console, args.out, result)
     return {5: EXIT_BACKEND, 4: EXIT_FAILED}.get(int(result.status), 0)
 
 
