@@ -134,6 +134,8 @@ class AdaptSettings:
     screening_shots: int | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.drain_pool, bool):
+            raise InputError(f"drain_pool must be true or false, got {self.drain_pool!r}")
         object.__setattr__(self, "shots", validate_shots(self.shots))
         object.__setattr__(self, "screening_shots",
                            validate_shots(self.screening_shots, "screening_shots"))
@@ -324,7 +326,7 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
     molecule = str(loaded.spec.source) if getattr(loaded, "spec", None) is not None else None
     settings = AdaptSettings(
         molecule=molecule, pool=pool if isinstance(pool, str) else tuple(
-            tuple(int(q) for q in w) for w in _wire_lists(pool)),
+            _qubit_indices(w) for w in _wire_lists(pool)),
         optimizer=optimizer, optimizer_options=dict(optimizer_options or {}), shots=shots,
         seed_entropy=int(np.random.SeedSequence(seed).entropy), max_operators=max_operators,
         gradient_threshold=gradient_threshold, maxiter_per_step=maxiter_per_step,
@@ -392,6 +394,16 @@ def is_adapt_checkpoint(path: str | Path) -> bool:
     except CheckpointError:
         return False
     return True
+
+
+def _qubit_indices(wires) -> tuple[int, ...]:
+    """A pool entry's qubits as ints; anything but whole numbers (0.5, "a", True) is an
+    InputError naming the entry (never silently truncated)."""
+    import numbers
+
+    if not all(isinstance(q, numbers.Integral) and not isinstance(q, bool) for q in wires):
+        raise InputError(f"pool entry {list(wires)!r} must list qubit indices (integers)")
+    return tuple(int(q) for q in wires)
 
 
 def _wire_lists(pool) -> list:

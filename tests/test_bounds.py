@@ -120,3 +120,30 @@ def test_sigterm_stops_a_run_with_one_line_and_status_143(tmp_path):
     assert "stopped by SIGTERM" in err and "Traceback" not in err
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert qvopt.resume(ck, maxiter=qvopt.checkpoint.load(ck)[0]["nit"] + 1).success
+
+
+def test_an_estimator_refuses_a_nan_or_complex_coefficient(h2):
+    from qiskit.quantum_info import SparsePauliOp
+
+    circuit = qvopt.ansatz.uccsd(h2)
+    bad = SparsePauliOp(h2.hamiltonian.paulis, np.where(np.arange(len(h2.hamiltonian)) == 3,
+                                                        np.nan, h2.hamiltonian.coeffs.real))
+    with pytest.raises(qvopt.InputError, match="coefficient 3 .* finite"):
+        qvopt.Estimator(bad, circuit)
+    with pytest.raises(qvopt.InputError, match="Hermitian"):
+        qvopt.Estimator(h2.hamiltonian * 1j, circuit)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"pool": [[0.5, 1.5]]}, "qubit indices"), ({"pool": [["a", "b"]]}, "qubit indices"),
+    ({"drain_pool": 3}, "drain_pool must be true or false")])
+def test_adapt_options_that_would_be_truncated_are_refused(options, message):
+    with pytest.raises(qvopt.InputError, match=message):
+        qvopt.adapt_vqe("h2", shots=None, **options)
+
+
+def test_scan_outputs_that_collide_are_refused(tmp_path, capsys):
+    out = tmp_path / "s.json"
+    assert main(["scan", "h2", "--bond", "0.7", "--shots", "exact", "--out", str(out),
+                 "--store", str(out), "--no-progress"]) == 2
+    assert "same file" in capsys.readouterr().err and not out.exists()

@@ -514,6 +514,13 @@ def _check_problem(hamiltonian, circuit) -> None:
     if hamiltonian.num_qubits != circuit.num_qubits:
         raise InputError(f"hamiltonian acts on {hamiltonian.num_qubits} qubits but the "
                          f"circuit has {circuit.num_qubits}")
+    coeffs = np.asarray(hamiltonian.coeffs)
+    if not np.all(np.isfinite(coeffs)):
+        bad = int(np.flatnonzero(~np.isfinite(coeffs))[0])
+        raise InputError(f"hamiltonian coefficient {bad} ({hamiltonian.paulis[bad]}) is "
+                         f"{coeffs[bad]}: every coefficient must be a finite number")
+    if np.any(np.abs(coeffs.imag) > 1e-10 * max(1.0, float(np.max(np.abs(coeffs))))):
+        raise InputError("hamiltonian must be Hermitian: its Pauli coefficients must be real")
 
 
 def _energy_estimate(values, variances, spent, single: bool) -> Estimate:
