@@ -8,7 +8,8 @@ Per (molecule, optimizer, shots), over the finished seeds:
   (1.6 mHa), with a bootstrap 95% interval;
 * ``median_shots_to_ca`` / ``median_time_to_ca``: cumulative shots and wall time at the
   recorded point after which the exact energy stays within chemical accuracy for the rest
-  of the run (:mod:`qvopt.accuracy`; runs that never settle there are left out;
+  of the run (:mod:`qvopt.accuracy`), median over all finished seeds with a seed that
+  never settles there counted as ∞ (so the median is ∞ when half or more never do;
   ``reached`` counts the ones that did), with bootstrap intervals;
 * ``failed`` / ``errors``: how many runs of the grid point failed, and their messages.
 
@@ -43,7 +44,9 @@ def bootstrap_interval(values, statistic, rng: np.random.Generator,
         return (np.nan, np.nan)
     picks = rng.integers(0, len(values), size=(resamples, len(values)))
     stats = np.array([statistic(values[p]) for p in picks])
-    return float(np.percentile(stats, 2.5)), float(np.percentile(stats, 97.5))
+    # "nearest": no interpolation, so a statistic that is ∞ in some resamples stays ∞
+    return (float(np.percentile(stats, 2.5, method="nearest")),
+            float(np.percentile(stats, 97.5, method="nearest")))
 
 
 def first_reach(trace, e_fci: float) -> tuple[float, float]:
@@ -64,18 +67,31 @@ def _failure_columns(group) -> dict:
     return {"failed": len(failed), "errors": " | ".join(messages)}
 
 
+def _median_with_inf(values: np.ndarray) -> float:
+    """The median with ∞ allowed (a middle pair of a finite value and ∞ gives ∞; no
+    interpolation between infinities)."""
+    ordered = np.sort(np.asarray(values, dtype=float))
+    n = len(ordered)
+    if n % 2:
+        return float(ordered[n // 2])
+    low, high = ordered[n // 2 - 1], ordered[n // 2]
+    return float(high) if np.isinf(high) else float((low + high) / 2)
+
+
 def _finished_stats(group, by_run: dict, rng: np.random.Generator) -> dict:
     """The statistics of one grid point's finished runs (NaN where there are none)."""
     errors = group["error_mha"].abs().to_numpy(dtype=float)
     successes = (errors <= CHEMICAL_ACCURACY_MHA).astype(float)
     reach = [first_reach(by_run[rid], e) for rid, e in zip(group["run_id"], group["e_fci"],
                                                            strict=True) if rid in by_run]
-    shots_ca = np.array([r[0] for r in reach if np.isfinite(r[0])])
-    time_ca = np.array([r[1] for r in reach if np.isfinite(r[1])])
+    # a seed that never settled within chemical accuracy counts as ∞ (it did not get there
+    # with any number of shots), so a method that fails half its seeds has median ∞
+    shots_ca = np.array([r[0] if np.isfinite(r[0]) else np.inf for r in reach])
+    time_ca = np.array([r[1] if np.isfinite(r[1]) else np.inf for r in reach])
     lo, hi = bootstrap_interval(errors, np.median, rng)
     s_lo, s_hi = bootstrap_interval(successes, np.mean, rng)
-    sh_lo, sh_hi = bootstrap_interval(shots_ca, np.median, rng)
-    t_lo, t_hi = bootstrap_interval(time_ca, np.median, rng)
+    sh_lo, sh_hi = bootstrap_interval(shots_ca, _median_with_inf, rng)
+    t_lo, t_hi = bootstrap_interval(time_ca, _median_with_inf, rng)
     some = len(errors) > 0
     return {
         "runs": len(group),
@@ -85,10 +101,10 @@ def _finished_stats(group, by_run: dict, rng: np.random.Generator) -> dict:
         "q75_error_mha": float(np.percentile(errors, 75)) if some else np.nan,
         "success_rate": float(successes.mean()) if some else np.nan,
         "success_ci_low": s_lo, "success_ci_high": s_hi,
-        "reached": len(shots_ca),
-        "median_shots_to_ca": float(np.median(shots_ca)) if len(shots_ca) else np.nan,
+        "reached": int(np.isfinite(shots_ca).sum()),
+        "median_shots_to_ca": _median_with_inf(shots_ca) if len(shots_ca) else np.nan,
         "shots_to_ca_ci_low": sh_lo, "shots_to_ca_ci_high": sh_hi,
-        "median_time_to_ca": float(np.median(time_ca)) if len(time_ca) else np.nan,
+        "median_time_to_ca": _median_with_inf(time_ca) if len(time_ca) else np.nan,
         "time_to_ca_ci_low": t_lo, "time_to_ca_ci_high": t_hi,
         "median_shots_used": float(group["shots_used"].median()) if some else np.nan,
     }
@@ -165,9 +181,11 @@ def table_rows(table) -> list[tuple[str, ...]]:
              f"{row.median_error_ci_high:.3f}]"),
             f"{row.q25_error_mha:.3f}–{row.q75_error_mha:.3f}",
             f"{row.success_rate:.0%} [{row.success_ci_low:.0%}, {row.success_ci_high:.0%}]",
-            f"{row.median_shots_to_ca:.3g} ({row.reached}/{row.runs})"
+            (f"{row.median_shots_to_ca:.3g}" if np.isfinite(row.median_shots_to_ca)
+             else "∞") + f" ({row.reached}/{row.runs})"
             if row.reached else f"– (0/{row.runs})",
-            f"{row.median_time_to_ca:.2f}" if row.reached else "–"))
+            (f"{row.median_time_to_ca:.2f}" if np.isfinite(row.median_time_to_ca) else "∞")
+            if row.reached else "–"))
     return rows
 
 
