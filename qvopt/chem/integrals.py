@@ -97,11 +97,19 @@ def _check_size(spec: MoleculeSpec, n_basis: int) -> None:
     """Refuse, before any SCF or integral, a problem of more qubits than :func:`max_qubits`
     (2 per active spatial orbital)."""
     orbitals = spec.active_orbitals if spec.active_orbitals is not None else n_basis
+    check_qubit_count(spec, 2 * orbitals, n_basis)
+
+
+def check_qubit_count(spec: MoleculeSpec, n_qubits: int, n_basis: int | None = None) -> None:
+    """:class:`MoleculeFileError` when ``n_qubits`` exceeds :func:`max_qubits` (also for a
+    Hamiltonian read from the cache, so the limit means the same either way)."""
+    orbitals = n_qubits // 2
     limit = max_qubits()
-    if 2 * orbitals > limit:
+    n_basis = orbitals if n_basis is None else n_basis
+    if n_qubits > limit:
         raise MoleculeFileError(
             f"{spec.source}: {orbitals} active orbitals in basis {spec.basis!r} "
-            f"({n_basis} basis functions) make {2 * orbitals} qubits, above the limit of "
+            f"({n_basis} basis functions) make {n_qubits} qubits, above the limit of "
             f"{limit}: choose an [active_space] (e.g. orbitals = {limit // 2}) or set "
             "QVOPT_MAX_QUBITS to raise the limit")
 

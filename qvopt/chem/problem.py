@@ -131,6 +131,7 @@ def _computed(spec: MoleculeSpec, cache: bool) -> tuple[SparsePauliOp, int, floa
     entry = disk.load_cached(spec.source) if cache else None
     if entry is not None:
         hamiltonian, n_electrons = entry["hamiltonian"], int(entry["n_electrons"])
+        _integrals.check_qubit_count(spec, hamiltonian.num_qubits)
         e_fci = float(entry["e_fci"])
         stale = np.isnan(e_fci) and _fci_size(hamiltonian.num_qubits, n_electrons) \
             <= _integrals.FCI_MAX_DETERMINANTS
