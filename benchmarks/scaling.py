@@ -32,7 +32,8 @@ est.gradient(theta)
 start = time.perf_counter(); est.gradient(theta); gradient = time.perf_counter() - start
 states = est.engine.sector_states if est.engine_name == "sector" else est.engine.statevectors
 start = time.perf_counter(); states(points); floor = time.perf_counter() - start
-print(json.dumps({"engine": est.engine_name, "qubits": problem.n_qubits, "params": circuit.num_parameters,
+print(json.dumps({"engine": est.engine_name, "qubits": problem.n_qubits,
+                  "params": circuit.num_parameters,
                   "points": len(points), "groups": est.grouped.n_groups, "gradient": gradient,
                   "floor": floor,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -56,7 +57,8 @@ def main() -> None:
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"| {name} | {r['engine']} | {r['qubits']} | {r['params']} | {r['points']} | "
-              f"{r['groups']} | {r['gradient']:.3f} | {r['floor']:.3f} | {r['gradient'] / r['floor']:.1f} | "
+              f"{r['groups']} | {r['gradient']:.3f} | {r['floor']:.3f} | "
+              f"{r['gradient'] / r['floor']:.1f} | "
               f"{r['peak_mb']:.0f} |", flush=True)
 
 

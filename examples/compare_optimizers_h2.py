@@ -24,7 +24,8 @@ def main() -> None:
           f"{'shots':>12} {'time (s)':>9}")
     for name in OPTIMIZERS:
         r = qvopt.vqe(problem, optimizer=name, shots=1000, seed=args.seed, maxiter=args.maxiter)
-        print(f"{name:<10} {r.error_mha:>12.3f} {'yes' if r.within_chemical_accuracy else 'no':>10} "
+        print(f"{name:<10} {r.error_mha:>12.3f} "
+              f"{'yes' if r.within_chemical_accuracy else 'no':>10} "
               f"{r.nit:>10} {r.shots_used:>12,} {r.wall_time:>9.1f}")
 
 

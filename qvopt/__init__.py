@@ -6,7 +6,9 @@ Public API: ``load_problem``, ``ansatz``, ``Estimator``, ``RunConfig``, ``vqe``,
 """
 
 from . import ansatz, optimizers
+from .accuracy import CHEMICAL_ACCURACY_MHA
 from .adapt import AdaptResult, adapt_vqe, resume_adapt
+from .api import run, vqe
 from .bench import compare, report
 from .chem import Problem, known_molecules, load_problem
 from .config import RunConfig
@@ -24,13 +26,15 @@ from .errors import (
 )
 from .estimation import Estimate, Estimator, ShotLedger
 from .optimizers.minimize import minimize
+from .result import VQEResult
 from .scan import ScanResult, scan
-from .vqe import CHEMICAL_ACCURACY_MHA, VQEResult, resume, run, vqe
+from .vqe import resume
 
 __version__ = "0.2.0"
 
-__all__ = ["AdaptResult", "BackendError", "CHEMICAL_ACCURACY_MHA", "CheckpointError", "Estimate", "Estimator",
-           "GPUUnavailableError", "InputError", "MissingExtraError", "MoleculeFileError",
-           "Problem", "QvoptError", "RunConfig", "RunFileError", "ScanResult", "ShotLedger", "Status",
-           "StoreError", "VQEResult", "adapt_vqe", "ansatz", "compare", "known_molecules", "load_problem",
-           "minimize", "optimizers", "report", "resume", "resume_adapt", "run", "scan", "vqe"]
+__all__ = ["AdaptResult", "BackendError", "CHEMICAL_ACCURACY_MHA", "CheckpointError", "Estimate",
+           "Estimator", "GPUUnavailableError", "InputError", "MissingExtraError",
+           "MoleculeFileError", "Problem", "QvoptError", "RunConfig", "RunFileError", "ScanResult",
+           "ShotLedger", "Status", "StoreError", "VQEResult", "adapt_vqe", "ansatz", "compare",
+           "known_molecules", "load_problem", "minimize", "optimizers", "report", "resume",
+           "resume_adapt", "run", "scan", "vqe"]

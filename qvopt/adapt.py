@@ -74,7 +74,7 @@ from .estimation.base import Estimate, ShotLedger, validate_shots
 from .estimation.estimator import Estimator
 from .estimation.parameter_shift import ShiftRule
 from .optimizers.registry import get_optimizer
-from .vqe import VQEResult
+from .result import VQEResult
 
 __all__ = [
     "AdaptResult",
@@ -316,7 +316,8 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
     below it (Ha per radian of our half-angle gates). ``selection``: ``"largest"`` |g| or
     ``"lcb"`` (|g| − ``lcb_z``·σ). ``drain_pool``: never pick an operator twice.
     ``screening_shots``: shots (same meaning as ``shots``) for each point of a pool
-    screening; default ``shots``. ``checkpoint``: an ``.npz`` written after each growth step (see :func:`resume_adapt`).
+    screening; default ``shots``. ``checkpoint``: an ``.npz`` written after each growth step
+    (see :func:`resume_adapt`).
     ``callback(intermediate)`` after every optimizer update, with ``x, fun, stderr, nit,
     shots_used, adapt_step, operators``; True or ``StopIteration`` stops the run.
     """

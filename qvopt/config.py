@@ -289,7 +289,7 @@ class RunConfig:
     def _check_components(self) -> None:
         """Optimizer name and options, ansatz name, backend name: cheap checks, no run."""
         from .ansatz import check_ansatz_options
-        from .estimation.backends import validate_backend
+        from .estimation.registry import validate_backend
         from .optimizers.registry import get_optimizer
 
         if not isinstance(self.backend, str):

@@ -226,9 +226,7 @@ def run_ask_tell(optimizer, loop: Loop, state: Any) -> Outcome:
 def drive(optimizer, loop: Loop, x0: np.ndarray, rng: np.random.Generator,
           state: Any = None) -> Outcome:
     """Run ``optimizer`` from ``x0`` (or from a restored ``state``) through ``loop``."""
-    from .optimizers.scipy_methods import ScipyMethod
-
-    if isinstance(optimizer, ScipyMethod):
+    if hasattr(optimizer, "drive"):  # SciPy's methods own their loop (optimizers.scipy_methods)
         return optimizer.drive(loop, x0)
     if state is None:
         state = optimizer.init(np.array(x0, dtype=float), rng)

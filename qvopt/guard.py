@@ -130,7 +130,8 @@ class Guarded:
         x = np.array(self.params(state), dtype=float)
         energy, stderr = float(reply.value.value), float(reply.value.stderr)
         steerable = self.guard and hasattr(state.inner, "_fields") and "x" in state.inner._fields
-        if steerable and energy - GUARD_Z * stderr > state.best_energy + GUARD_Z * state.best_stderr:
+        if (steerable
+                and energy - GUARD_Z * stderr > state.best_energy + GUARD_Z * state.best_stderr):
             return self._reject(state, energy, stderr)
         if energy + GUARD_Z * stderr < state.best_energy + GUARD_Z * state.best_stderr:
             state = state._replace(best_x=x, best_energy=energy, best_stderr=stderr)

@@ -20,9 +20,9 @@ TOP_KEYS = {"molecule", "ansatz", "optimizer", "backend", "output", *PLAIN_KEYS}
 OUTPUT_KEYS = {"result", "checkpoint"}
 
 
-def _named_table(data: dict, key: str, default: str, path: Path) -> tuple[str, dict]:
+def _named_table(data: dict, key: str, path: Path) -> tuple[str, dict]:
     """``key = "name"`` or ``[key] name = "…", options…`` → ``(name, options)``."""
-    value = data.get(key, default)
+    value = data[key]
     if isinstance(value, str):
         return value, {}
     if not isinstance(value, dict):
@@ -33,25 +33,15 @@ def _named_table(data: dict, key: str, default: str, path: Path) -> tuple[str, d
     return table.pop("name"), table
 
 
-def _defaults() -> dict:
-    """``RunConfig``'s defaults of the named parts (``ansatz``, ``optimizer``, ``backend``)."""
-    import dataclasses
-
-    from .config import RunConfig
-
-    return {f.name: f.default for f in dataclasses.fields(RunConfig)
-            if f.name in ("ansatz", "optimizer", "backend")}
-
-
 def run_settings(data: dict, path: Path) -> dict:
     """The run settings of a parsed run (or scan) file: its plain keys, and the
-    ``[ansatz]``, ``[optimizer]`` and ``[backend]`` tables as names and options (a table the
-    file leaves out keeps ``RunConfig``'s default)."""
+    ``[ansatz]``, ``[optimizer]`` and ``[backend]`` tables as names and options. A key or
+    table the file leaves out is left out here too, so ``RunConfig`` applies its default
+    (this module never imports the configuration it feeds)."""
     settings = {key: data[key] for key in PLAIN_KEYS if key in data}
-    defaults = _defaults()
     for key in ("ansatz", "optimizer", "backend"):
-        settings[key], settings[f"{key}_options"] = _named_table(data, key, defaults[key],
-                                                                 path)
+        if key in data:
+            settings[key], settings[f"{key}_options"] = _named_table(data, key, path)
     return settings
 
 
@@ -71,11 +61,3 @@ def run_file_settings(path: str | Path) -> dict:
     for key, value in output.items():
         settings[key] = output_path_in_file(path, f"output.{key}", value, RunFileError)
     return settings
-
-
-def load_run_file(path: str | Path):
-    """The validated :class:`~qvopt.config.RunConfig` of a run file (same as
-    ``RunConfig.from_toml``); errors are :class:`~qvopt.errors.RunFileError`."""
-    from .config import RunConfig
-
-    return RunConfig.from_toml(path)

@@ -1,4 +1,6 @@
-"""The VQE driver: a :class:`~qvopt.config.RunConfig` → estimator + optimizer → :class:`VQEResult`.
+"""One VQE run of a fixed circuit: a :class:`~qvopt.config.RunConfig` → estimator +
+optimizer → :class:`~qvopt.result.VQEResult` (``qvopt.run``/``qvopt.vqe`` in
+:mod:`qvopt.api` dispatch here).
 
 Each iteration ``k`` the optimizer asks for its evaluations at its current point θ_k; the
 estimator answers them together with the energy at θ_k (so every optimizer pays the same
@@ -11,20 +13,18 @@ that iterate (a reference, not charged).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from qiskit import QuantumCircuit
 from scipy.optimize import OptimizeResult
 
 from .accuracy import CHEMICAL_ACCURACY_MHA, HARTREE_TO_MHA, reached_accuracy
 from .ansatz import build_ansatz
-from .chem.problem import Problem, load_problem
-from .config import AUTO, DEFAULT_MAXITER, RunConfig, default_shots
+from .chem.problem import load_problem
+from .config import DEFAULT_MAXITER, RunConfig, default_shots
 from .driver import Limits, Loop, Outcome, Status, drive
 from .errors import InputError
 from .estimation.base import Estimate
@@ -32,131 +32,21 @@ from .estimation.estimator import Estimator
 from .guard import GUARD_Z, Guarded
 from .optimizers.registry import get_optimizer, uses_gradient
 from .optimizers.scipy_methods import ScipyMethod
+from .result import VQEResult
 
-# vqe()'s keyword settings: every RunConfig field but the three positional parts and the
-# result path (which the CLI writes)
-RUN_SETTINGS = tuple(f.name for f in dataclasses.fields(RunConfig)
-                     if f.name not in ("molecule", "ansatz", "optimizer", "result"))
-__all__ = ["CHEMICAL_ACCURACY_MHA", "DEFAULT_MAXITER", "Status", "VQEResult", "resume", "run",
-           "vqe"]
+__all__ = ["CHEMICAL_ACCURACY_MHA", "DEFAULT_MAXITER", "Status", "VQEResult", "resume",
+           "run_vqe"]
 
 
-class VQEResult(OptimizeResult):
-    """scipy ``OptimizeResult`` fields plus VQE bookkeeping.
-
-    ``x``: final parameters; ``fun``: estimated energy at ``x`` (``stderr`` its standard
-    error); ``jac``: last gradient estimate (or None); ``nit``: optimizer updates;
-    ``nfev``: energy evaluations (parameter points) charged; ``success``/``status`` (a
-    :class:`~qvopt.driver.Status`)/``message``; ``energy_exact``: noiseless energy at
-    ``x``; ``e_fci``; ``error_mha``: ``(energy_exact − e_fci)`` in mHa; ``shots_used``:
-    Σ shots of every circuit execution; ``wall_time`` (s, set-up included); ``history``:
-    one dict per evaluated iterate (``iteration, energy, stderr, energy_exact, shots,
-    time``), the last one at ``x``; ``config``: the whole run configuration;
-    ``final_shots``: shots of the final energy measurement (to ``final_precision`` when
-    set; included in ``shots_used``);
-    ``shots_to_chemical_accuracy`` / ``iterations_to_chemical_accuracy``: cumulative shots
-    and iteration at which the noiseless error entered 1.6 mHa *for good* (None if never;
-    see :mod:`qvopt.accuracy`).
-    """
-
-    @property
-    def within_chemical_accuracy(self) -> bool:
-        return abs(self.error_mha) <= CHEMICAL_ACCURACY_MHA
-
-    SUMMARY_FIELDS = ("fun", "stderr", "error_mha", "nit", "shots_used",
-                      "shots_to_chemical_accuracy", "success", "message")
-
-    def __repr__(self) -> str:
-        """The headline fields on one line (the full record is ``to_dict()``)."""
-        shown = ", ".join(f"{key}={self.get(key)!r}" for key in self.SUMMARY_FIELDS
-                          if key in self)
-        return f"VQEResult({shown})"
-
-    def plot(self, path: str | Path) -> Path:
-        """Energy and error vs iteration and cumulative shots as a PNG (see
-        :func:`qvopt.plots.plot_run`)."""
-        from .plots import plot_run
-
-        return plot_run(self, path)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (numpy arrays become lists)."""
-        out = {}
-        for key, value in self.items():
-            if isinstance(value, np.ndarray):
-                value = value.tolist()
-            elif isinstance(value, np.generic):
-                value = value.item()
-            out[key] = value
-        out["status"] = int(self.status)
-        out["energy"] = out.get("fun")
-        out["within_chemical_accuracy"] = self.within_chemical_accuracy
-        return out
-
-
-# ---------------------------------------------------------------- public entry points
-def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
-        optimizer: str | Any = AUTO, *, callback: Callable[[OptimizeResult], Any]
-        | None = None, threads: int | None = None, **settings) -> VQEResult:
-    """Run VQE on ``problem`` (a :class:`Problem`, or a molecule name or file path).
-
-    ``ansatz``, ``optimizer`` and ``settings["backend"]`` may be names or objects (a
-    circuit, an ask/tell optimizer, a SamplerV2-like device). ``settings`` are the fields
-    of :class:`~qvopt.config.RunConfig` (``shots``, ``seed``, ``maxiter``,
-    ``optimizer_options``, ``shot_budget``, ``gtol``, ``initial_point``, ``device``,
-    ``ansatz_options``, ``allocation``, ``backend``, ``backend_options``, ``checkpoint``),
-    with the same defaults: ``"auto"`` optimizer (``icans``; ``adam`` for
-    ``ansatz="adapt"``), 1000 shots per energy evaluation split by the
-    ``"variance"`` allocation (``allocation=None``: 1000 per measurement group; exact mode
-    with ``shots=None``), the MP2 start for ``"uccsd"`` and zeros for any other ansatz (a
-    circuit given as an object starts at zeros unless ``initial_point`` says otherwise).
-    ``callback(intermediate)`` gets ``x, fun, stderr, nit, shots_used`` after every update;
-    returning True or raising ``StopIteration`` stops. ``threads`` caps the CPU threads
-    used for simulation and sampling.
-    """
-    unknown = sorted(set(settings) - set(RUN_SETTINGS))
-    if unknown:
-        raise InputError(f"unknown vqe setting(s) {unknown}; valid: {sorted(RUN_SETTINGS)}")
-    if not isinstance(optimizer, str) and not hasattr(optimizer, "drive") and not all(
-            hasattr(optimizer, name) for name in ("init", "ask", "tell", "params", "name")):
-        raise InputError(f"optimizer must be a name (see qvopt.optimizers.available()) or "
-                         f"an ask/tell optimizer (init, ask, tell, params), got {optimizer!r}")
-    objects = {"problem": problem if isinstance(problem, Problem) else None,
-               "circuit": None if isinstance(ansatz, str) else ansatz,
-               "optimizer": None if isinstance(optimizer, str) else optimizer,
-               "backend": settings.get("backend") if not isinstance(
-                   settings.get("backend", "statevector"), str) else None}
-    if objects["optimizer"] is not None and settings.get("optimizer_options"):
-        raise InputError("optimizer_options only apply to an optimizer given by name")
-    named = {"ansatz": ansatz if objects["circuit"] is None else "uccsd",
-             "optimizer": optimizer if objects["optimizer"] is None else "adam",
-             "backend": settings.get("backend", "statevector") if objects["backend"] is None
-             else "aer"}
-    if isinstance(problem, Problem):
-        molecule = problem.spec.source
-        settings.setdefault("taper", getattr(problem, "tapering", None) is not None)
-    else:
-        molecule = problem
-    config = RunConfig(molecule=molecule, **{**settings, **named})
-    return run(config, callback=callback, threads=threads, **objects)
-
-
-def run(config: RunConfig, callback: Callable[[OptimizeResult], Any] | None = None,
-        threads: int | None = None, **objects) -> VQEResult:
-    """Run the VQE described by ``config``. ``objects`` (``problem``, ``circuit``,
-    ``optimizer``, ``backend``) replace the named parts; used by :func:`vqe`.
-    ``ansatz="adapt"`` grows the circuit with :func:`qvopt.adapt.adapt_vqe`."""
-    if config.checkpoint is not None and Path(config.checkpoint).exists():
-        raise _named(InputError(
-            f"checkpoint {config.checkpoint!r} already exists: continue that run with "
-            f"`qvopt run --resume {config.checkpoint}` (qvopt.resume), or remove the file to "
-            "start a new run there"), "checkpoint")
+# ---------------------------------------------------------------- entry points
+def run_vqe(config: RunConfig, callback: Callable[[OptimizeResult], Any] | None = None,
+            threads: int | None = None, **objects) -> VQEResult:
+    """Run the fixed-circuit VQE described by ``config`` (``qvopt.run`` dispatches here,
+    and to :mod:`qvopt.adapt` for ``ansatz="adapt"``). ``objects`` (``problem``,
+    ``circuit``, ``optimizer``, ``backend``) replace the named parts."""
     if config.ansatz == "adapt" and not any(v is not None for v in objects.values()):
-        from .adapt import run_config
-
-        result = run_config(config, callback=callback, threads=threads)
-        result["adapt_settings"], result["config"] = result.get("config"), config.to_dict()
-        return result
+        raise InputError("ansatz 'adapt' grows its circuit: run it with qvopt.run / "
+                         "qvopt.vqe (qvopt.adapt.run_config)")
     return _Run(config, threads, **objects).execute(callback)
 
 

@@ -162,7 +162,10 @@ def test_no_credential_in_any_file_qvopt_writes(h2, tmp_path, monkeypatch):
 
 
 def test_run_file_validation(tmp_path):
-    from qvopt.runfile import RunFileError, load_run_file
+    from qvopt.config import RunConfig
+    from qvopt.runfile import RunFileError
+
+    load_run_file = RunConfig.from_toml
 
     good = tmp_path / "ok.toml"
     good.write_text('molecule = "h2"\nshots = 100\n[optimizer]\nname = "spsa"\nblocking = true\n'

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import qvopt
-from qvopt.chem import cache, problem as problem_module
+from qvopt.chem import cache
+from qvopt.chem import problem as problem_module
 
 H2 = """
 name = "h2_cached"

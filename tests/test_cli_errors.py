@@ -87,7 +87,7 @@ def test_brackets_in_messages_are_printed(capsys, monkeypatch):
     def fail(*args, **kwargs):
         raise qvopt.MissingExtraError("needs pip install 'qvopt[gpu]'")
 
-    monkeypatch.setattr(sys.modules["qvopt.vqe"], "run", fail)
+    monkeypatch.setattr(sys.modules["qvopt.api"], "run", fail)
     assert main(["run", "h2"]) == 2
     assert "qvopt[gpu]" in capsys.readouterr().err
 
@@ -96,7 +96,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
     def bug(*args, **kwargs):
         raise ZeroDivisionError("a real bug")
 
-    monkeypatch.setattr(sys.modules["qvopt.vqe"], "run", bug)
+    monkeypatch.setattr(sys.modules["qvopt.api"], "run", bug)
     with pytest.raises(ZeroDivisionError):
         main(["run", "h2", "--no-progress"])
 
@@ -104,8 +104,8 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
 def test_ctrl_c_exits_130_with_the_checkpoint_intact(tmp_path):
     ck = tmp_path / "run.ckpt"
     process = subprocess.Popen(
-        [sys.executable, "-m", "qvopt.cli", "run", "h2", "--maxiter", "100000", "--tol", "none", "--shots",
-         "100", "--checkpoint", str(ck), "--no-progress"],
+        [sys.executable, "-m", "qvopt.cli", "run", "h2", "--maxiter", "100000", "--tol", "none",
+         "--shots", "100", "--checkpoint", str(ck), "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     deadline = time.monotonic() + 120
     while not ck.exists() and time.monotonic() < deadline and process.poll() is None:

@@ -9,9 +9,10 @@ import pytest
 from rich.console import Console
 
 import qvopt
+from qvopt.cli.plot import add_plot_parser, cmd_plot
 from qvopt.errors import InputError
 from qvopt.io import write_json_atomic
-from qvopt.plots import add_plot_parser, cmd_plot, plot_run, run_figure
+from qvopt.plots import plot_run, run_figure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

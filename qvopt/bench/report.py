@@ -233,7 +233,8 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
         # one colour per optimizer, one line style per shot setting
         colours = {o: plt.get_cmap("tab10")(i % 10)
                    for i, o in enumerate(sorted(mol_runs["optimizer"].unique()))}
-        settings = sorted(mol_runs["shots"].unique(), key=lambda v: (_is_exact(v), 0 if _is_exact(v) else v))
+        settings = sorted(mol_runs["shots"].unique(),
+                          key=lambda v: (_is_exact(v), 0 if _is_exact(v) else v))
         styles = {v: ["-", "--", ":", "-."][i % 4] for i, v in enumerate(settings)}
         for (optimizer, shots), group in mol_runs.groupby(["optimizer", "shots"], dropna=False):
             pairs = [(r, e) for r, e in zip(group["run_id"], group["e_fci"], strict=True)

@@ -44,7 +44,7 @@ def execute_run(config: dict, threads: int | None = None) -> dict:
     ``threads`` caps the CPU threads of this run (its share of the machine)."""
     import numpy as np  # noqa: F401  (imported in the worker process)
 
-    from ..vqe import run
+    from ..api import run
     from .study import to_run_config
 
     start = time.perf_counter()

@@ -62,3 +62,13 @@ def sector_ground_energy(hamiltonian: SparsePauliOp, n_alpha: int, n_beta: int) 
     if matrix.shape[0] <= 64:
         return float(np.linalg.eigvalsh(matrix.toarray())[0])
     return float(eigsh(matrix, k=1, which="SA", tol=1e-12)[0][0])
+
+
+def hf_energy_of(hamiltonian: SparsePauliOp, occupation: tuple[int, ...]) -> float:
+    """⟨b|H|b⟩ for the computational basis state with the given per-qubit occupation."""
+    z = hamiltonian.paulis.z
+    x = hamiltonian.paulis.x
+    occ = np.asarray(occupation, dtype=bool)
+    diagonal = ~x.any(axis=1)
+    signs = np.where((z & occ).sum(axis=1) % 2 == 1, -1.0, 1.0)
+    return float(np.sum(hamiltonian.coeffs.real[diagonal] * signs[diagonal]))

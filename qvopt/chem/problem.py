@@ -9,7 +9,7 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from . import integrals as _integrals
-from .hamiltonian import qubit_hamiltonian
+from .hamiltonian import hf_energy_of, qubit_hamiltonian
 from .integrals import (
     active_space_integrals,
     fci_determinants,
@@ -203,13 +203,3 @@ def _check_reference(spec: MoleculeSpec, name: str, given: float | None, compute
         f"{(given - computed) * 1000:+.3f} mHa; tolerance {REFERENCE_TOLERANCE_HA:g} Ha): "
         f"correct it or remove it to have it computed"
     )
-
-
-def hf_energy_of(hamiltonian: SparsePauliOp, occupation: tuple[int, ...]) -> float:
-    """⟨b|H|b⟩ for the computational basis state with the given per-qubit occupation."""
-    z = hamiltonian.paulis.z
-    x = hamiltonian.paulis.x
-    occ = np.asarray(occupation, dtype=bool)
-    diagonal = ~x.any(axis=1)
-    signs = np.where((z & occ).sum(axis=1) % 2 == 1, -1.0, 1.0)
-    return float(np.sum(hamiltonian.coeffs.real[diagonal] * signs[diagonal]))

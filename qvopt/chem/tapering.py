@@ -93,7 +93,7 @@ def taper_hamiltonian(hamiltonian: SparsePauliOp, occupation: tuple[int, ...],
                       hf_energy: float) -> tuple[SparsePauliOp, tuple[int, ...], Tapering]:
     """``(tapered H, tapered reference occupation, Tapering)``; the reference energy
     ``⟨b'|H'|b'⟩`` is checked against ``hf_energy`` (``⟨b|H|b⟩``)."""
-    from .problem import hf_energy_of
+    from .hamiltonian import hf_energy_of
 
     tapering = find_tapering(hamiltonian, occupation)
     tapered = tapering.taper(hamiltonian)

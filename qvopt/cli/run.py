@@ -13,8 +13,9 @@ from .common import (
     EXIT_BACKEND,
     EXIT_FAILED,
     parse_option,
-    parse_precision, parse_tol,
+    parse_precision,
     parse_shots,
+    parse_tol,
 )
 
 
@@ -181,7 +182,8 @@ def _resumed(args, typed: set[str]):
 
 
 def cmd_run(args, console: Console, typed: set[str]) -> int:
-    from ..vqe import resume, run
+    from ..api import run
+    from ..vqe import resume
 
     if args.resume is not None and _is_adapt(args.resume):
         return _resume_adapt(args, console, typed)

@@ -8,8 +8,9 @@ Backend names (``Estimator(backend=...)``, ``vqe(backend=...)``, ``qvopt run --b
 * ``"fake_<device>"`` (any ``qiskit_ibm_runtime.fake_provider`` snapshot, e.g.
   ``"fake_manila"``) — Aer with that device's noise model, coupling map and basis;
 * ``"ibm:<backend>"`` — IBM Quantum hardware through qiskit-ibm-runtime's SamplerV2 in
-  Batch mode (``backend_options["mode"] = "session"``: a Session); credentials come from ``QISKIT_IBM_TOKEN`` (+ ``QISKIT_IBM_INSTANCE``,
-  ``QISKIT_IBM_CHANNEL``) or Qiskit's saved account and are never written anywhere;
+  Batch mode (``backend_options["mode"] = "session"``: a Session); credentials come from
+  ``QISKIT_IBM_TOKEN`` (+ ``QISKIT_IBM_INSTANCE``, ``QISKIT_IBM_CHANNEL``) or Qiskit's saved
+  account and are never written anywhere;
 * an object with a SamplerV2-style ``run(pubs, shots=...)`` — used as it is (tests use
   this to put a failing device in front of qvopt).
 
@@ -47,11 +48,10 @@ from qiskit import QuantumCircuit, transpile
 from ..errors import BackendError, InputError, missing_extra
 from .grouping import GroupedHamiltonian
 from .mitigation import ZNESettings, extrapolate, fold, parse_mitigation, split_shots
-from .registry import validate_backend
 from .sampler import GroupMoments, moments_from_counts
 
 __all__ = ["BACKEND_OPTIONS", "BackendError", "CircuitSampler", "Device", "fake_backend",
-           "ibm_credentials_present", "validate_backend"]
+           "ibm_credentials_present"]
 
 BACKEND_OPTIONS = {"noise", "mitigation", "max_retries", "retry_delay", "optimization_level",
                    "calibration_shots", "zne", "mode"}

@@ -26,11 +26,15 @@ variance already contains all covariances between the group's terms.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import scipy.sparse
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class OutcomeClasses:
 
     labels: np.ndarray  # (2^n,) class index of every outcome
     values: np.ndarray  # (C,) v_g of each class
-    indicator: "scipy.sparse.csr_matrix"  # (C, 2^n): 1 where outcome x is in class c
+    indicator: scipy.sparse.csr_matrix  # (C, 2^n): 1 where outcome x is in class c
 
     def probabilities(self, probs: np.ndarray) -> np.ndarray:
         """Class probabilities (R, C) from outcome probabilities (R, 2^n)."""

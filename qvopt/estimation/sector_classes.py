@@ -122,9 +122,10 @@ class BlockRotation:
     """Precomputed block rotation of one group (see the module docstring).
 
     Outcome ``(x_R, block)`` is row ``x_R · Z_p + block`` of the rotated amplitudes and
-    column of ``indicator``, whose rows are the ``possible`` classes; real parts come first, then imaginary parts (``2 Z_p 2^k``
-    rows). ``matrix`` (sparse) maps sector amplitudes to them directly; without it, sector
-    row ``d`` is scattered to ``at[d]`` with factor ``sign[d]`` and butterflies follow.
+    column of ``indicator``, whose rows are the ``possible`` classes; real parts come first,
+    then imaginary parts (``2 Z_p 2^k`` rows). ``matrix`` (sparse) maps sector amplitudes to
+    them directly; without it, sector row ``d`` is scattered to ``at[d]`` with factor
+    ``sign[d]`` and butterflies follow.
     """
 
     group: int

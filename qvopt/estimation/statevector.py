@@ -28,8 +28,8 @@ from ..errors import GPUUnavailableError, InputError
 DEVICES = ("CPU", "GPU")
 # Gates whose parameters Aer binds correctly (see the module docstring); "cz" and "ccx" are
 # parameter-free.
-BASIS_GATES = ("cx", "cz", "ccx", "cu", "u", "mcry", "rx", "ry", "rz", "h", "x", "y", "z", "s", "sdg", "sx", "sxdg", "t",
-               "tdg")
+BASIS_GATES = ("cx", "cz", "ccx", "cu", "u", "mcry", "rx", "ry", "rz", "h", "x", "y", "z", "s",
+               "sdg", "sx", "sxdg", "t", "tdg")
 
 
 

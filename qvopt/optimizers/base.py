@@ -87,8 +87,9 @@ def check_number(name: str, value: Any, low: float | None = None, high: float | 
 
     Convention: a number is a finite real that is not a bool; ints are accepted where floats
     are; ``integer=True`` accepts only ints. ``low``/``high`` bound it (closed unless
-    ``low_open``/``high_open``). ``None`` passes through when ``none_ok``. Otherwise raises :class:`InputError` ``"option NAME must be BOUND, got
-    VALUE"`` (the registry puts the optimizer's name in front).
+    ``low_open``/``high_open``). ``None`` passes through when ``none_ok``. Otherwise raises
+    :class:`InputError` ``"option NAME must be BOUND, got VALUE"`` (the registry puts the
+    optimizer's name in front).
     """
     if value is None and none_ok:
         return value

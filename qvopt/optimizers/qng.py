@@ -97,7 +97,8 @@ class MomentumQNG(QuantumNaturalGradient):
         a_t = ρ a_{t−1} + η_t (g̃ + λI)⁻¹ ∇E(θ_{t−1}),     a_0 = 0
         θ_t = θ_{t−1} − a_t
 
-    ``momentum = ρ`` in [0, 1); ρ = 0 is plain QNG. Metric options as :class:`QuantumNaturalGradient`.
+    ``momentum = ρ`` in [0, 1); ρ = 0 is plain QNG. Metric options as
+    :class:`QuantumNaturalGradient`.
     """
 
     name = "momentum-qng"

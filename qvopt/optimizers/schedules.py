@@ -14,8 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import InputError
-from .base import (GradientTransformation, Schedule, ScalarOrSchedule, as_schedule,
-                   check_number)
+from .base import GradientTransformation, ScalarOrSchedule, Schedule, as_schedule, check_number
 
 
 def _lr(lr) -> float:
@@ -101,7 +100,8 @@ def linear_warmup(lr: ScalarOrSchedule, warmup_steps: int, start_factor: float =
                   ) -> Schedule:
     """Linear warm-up in front of any schedule (PyTorch ``LinearLR`` up to factor 1).
 
-    ``η_k = base(k) · (f₀ + (1 − f₀) · min(k, W) / W)``, ``W = warmup_steps``, ``f₀ = start_factor``.
+    ``η_k = base(k) · (f₀ + (1 − f₀) · min(k, W) / W)``, ``W = warmup_steps``,
+    ``f₀ = start_factor``.
     """
     warmup_steps = _count("warmup_steps", warmup_steps)
     start_factor = check_number("start_factor", start_factor, 0.0, 1.0)

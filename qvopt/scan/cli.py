@@ -59,7 +59,8 @@ def add_scan_parser(subparsers) -> argparse.ArgumentParser:
                                                  "variance"],
                         default=argparse.SUPPRESS, help="how --shots are split across "
                         "measurement groups (default auto: variance; none: --shots per group)")
-    parser.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="random seed of the scan")
+    parser.add_argument("--seed", type=int, default=argparse.SUPPRESS,
+                        help="random seed of the scan")
     parser.add_argument("--maxiter", type=int, default=argparse.SUPPRESS,
                         help="optimizer updates per point (default 40 with warm start, "
                              "120 without)")
@@ -67,8 +68,10 @@ def add_scan_parser(subparsers) -> argparse.ArgumentParser:
                         metavar="HA", help="standard error (Ha) of each point's final "
                         "energy (default 0.0016 for sampled runs; 'none' for one plain "
                         "estimate)")
-    parser.add_argument("--ansatz", default=argparse.SUPPRESS, help="uccsd (default) or hardware_efficient")
-    parser.add_argument("--backend", default=argparse.SUPPRESS, help="statevector (default), aer, …")
+    parser.add_argument("--ansatz", default=argparse.SUPPRESS,
+                        help="uccsd (default) or hardware_efficient")
+    parser.add_argument("--backend", default=argparse.SUPPRESS,
+                        help="statevector (default), aer, …")
     parser.add_argument("--device", default=argparse.SUPPRESS, help="Aer device: CPU or GPU")
     parser.add_argument("--shot-budget", type=int, default=argparse.SUPPRESS, help="per point")
     parser.add_argument("--no-warm-start", action="store_true",

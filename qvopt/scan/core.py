@@ -251,8 +251,8 @@ def point_key(template: RunConfig, path: Path, seed: int | None, warm_start: boo
 
 def run_point(config: RunConfig, threads: int | None = None) -> dict:
     """Run VQE for one point's configuration; its record (see :class:`ScanResult`)."""
+    from ..api import run
     from ..chem.problem import load_problem
-    from ..vqe import run
 
     problem = load_problem(config.molecule)
     result = run(config, threads=threads, problem=problem)

@@ -31,8 +31,11 @@ def scan_figure(scan: Any):
     data = scan.to_dict() if hasattr(scan, "to_dict") else scan
     points = data["points"]
     x = np.array([p["value"] for p in points], dtype=float)
-    column = lambda key: np.array([np.nan if p.get(key) is None else p[key]
-                                   for p in points], dtype=float)
+
+    def column(key):
+        return np.array([np.nan if p.get(key) is None else p[key]
+                         for p in points], dtype=float)
+
     figure, axes = new_figure(2, 1, (8, 8), sharex=True, height_ratios=(2, 1))
     top, bottom = axes[0, 0], axes[1, 0]
     _energies(top, x, column)

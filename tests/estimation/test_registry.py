@@ -8,7 +8,7 @@ import pytest
 
 from qvopt.errors import BackendError, InputError, MissingExtraError
 from qvopt.estimation import registry
-from qvopt.estimation.backends import validate_backend
+from qvopt.estimation.registry import validate_backend
 
 
 @pytest.mark.parametrize("name, options", [

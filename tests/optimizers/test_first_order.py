@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import qvopt
+from qvopt.estimation.base import Estimate
 from qvopt.optimizers import get_optimizer
 from qvopt.optimizers.ask_tell import Reply
-from qvopt.estimation.base import Estimate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from torch_reference import CASES, DATA, X0, gradient, objective, torch_trajectory  # noqa: E402

@@ -79,8 +79,13 @@ def test_gcans_two_steps_by_hand():
 def test_converges_on_a_quadratic(name):
     center = np.array([0.5, -1.0, 2.0])
     weights = np.array([1.0, 3.0, 0.5])
-    fun = lambda x: float(np.sum(weights * (x - center) ** 2))
-    jac = lambda x: 2 * weights * (x - center)
+
+    def fun(x):
+        return float(np.sum(weights * (x - center) ** 2))
+
+    def jac(x):
+        return 2 * weights * (x - center)
+
     # ∇E is 6-Lipschitz; α = 0.2 < 2/6
     result = qvopt.minimize(fun, np.zeros(3), jac=jac, method=name,
                             options={"lr": 0.2, "lipschitz": 6.0, "maxiter": 200})

@@ -51,7 +51,9 @@ def test_givens_reconstruction_matches_exact_energies(molecule, request):
 
 def test_pauli_rotation_needs_three_points_and_is_covered_by_the_givens_spectrum():
     # E(x) = 0.3 + 0.8 cos(x − 0.5), a Pauli rotation's energy (frequency 1)
-    energy = lambda x: 0.3 + 0.8 * np.cos(np.asarray(x) - 0.5)
+    def energy(x):
+        return 0.3 + 0.8 * np.cos(np.asarray(x) - 0.5)
+
     for frequencies, n in ((PAULI_FREQUENCIES, 3), (GIVENS_FREQUENCIES, 5)):
         shifts = reconstruction_shifts(frequencies)
         assert len(shifts) == n

@@ -7,9 +7,18 @@ import math
 import numpy as np
 import pytest
 
-from qvopt.optimizers import (chain, clip_by_global_norm, clip_by_value, cosine_warm_restarts,
-                              exponential_decay, get_optimizer, linear_warmup, one_cycle,
-                              scale_by_plateau, step_decay)
+from qvopt.optimizers import (
+    chain,
+    clip_by_global_norm,
+    clip_by_value,
+    cosine_warm_restarts,
+    exponential_decay,
+    get_optimizer,
+    linear_warmup,
+    one_cycle,
+    scale_by_plateau,
+    step_decay,
+)
 from qvopt.optimizers.schedules import build_schedule
 
 

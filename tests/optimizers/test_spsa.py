@@ -1,4 +1,5 @@
-"""SPSA family: perturbations and gains match the formulas, calibration, blocking, 2-SPSA, QN-SPSA."""
+"""SPSA family: perturbations and gains match the formulas, calibration, blocking, 2-SPSA,
+QN-SPSA."""
 
 from __future__ import annotations
 
