@@ -25,7 +25,7 @@ from .errors import (
                      StoreError,
 )
 from .estimation import Estimate, Estimator, ShotLedger
-from .optimizers.minimize import minimize
+from .minimize import minimize
 from .result import VQEResult
 from .scan import ScanResult, scan
 from .vqe import resume

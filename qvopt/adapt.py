@@ -55,7 +55,7 @@ from qiskit.circuit import ParameterVector, QuantumCircuit
 from scipy.optimize import OptimizeResult
 
 from .accuracy import CHEMICAL_ACCURACY_MHA, HARTREE_TO_MHA, reached_accuracy
-from .ansatz.pool import Excitation, build_pool
+from .ansatz.pool import ANSATZ_OPTIONS, Excitation, build_pool
 from .ansatz.uccsd import hartree_fock_circuit
 from .checkpoint import (
     ArchiveKind,
@@ -88,9 +88,6 @@ __all__ = [
 ]
 
 SELECTIONS = ("largest", "lcb")
-# RunConfig.ansatz_options accepted with ansatz="adapt" (the rest come from RunConfig fields)
-ANSATZ_OPTIONS = ("pool", "max_operators", "gradient_threshold", "maxiter_per_step",
-                  "selection", "lcb_z", "drain_pool", "screening_shots")
 ALLOCATIONS = (None, "uniform", "weighted", "variance")
 CHECKPOINT_FORMAT = "qvopt-adapt-checkpoint"
 CHECKPOINT_VERSION = 1

@@ -17,6 +17,7 @@ from scipy.optimize import OptimizeResult
 from .chem.problem import Problem
 from .config import AUTO, RunConfig
 from .errors import InputError
+from .optimizers.scipy_methods import ScipyMethod
 from .result import VQEResult
 from .vqe import run_vqe
 
@@ -49,7 +50,7 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
     unknown = sorted(set(settings) - set(RUN_SETTINGS))
     if unknown:
         raise InputError(f"unknown vqe setting(s) {unknown}; valid: {sorted(RUN_SETTINGS)}")
-    if not isinstance(optimizer, str) and not hasattr(optimizer, "drive") and not all(
+    if not isinstance(optimizer, str) and not isinstance(optimizer, ScipyMethod) and not all(
             hasattr(optimizer, name) for name in ("init", "ask", "tell", "params", "name")):
         raise InputError(f"optimizer must be a name (see qvopt.optimizers.available()) or "
                          f"an ask/tell optimizer (init, ask, tell, params), got {optimizer!r}")
@@ -65,10 +66,10 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
              "backend": settings.get("backend", "statevector") if objects["backend"] is None
              else "aer"}
     if isinstance(problem, Problem):
-        molecule = problem.spec.source
+        molecule = str(problem.spec.source)
         settings.setdefault("taper", getattr(problem, "tapering", None) is not None)
     else:
-        molecule = problem
+        molecule = str(problem)
     config = RunConfig(molecule=molecule, **{**settings, **named})
     return run(config, callback=callback, threads=threads, **objects)
 

@@ -128,9 +128,10 @@ def check_int(name: str, value: Any, minimum: int, optional: bool = False,
     bound = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
     bound += f" (at most {maximum:.0e})" if maximum else ""
     expected = bound + (" or None" if optional else "")
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
+            or int(value) < minimum:
         raise field_error(name, expected, value)
-    if maximum is not None and value > maximum:
+    if maximum is not None and int(value) > maximum:
         raise field_error(name, expected, value)
     return int(value)
 
@@ -248,12 +249,13 @@ class RunConfig:
         auto = frozenset(name for name in ("shots", "optimizer", "allocation",
                                            "initial_point", "final_precision", "tol")
                          if _is_auto(getattr(self, name)))
-        set_("shots", DEFAULT_SHOTS if "shots" in auto else check_shots(self.shots))
+        shots = DEFAULT_SHOTS if "shots" in auto else check_shots(self.shots)
+        set_("shots", shots)
         set_("_auto", auto)  # not a field: not compared, not in to_dict
         if "optimizer" in auto:
             set_("optimizer", ADAPT_OPTIMIZER if self.ansatz == "adapt"
                  else DEFAULT_OPTIMIZER)
-        set_("allocation", _check_allocation(self.allocation, self.shots))
+        set_("allocation", _check_allocation(self.allocation, shots))
         from .estimation.estimator import ENGINES
         from .estimation.statevector import DEVICES
 
@@ -273,8 +275,7 @@ class RunConfig:
         set_("tol", _check_tol(self.tol))
         if not isinstance(self.guard, bool):
             raise field_error("guard", "true or false", self.guard)
-        set_("final_precision", _check_precision(self.final_precision, self.shots,
-                                                 self.ansatz))
+        set_("final_precision", _check_precision(self.final_precision, shots, self.ansatz))
         set_("initial_point", _check_point(self.initial_point, self.ansatz))
         for name in ("checkpoint", "result"):
             set_(name, _check_output(name, getattr(self, name)))
@@ -363,7 +364,7 @@ class RunConfig:
         except InputError as exc:
             if isinstance(exc, RunFileError):
                 raise
-            where = TOML_TABLES.get(getattr(exc, "field", None), "")
+            where = TOML_TABLES.get(exc.field or "", "")
             raise RunFileError(f"{path}: {where}{' ' if where else ''}{exc}") from exc
 
     @classmethod

@@ -2,7 +2,7 @@
 
 Every optimizer in qvopt is driven through a :class:`Loop`. An ask/tell optimizer is run by
 :func:`run_ask_tell`; SciPy methods own their loop and are driven through
-:meth:`qvopt.optimizers.scipy_methods.ScipyMethod.drive`, a bridge that sends every
+:func:`run_scipy`, a bridge that sends every
 function evaluation and every SciPy iteration through the same :class:`Loop` methods. So
 ``qvopt.vqe``, ``qvopt.resume`` and ``qvopt.minimize`` share one halting rule:
 
@@ -37,10 +37,12 @@ from typing import Any, Protocol
 
 import numpy as np
 from scipy.optimize import OptimizeResult
+from scipy.optimize import minimize as scipy_minimize
 
 from .errors import BackendError
 from .estimation.base import Estimate
 from .estimation.request import Reply, Request
+from .optimizers.scipy_methods import LIMIT_STATUSES, ScipyMethod
 
 
 class Status(enum.IntEnum):
@@ -226,8 +228,50 @@ def run_ask_tell(optimizer, loop: Loop, state: Any) -> Outcome:
 def drive(optimizer, loop: Loop, x0: np.ndarray, rng: np.random.Generator,
           state: Any = None) -> Outcome:
     """Run ``optimizer`` from ``x0`` (or from a restored ``state``) through ``loop``."""
-    if hasattr(optimizer, "drive"):  # SciPy's methods own their loop (optimizers.scipy_methods)
-        return optimizer.drive(loop, x0)
+    if isinstance(optimizer, ScipyMethod):  # SciPy owns its loop: the bridge below
+        return run_scipy(optimizer, loop, x0)
     if state is None:
         state = optimizer.init(np.array(x0, dtype=float), rng)
     return run_ask_tell(optimizer, loop, state)
+
+
+def run_scipy(method: ScipyMethod, loop: Loop, x0: np.ndarray) -> Outcome:
+    """Run a SciPy method (:mod:`qvopt.optimizers.scipy_methods`) with every function
+    evaluation going through ``loop.evaluate`` and every SciPy iteration through
+    ``loop.completed``; SciPy's exit codes map to :class:`Status` by ``LIMIT_STATUSES``."""
+    x0 = np.array(x0, dtype=float)
+    measured: dict[bytes, Estimate] = {}
+    request = (lambda x: Request(gradient=x)) if method.uses_gradient else \
+        (lambda x: Request())
+
+    def fun(x):
+        reply = loop.evaluate(x, request(x))
+        if not loop.records:  # the starting point is the trajectory's iteration 0
+            loop.record(0, x, reply.value)
+        measured[np.asarray(x, dtype=float).tobytes()] = reply.value
+        value = float(reply.value.value)
+        return (value, loop.last_gradient.copy()) if method.uses_gradient else value
+
+    def on_iteration(intermediate_result):
+        x = np.array(intermediate_result.x, dtype=float)
+        value = measured.get(x.tobytes(),
+                             Estimate(float(intermediate_result.fun), float("nan"), 0))
+        loop.record(loop.nit + 1, x, value)
+        loop.completed(x, value, x)
+
+    last = lambda: loop.records[-1].x if loop.records else x0  # noqa: E731
+    try:
+        loop.check_limits()  # maxiter = 0: SciPy would still evaluate
+        result = scipy_minimize(fun, x0.copy(), jac=method.uses_gradient or None,
+                                method=method.method, callback=on_iteration,
+                                options=method.scipy_options(x0, loop.limits.maxiter))
+    except Halt as halt:
+        return Outcome(last(), halt.status, halt.message)
+    message = f"{method.method}: {result.message}"
+    if result.success:
+        status = Status.CONVERGED
+    elif int(result.status) in LIMIT_STATUSES[method.method]:
+        status = Status.MAXITER
+    else:
+        status = Status.FAILED
+    return Outcome(np.array(result.x, dtype=float), status, message)

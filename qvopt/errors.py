@@ -24,7 +24,10 @@ class QvoptError(Exception):
 
 
 class InputError(QvoptError, ValueError):
-    """An argument, option or configuration value is invalid."""
+    """An argument, option or configuration value is invalid. ``field``: the run setting
+    it is about, when known (the CLI names its flag)."""
+
+    field: str | None = None
 
 
 class MoleculeFileError(InputError):

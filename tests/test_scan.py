@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from qvopt.cli.scan import add_scan_parser, cmd_scan
 from qvopt.errors import InputError, RunFileError, StoreError
-from qvopt.scan import add_scan_parser, cmd_scan, load_scan_file
+from qvopt.scan import load_scan_file
 from qvopt.scan.coordinates import (
     angle_geometry,
     bond_geometry,
@@ -209,7 +210,7 @@ def test_cli_errors_name_the_flag(tmp_path, argv, message):
 
 
 def test_cli_passes_only_given_run_flags_and_exact_shots():
-    from qvopt.scan.cli import _request
+    from qvopt.cli.scan import _request
 
     request = _request(_parser().parse_args(["scan", "h2", "--bond", "0.7", "--shots",
                                              "exact", "-O", "lr=0.1"]))
@@ -249,8 +250,8 @@ def test_scan_file(tmp_path):
 def test_scan_file_and_flags_share_the_run_defaults(tmp_path):
     """A scan file without [optimizer] and a scan from flags both get RunConfig's defaults
     (before, the file reader hard-coded adam); --allocation none gives per-group shots."""
+    from qvopt.cli.scan import _request
     from qvopt.config import RunConfig
-    from qvopt.scan.cli import _request
 
     path = tmp_path / "scan.toml"
     path.write_text('molecule = "h2"\n[scan]\nbond = [0.7]\n')

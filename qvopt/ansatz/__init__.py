@@ -19,7 +19,7 @@ def check_ansatz_options(name: str, options: dict) -> str:
     """The canonical ansatz name; unknown names or options are an :class:`InputError`."""
     key = ALIASES.get(name, name)
     if key == "adapt":  # grown during the run by qvopt.adapt, not built up front
-        from ..adapt import ANSATZ_OPTIONS
+        from .pool import ANSATZ_OPTIONS
 
         unknown = sorted(set(options) - set(ANSATZ_OPTIONS))
         if unknown:

@@ -111,3 +111,9 @@ def _checked_excitation(problem: Problem, wires: list) -> Excitation:
     if len(set(wires)) != len(wires) or not all(0 <= w < problem.n_qubits for w in wires):
         raise InputError(f"pool entry {wires!r} needs distinct qubits in 0..{problem.n_qubits - 1}")
     return Excitation(tuple(int(w) for w in wires))
+
+
+#: The options of ``ansatz="adapt"`` (``RunConfig.ansatz_options``), checked here so the
+#: run description never imports :mod:`qvopt.adapt`, which reads them.
+ANSATZ_OPTIONS = ("pool", "max_operators", "gradient_threshold", "maxiter_per_step",
+                  "selection", "lcb_z", "drain_pool", "screening_shots")

@@ -46,10 +46,10 @@ class OneLineErrors(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """Every sub-command's parser (each command module adds its own)."""
     from .. import __version__
-    from ..scan import add_scan_parser
     from .info import add_info_parsers
     from .plot import add_plot_parser
     from .run import add_run_parser
+    from .scan import add_scan_parser
     from .study import add_study_parsers
 
     parser = OneLineErrors(
@@ -69,9 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _commands(args, console: Console, typed: set[str]) -> dict:
     """Sub-command name → a call running it (imports only the one that runs)."""
-    from ..scan.cli import cmd_scan
     from . import info, run, study
     from .plot import cmd_plot
+    from .scan import cmd_scan
 
     return {
         "run": lambda: run.cmd_run(args, console, typed),

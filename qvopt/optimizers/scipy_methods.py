@@ -1,9 +1,10 @@
 """SciPy's L-BFGS-B and gradient-free methods behind qvopt's optimizer registry.
 
 SciPy owns these loops, so instead of ask/tell they are driven through a bridge,
-:meth:`ScipyMethod.drive`, onto the same :class:`qvopt.driver.Loop` as every other
-optimizer: each function evaluation SciPy makes is one ``loop.evaluate`` (charged, within
-the shot budget, backend failures handled), and each SciPy iteration is one
+:func:`qvopt.driver.run_scipy` (the loop's layer adapts to SciPy; this module knows nothing
+of the loop), onto the same :class:`qvopt.driver.Loop` as every other optimizer: each
+function evaluation SciPy makes is one ``loop.evaluate`` (charged, within the shot budget,
+backend failures handled), and each SciPy iteration is one
 ``loop.completed`` (callback, ``gtol``). ``maxiter`` is SciPy's iteration count;
 evaluations are bounded too (``maxfun``), so a noisy function cannot make them run forever.
 
@@ -18,11 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize as scipy_minimize
 
 from ..errors import InputError
-from ..estimation.base import Estimate
-from ..estimation.request import Request
 
 # SciPy ``status`` values that mean "stopped at its iteration/evaluation limit".
 LIMIT_STATUSES = {"L-BFGS-B": {1}, "COBYLA": {3, 20}, "Nelder-Mead": {1, 2}, "Powell": {1, 2}}
@@ -54,47 +52,6 @@ class ScipyMethod:
             step = options.pop("initial_step")
             options["initial_simplex"] = np.vstack([x0, x0 + step * np.eye(len(x0))])
         return options
-
-    def drive(self, loop, x0: np.ndarray):
-        """Run SciPy with every evaluation and iteration going through ``loop``."""
-        from ..driver import Halt, Outcome, Status
-
-        x0 = np.array(x0, dtype=float)
-        measured: dict[bytes, Estimate] = {}
-        request = (lambda x: Request(gradient=x)) if self.uses_gradient else \
-            (lambda x: Request())
-
-        def fun(x):
-            reply = loop.evaluate(x, request(x))
-            if not loop.records:  # the starting point is the trajectory's iteration 0
-                loop.record(0, x, reply.value)
-            measured[np.asarray(x, dtype=float).tobytes()] = reply.value
-            value = float(reply.value.value)
-            return (value, loop.last_gradient.copy()) if self.uses_gradient else value
-
-        def on_iteration(intermediate_result):
-            x = np.array(intermediate_result.x, dtype=float)
-            value = measured.get(x.tobytes(),
-                                 Estimate(float(intermediate_result.fun), float("nan"), 0))
-            loop.record(loop.nit + 1, x, value)
-            loop.completed(x, value, x)
-
-        last = lambda: loop.records[-1].x if loop.records else x0  # noqa: E731
-        try:
-            loop.check_limits()  # maxiter = 0: SciPy would still evaluate
-            result = scipy_minimize(fun, x0.copy(), jac=self.uses_gradient or None,
-                                    method=self.method, callback=on_iteration,
-                                    options=self.scipy_options(x0, loop.limits.maxiter))
-        except Halt as halt:
-            return Outcome(last(), halt.status, halt.message)
-        message = f"{self.method}: {result.message}"
-        if result.success:
-            status = Status.CONVERGED
-        elif int(result.status) in LIMIT_STATUSES[self.method]:
-            status = Status.MAXITER
-        else:
-            status = Status.FAILED
-        return Outcome(np.array(result.x, dtype=float), status, message)
 
 
 def lbfgs(ftol: float = 2.2e-9, gtol: float = 1e-5, maxcor: int = 10, maxls: int = 20

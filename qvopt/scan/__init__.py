@@ -6,13 +6,12 @@
     result.equilibrium["value"], result.equilibrium["uncertainty"]
 
 ``qvopt scan h2 --bond 0.5:2.5:0.25 --out scan.json`` on the command line (see
-:mod:`qvopt.scan.cli`). Parts: :mod:`.coordinates` (values, geometries, per-point molecule
+:mod:`qvopt.cli.scan`). Parts: :mod:`.coordinates` (values, geometries, per-point molecule
 files), :mod:`.store` (resumable SQLite store), :mod:`.fit` (equilibrium), :mod:`.core`
 (the scan), :mod:`.plot` (PNG), :mod:`.scanfile` (TOML form).
 """
 
-from .cli import add_scan_parser, cmd_scan
 from .core import ScanResult, scan
 from .scanfile import load_scan_file
 
-__all__ = ["ScanResult", "add_scan_parser", "cmd_scan", "load_scan_file", "scan"]
+__all__ = ["ScanResult", "load_scan_file", "scan"]

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from ..config import check_int
-from ..errors import InputError
-from ..estimation.base import Estimate, as_points
-from ..estimation.request import Reply, Request
-from .base import check_number
-from .registry import get_optimizer
+from .driver import Limits, Loop, drive
+from .errors import InputError
+from .estimation.base import Estimate, as_points
+from .estimation.request import Reply, Request
+from .optimizers.base import check_number
+from .optimizers.registry import get_optimizer
 
 MINIMIZE_OPTIONS = ("maxiter", "gtol", "eps", "seed")
 
@@ -79,13 +79,12 @@ def minimize(fun: Callable[[np.ndarray], float], x0, jac: Callable | None = None
              method: str = "adam", callback: Callable[[OptimizeResult], Any] | None = None,
              options: dict | None = None) -> OptimizeResult:
     """Minimize ``fun`` from ``x0`` with the qvopt optimizer ``method`` (see module doc)."""
-    from ..driver import Limits, Loop, drive
 
     options = dict(options or {})
-    maxiter = check_int("options['maxiter']", options.pop("maxiter", 1000), 0)
+    maxiter = _check_count("options['maxiter']", options.pop("maxiter", 1000))
     gtol = check_number("options['gtol']", options.pop("gtol", None), 0.0, none_ok=True)
     eps = check_number("options['eps']", options.pop("eps", 1e-6), 0.0, low_open=True)
-    seed = check_int("options['seed']", options.pop("seed", None), 0, optional=True)
+    seed = _check_count("options['seed']", options.pop("seed", None), optional=True)
     try:
         x0, single = as_points(x0, np.shape(x0)[-1] if np.ndim(x0) else 0, name="x0")
     except InputError as exc:
@@ -95,9 +94,22 @@ def minimize(fun: Callable[[np.ndarray], float], x0, jac: Callable | None = None
     x0 = x0[0]
     optimizer = get_optimizer(method, **options)
     evaluator = FunctionEvaluator(fun, jac, eps, len(x0), method)
-    loop = Loop(evaluator, Limits(maxiter, gtol=gtol), callback=callback)
+    loop = Loop(evaluator, Limits(int(maxiter or 0), gtol=gtol), callback=callback)
     outcome = drive(optimizer, loop, x0, np.random.default_rng(seed))
     return OptimizeResult(x=outcome.x, fun=evaluator.value(outcome.x), jac=loop.last_gradient,
                           nit=loop.nit, nfev=evaluator.nfev, njev=evaluator.njev,
                           success=outcome.status.success, status=int(outcome.status),
                           message=outcome.message)
+
+
+def _check_count(name: str, value: Any, optional: bool = False) -> int | None:
+    """An integer ≥ 0 (a float with an integral value is accepted; bools are not), or None
+    when ``optional``; else an :class:`InputError` naming ``name``."""
+    if value is None and optional:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        expected = "an integer >= 0" + (" or None" if optional else "")
+        raise InputError(f"{name} must be {expected}, got {value!r}")
+    return value

@@ -14,9 +14,9 @@ import argparse
 import os
 from pathlib import Path
 
-from ..cli.common import parse_precision
 from ..errors import InputError
-from .core import CHEMICAL_ACCURACY_MHA, ScanResult, scan
+from ..scan.core import CHEMICAL_ACCURACY_MHA, ScanResult, scan
+from .common import parse_precision
 
 RUN_FLAGS = {"optimizer": "--optimizer", "shots": "--shots", "allocation": "--allocation",
              "final_precision": "--final-precision",
@@ -27,7 +27,7 @@ KEEP_WITH_CONFIG = {"out", "store", "no_plot", "no_progress", "config", "command
 
 def add_scan_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``qvopt scan`` to the CLI's ``subparsers``; returns its parser."""
-    from ..cli import parse_option, parse_shots
+    from .common import parse_option, parse_shots
 
     parser = subparsers.add_parser(
         "scan", help="potential-energy scan: VQE along a bond length or angle",
@@ -143,7 +143,7 @@ def _request(args: argparse.Namespace) -> dict:
 
 
 def _file_request(args: argparse.Namespace) -> dict:
-    from .scanfile import load_scan_file
+    from ..scan.scanfile import load_scan_file
 
     given = sorted(f"--{k.replace('_', '-')}" if k != "molecule" else "MOLECULE"
                    for k, v in vars(args).items()

@@ -1,0 +1,37 @@
+"""The habits of a maintained project, checked with the tests (issue 23): imports run
+downward only (import-linter's layers contract in pyproject.toml: no circles, no upward
+import), ruff is clean, and the entry points type-check with mypy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# the public entry points and the modules of the run description and the loop
+TYPED = ["qvopt/api.py", "qvopt/guard.py", "qvopt/result.py", "qvopt/io.py",
+         "qvopt/driver.py", "qvopt/minimize.py", "qvopt/config.py", "qvopt/errors.py",
+         "qvopt/accuracy.py"]
+
+
+def _run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_imports_run_downward_only():
+    lint = Path(sys.executable).parent / "lint-imports"
+    result = _run(str(lint), "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "KEPT" in result.stdout and "BROKEN" not in result.stdout
+
+
+def test_ruff_is_clean():
+    result = _run(sys.executable, "-m", "ruff", "check", "qvopt", "tests", "benchmarks",
+                  "examples")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_entry_points_type_check():
+    result = _run(sys.executable, "-m", "mypy", *TYPED)
+    assert result.returncode == 0, result.stdout + result.stderr
