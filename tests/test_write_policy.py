@@ -167,3 +167,24 @@ def test_a_full_disk_keeps_the_finished_result_and_says_where(tmp_path, monkeypa
     kept = list((tmp_path / "elsewhere").glob("qvopt-result-*.json"))
     assert len(kept) == 1 and json.loads(kept[0].read_text())["nit"] == 1
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_report_of_a_study_on_a_molecule_file_writes_plain_names_not_through_links(
+        tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mols").mkdir()
+    (tmp_path / "mols" / "x.toml").write_text(
+        'basis = "sto-3g"\n[geometry]\nsymbols = ["H", "H"]\n'
+        'coordinates = [[0, 0, 0], [0, 0, 0.9]]\n')
+    assert main(["compare", "mols/x.toml", "--optimizers", "adam", "--shots", "500",
+                 "--seeds", "2", "--maxiter", "5", "--store", "st.sqlite",
+                 "--no-progress"]) == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "st_x_final_errors.png").symlink_to(victim)
+    assert main(["report", "st.sqlite"]) == 0
+    assert victim.read_text() == "precious"
+    assert (tmp_path / "st_x_final_errors.png").read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.glob("st_*.png")) == [
+        "st_x_error_vs_shots.png", "st_x_final_errors.png", "st_x_shots_to_ca.png",
+        "st_x_success_vs_budget.png"]
