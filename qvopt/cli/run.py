@@ -292,14 +292,16 @@ def _with_progress(console: Console, disable: bool, description: str, total: int
     """Run ``execute(callback)`` under a progress bar fed by the run's callback."""
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"),
-                        TextColumn("E = {task.fields[energy]}"), TimeElapsedColumn(),
+                        TextColumn("E = {task.fields[energy]}"),
+                        TextColumn("{task.fields[shots]} shots"), TimeElapsedColumn(),
                         console=console, disable=disable, transient=False)
     with progress:
-        task = progress.add_task(escape(description), total=total, energy="…")
+        task = progress.add_task(escape(description), total=total, energy="…", shots="0")
 
         def callback(intermediate):
             progress.update(task, completed=intermediate.nit,
-                            energy=f"{intermediate.fun:.6f} ± {intermediate.stderr:.1e}")
+                            energy=f"{intermediate.fun:.6f} ± {intermediate.stderr:.1e}",
+                            shots=f"{intermediate.shots_used:.2e}")
 
         result = execute(callback)
         progress.update(task, completed=total if result.status == 1 else result.nit)
@@ -312,7 +314,10 @@ def _summary_table(result) -> Table:
     allocation = result.get("allocation")
     shots = ("exact" if not result.shots else f"{result.shots} per evaluation ({allocation})"
              if allocation else f"{result.shots} per group")
-    table = Table(title=escape(f"VQE {result.molecule}: {result.ansatz} + {result.optimizer}, "
+    optimizer = str(result.optimizer)
+    if optimizer.startswith(f"{result.ansatz}+"):  # ADAPT's "adapt+adam": say adam once
+        optimizer = optimizer[len(result.ansatz) + 1:]
+    table = Table(title=escape(f"VQE {result.molecule}: {result.ansatz} + {optimizer}, "
                                f"shots={shots}, backend={result.backend}"))
     table.add_column("quantity")
     table.add_column("value", justify="right")
