@@ -49,4 +49,4 @@ def test_adapt_runs_with_a_shot_adaptive_optimizer(capsys):
     assert main(["run", "h2", "--ansatz", "adapt", "--optimizer", "icans", "--seed", "1",
                  "--maxiter", "20", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "adapt+icans" in out
+    assert "adapt + icans" in out
