@@ -117,11 +117,14 @@ def decode_state(node: Any, template: Any, arrays, where: str = "optimizer_state
                                   f"{node['namedtuple']!r} state, expected "
                                   f"{type(template).__name__!r} for this optimizer")
         fields = node.get("fields")
-        if not isinstance(fields, dict) or set(fields) != set(template._fields):
+        if not isinstance(fields, dict) or not set(fields) <= set(template._fields):
             raise CheckpointError(f"checkpoint field {where!r} has fields "
                                   f"{sorted(fields or {})}, expected {list(template._fields)}")
+        # a field added to a state after the file was written keeps its initial value
+        # (round 2's iCANS state had no running curvature: it resumes as it started)
         return type(template)(**{f: decode_state(fields[f], getattr(template, f), arrays,
-                                                 f"{where}.{f}") for f in template._fields})
+                                                 f"{where}.{f}") if f in fields
+                                 else getattr(template, f) for f in template._fields})
     if "sequence" in node:
         items = node["sequence"]
         like = template if isinstance(template, (tuple, list)) else [None] * len(items)

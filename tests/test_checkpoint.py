@@ -197,3 +197,25 @@ def test_shared_container_checks_the_kind_and_the_common_fields(tmp_path):
     write_archive(path, kind, {**meta, "ledger": {}}, {"y": np.arange(3)})
     with pytest.raises(CheckpointError, match="t.npz: checkpoint field 'ledger.shots_used'"):
         read_archive(path, kind)
+
+
+def test_a_round_2_icans_checkpoint_resumes(h2, tmp_path):
+    """Round 2 wrote iCANS states without the running curvature and runs without the
+    guard; such a checkpoint resumes (constant step, no guard) instead of being refused."""
+    import json
+
+    ck = tmp_path / "old.npz"
+    options = {"variant": "icans2", "lr": 0.5, "lipschitz": 1.0}
+    qvopt.vqe(h2.spec.source, optimizer="icans", optimizer_options=options, seed=3,
+              maxiter=2, checkpoint=ck, guard=False, tol=None)
+    with np.load(ck, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    meta = json.loads(str(arrays["meta"]))
+    del meta["config"]["guard"], meta["config"]["tol"]  # a round-2 configuration
+    meta["optimizer_state"]["fields"].pop("curvature")  # a round-2 CANSState
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(ck, **arrays)
+    resumed = qvopt.resume(ck, maxiter=4)
+    whole = qvopt.vqe(h2.spec.source, optimizer="icans", optimizer_options=options, seed=3,
+                      maxiter=4, guard=False, tol=None)
+    assert resumed.nit == 4 and np.allclose(resumed.x, whole.x)
