@@ -76,9 +76,35 @@ def open_store(path: Path | None, *, kind: str, writer: str, application_id: int
     is opened read-only and must already exist.
     """
     create = schema is not None
+    if create and path is not None and path.is_symlink():
+        # the write policy of qvopt.io: never write through a link planted at a name
+        raise StoreError(f"{path} is a symbolic link: give the {kind}'s real path")
     existed = path is not None and check_sqlite_file(path, create, kind, writer)
     if create and path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _open(path, create, existed, kind, application_id, tables, schema, setup)
+    except (sqlite3.OperationalError, OSError) as exc:  # a full disk, no permission
+        if create and path is not None and not existed:
+            _remove_new_store(path)
+        raise StoreError(f"cannot write the {kind} {str(path)!r}: {exc}") from exc
+
+
+def _remove_new_store(path: Path) -> None:
+    """Remove a store this call began to create (and its journal files), so a failed
+    creation leaves no empty file behind."""
+    for leftover in (path, path.with_name(path.name + "-wal"),
+                     path.with_name(path.name + "-shm")):
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
+
+
+def _open(path: Path | None, create: bool, existed: bool, kind: str, application_id: int,
+          tables: frozenset[str], schema: str | None,
+          setup: Callable[[sqlite3.Connection], None] | None) -> sqlite3.Connection:
+    """:func:`open_store` once the path is checked: connect, check or create the schema."""
     conn = None
     try:
         conn = connect(path, read_only=not create)

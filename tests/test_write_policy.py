@@ -188,3 +188,14 @@ def test_report_of_a_study_on_a_molecule_file_writes_plain_names_not_through_lin
     assert sorted(p.name for p in tmp_path.glob("st_*.png")) == [
         "st_x_error_vs_shots.png", "st_x_final_errors.png", "st_x_shots_to_ca.png",
         "st_x_success_vs_budget.png"]
+
+
+def test_a_store_is_never_written_through_a_planted_link(tmp_path, capsys):
+    victim = tmp_path / "victim.sqlite"
+    victim.write_bytes(b"")
+    link = tmp_path / "study.sqlite"
+    link.symlink_to(victim)
+    assert main(["compare", "h2", "--optimizers", "adam", "--shots", "100", "--seeds", "1",
+                 "--maxiter", "1", "--store", str(link), "--no-progress"]) == 2
+    assert "symbolic link" in capsys.readouterr().err
+    assert victim.read_bytes() == b""
