@@ -6,11 +6,13 @@ the device), asks the optimizer for its first request and prices it with
 readout calibration is priced (two circuits of ``calibration_shots``), not run.
 
 Per iteration the driver measures the energy at the iterate plus what the optimizer asks;
-the run total assumes every iteration costs what the first one does (adaptive optimizers
-differ: iCANS/gCANS, the default optimizer, choose their gradient shots from the noise
-they see, SPSA calibrates, QNG caches its metric) plus the final energy (one evaluation,
-or with ``final_precision`` an estimate of the staged measurement), capped by
-``shot_budget``. The preview also states the settings a run resolves from its defaults:
+``shots_per_run`` assumes every iteration costs what the first one does (adaptive
+optimizers differ: iCANS/gCANS, the default optimizer, choose their gradient shots from
+the noise they see, SPSA calibrates, QNG caches its metric) plus the final energy (one
+evaluation, or with ``final_precision`` an estimate of the staged measurement), capped by
+``shot_budget``; ``shots_per_run_at_most`` prices every iteration at the shot-adaptive
+optimizers' cap (``max_shots``): a bound the run stays under, unless the final energy
+needs more than its estimate. Runs usually stop earlier (``tol``). The preview also states the settings a run resolves from its defaults:
 the optimizer, the shot ``allocation`` (None: ``shots`` per measurement group) and the
 starting point (``"mp2"``, ``"zeros"`` or ``"given"``).
 """
@@ -66,6 +68,19 @@ def _final_shots(run, precision: float | None) -> int:
     return max(one, int(optimal_group_shots(sigma, precision).sum()))
 
 
+def _most_per_iteration(run, request: Request, first: int) -> int:
+    """What one iteration can cost at most: a shot-adaptive optimizer (iCANS, gCANS,
+    Rosalin) grows its gradient shots up to its ``max_shots`` cap, so its iterations are
+    priced at the cap; every other optimizer's iterations cost what the first does."""
+    cap = getattr(run.optimizer, "options", {}).get("max_shots")
+    if cap is None or request.gradient is None or request.gradient_shots is None:
+        return first
+    capped = Request(gradient=request.gradient,
+                     gradient_shots=np.full(len(request.gradient_shots), int(cap)),
+                     term_sampling=request.term_sampling)
+    return max(first, run.estimator.cost(capped))
+
+
 def preview(config: RunConfig) -> dict[str, Any]:
     """What one iteration and the whole run of ``config`` will cost (nothing is run)."""
     from .estimation.mitigation import parse_mitigation
@@ -81,9 +96,12 @@ def preview(config: RunConfig) -> dict[str, Any]:
     calibration = (2 * int(config.backend_options.get("calibration_shots", 10_000))
                    if "readout" in mitigation else 0)
     final = _final_shots(run, config.final_precision)
+    most = _most_per_iteration(run, request, per_iteration)
     total = calibration + config.maxiter * per_iteration + final
+    at_most = calibration + config.maxiter * most + final
     if config.shot_budget is not None:
         total = min(total, config.shot_budget)
+        at_most = min(at_most, config.shot_budget)
     points = _points(run, request)
     start = run._start
     return {
@@ -98,5 +116,6 @@ def preview(config: RunConfig) -> dict[str, Any]:
         "shots_per_evaluation": estimator.shots_per_evaluation,
         "shots_per_iteration": per_iteration, "iterations": config.maxiter,
         "calibration_shots": calibration, "final_shots": final, "shots_per_run": total,
+        "shots_per_iteration_at_most": most, "shots_per_run_at_most": at_most,
         "device_circuits": _device_circuits(estimator.sampler),
     }

@@ -56,3 +56,14 @@ def test_preview_of_a_device_run_prices_calibration_and_runs_nothing(monkeypatch
                  "--optimizer", "spsa", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "nothing was run" in out and "two-qubit gates" in out
+
+
+@pytest.mark.parametrize("molecule", ["h2", "lih_fc"])
+def test_the_preview_bound_holds_for_default_runs(molecule):
+    # round 2's preview priced every iteration like the first: 7–12× below what the
+    # default (iCANS) runs spent; the bound prices them at the shot cap
+    config = qvopt.RunConfig(molecule, seed=2)
+    cost = preview(config)
+    result = qvopt.run(config)
+    assert cost["shots_per_iteration_at_most"] > cost["shots_per_iteration"]
+    assert result.shots_used <= cost["shots_per_run_at_most"]

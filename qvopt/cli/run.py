@@ -272,10 +272,14 @@ def _print_preview(console: Console, config) -> int:
     table.add_row("initial point", cost["initial_point"])
     for key in ("qubits", "parameters", "groups", "points_per_iteration",
                 "circuit_executions_per_iteration", "shots_per_evaluation",
-                "shots_per_iteration", "iterations", "calibration_shots", "final_shots",
-                "shots_per_run"):
+                "shots_per_iteration", "shots_per_iteration_at_most", "iterations",
+                "calibration_shots", "final_shots", "shots_per_run",
+                "shots_per_run_at_most"):
         label = key.replace("_", " ") + {
-            "shots_per_run": " (est.: every iteration as the first)",
+            "shots_per_run": " (if every iteration cost the first)",
+            "shots_per_iteration_at_most": " (at the optimizer's shot cap)",
+            "shots_per_run_at_most": " (maxiter iterations at the cap; a converged run "
+                                     "stops sooner)",
             "final_shots": " (est. at the start)"}.get(key, "")
         table.add_row(label, f"{cost[key]:,}")
     circuits = cost["device_circuits"]
