@@ -12,9 +12,10 @@ the noise they see, SPSA calibrates, QNG caches its metric) plus the final energ
 evaluation, or with ``final_precision`` an estimate of the staged measurement), capped by
 ``shot_budget``; ``shots_per_run_at_most`` prices every iteration at the shot-adaptive
 optimizers' cap (``max_shots``): a bound the run stays under, unless the final energy
-needs more than its estimate. Runs usually stop earlier (``tol``). The preview also states the settings a run resolves from its defaults:
-the optimizer, the shot ``allocation`` (None: ``shots`` per measurement group) and the
-starting point (``"mp2"``, ``"zeros"`` or ``"given"``).
+needs more than its estimate. Runs usually stop earlier (``tol``). The preview also
+states the settings a run resolves from its defaults: the optimizer, the shot
+``allocation`` (None: ``shots`` per measurement group) and the starting point (``"mp2"``,
+``"zeros"`` or ``"given"``).
 """
 
 from __future__ import annotations
