@@ -307,11 +307,15 @@ def check_molecule(molecule: str, meta: dict, path: str | Path) -> None:
 
 
 # ---------------------------------------------------------------- the VQE checkpoint
-def save(path: str | Path, config, loop, state, estimator, digest: str) -> None:
-    """Write the run after ``loop.nit`` iterations to ``path`` (atomically)."""
+def save(path: str | Path, config, loop, state, estimator, digest: str,
+         earlier_final_shots: int = 0) -> None:
+    """Write the run after ``loop.nit`` iterations to ``path`` (atomically).
+    ``earlier_final_shots``: shots of final-energy measurements made after this point by
+    runs that ended and were resumed (:func:`note_final_shots`); not in the ledger, which
+    stays that of the iteration so a resumed run continues bit for bit."""
     arrays: dict[str, np.ndarray] = {}
     meta = {
-        "config": config.to_dict(),
+        "config": config.to_dict(), "earlier_final_shots": int(earlier_final_shots),
         "molecule_sha256": digest, "nit": loop.nit, "elapsed": loop.clock(),
         "ledger": ledger_meta(estimator.ledger),
         "random_state": estimator.random_state(),
@@ -330,7 +334,20 @@ def load(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
     """``(meta, arrays)`` of a checkpoint, checked field by field (no code is loaded)."""
     meta, arrays = read_archive(path, CHECKPOINT)
     _check_records(meta, arrays, Path(path))
+    spent = meta.setdefault("earlier_final_shots", 0)  # absent before round 3
+    if isinstance(spent, bool) or not isinstance(spent, int) or spent < 0:
+        raise CheckpointError(f"{path}: checkpoint field 'earlier_final_shots' must be an "
+                              f"integer >= 0, got {spent!r}")
     return meta, arrays
+
+
+def note_final_shots(path: str | Path, shots: int) -> None:
+    """Add the shots of a final-energy measurement to the checkpoint's
+    ``earlier_final_shots`` (everything else unchanged), so a run resumed from it knows
+    what was spent after its last iteration."""
+    meta, arrays = load(path)
+    meta["earlier_final_shots"] += int(shots)
+    write_archive(path, CHECKPOINT, meta, arrays)
 
 
 def _check_records(meta: dict, arrays: dict, path: Path) -> None:

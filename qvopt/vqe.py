@@ -76,7 +76,9 @@ def resume(checkpoint: str | Path, maxiter: int | None = None,
         changes["optimizer_options"] = {**options, "max_shots": None}
     config = config.replace(**changes)
     check_molecule(config.molecule, meta, checkpoint)
-    return _Run(config, threads).execute(callback, saved=(meta, arrays))
+    run = _Run(config, threads)
+    run.earlier_final_shots = meta["earlier_final_shots"]
+    return run.execute(callback, saved=(meta, arrays))
 
 
 # ---------------------------------------------------------------- one run
@@ -89,6 +91,7 @@ class _Run:
 
         self.started = time.perf_counter()
         self.config = config
+        self.earlier_final_shots = 0  # set by resume(): see qvopt.checkpoint.save
         self.given = {name for name, part in (("ansatz", circuit), ("optimizer", optimizer),
                                               ("backend", backend)) if part is not None}
         self.problem = problem if problem is not None else load_problem(config.molecule,
@@ -181,11 +184,18 @@ class _Run:
         try:
             outcome = drive(self.optimizer, loop, self.x0,
                             np.random.default_rng(self.optimizer_seed), state)
+            after_loop = self.estimator.shots_used
             final = self._final_energy(loop, outcome)
             outcome, final = self._better_point(loop, outcome, final)
             outcome, final = self._not_above_start(loop, outcome, final)
         finally:  # e.g. an IBM Session stops being billed now, not when collected
             getattr(self.estimator.sampler, "close", lambda: None)()
+        spent_after_loop = self.estimator.shots_used - after_loop
+        if spent_after_loop and config.checkpoint is not None \
+                and Path(config.checkpoint).exists():
+            from .checkpoint import note_final_shots
+
+            note_final_shots(config.checkpoint, spent_after_loop)
         if loop.records and loop.records[-1].iteration == loop.nit:
             loop.records.pop()  # SciPy's last iterate: replaced by its fresh final measurement
         loop.record(loop.nit, outcome.x, final)
@@ -204,7 +214,8 @@ class _Run:
         saved = self.config.replace(optimizer_options=built)
 
         def write(loop: Loop, state) -> None:
-            save(self.config.checkpoint, saved, loop, state, self.estimator, digest)
+            save(self.config.checkpoint, saved, loop, state, self.estimator, digest,
+                 self.earlier_final_shots)
 
         return write
 
@@ -284,6 +295,9 @@ class _Run:
         message = outcome.message
         if outcome.status == Status.BACKEND and config.checkpoint is not None:
             message += f"; checkpoint {config.checkpoint} is intact"
+        if self.earlier_final_shots:
+            message += (f"; {self.earlier_final_shots:,} shots of final-energy measurements "
+                         "made before resuming are not in shots_used (earlier_final_shots)")
         precision = config.final_precision
         if precision is not None and final.stderr > precision:
             message += (f"; final energy ± {final.stderr * 1e3:.2f} mHa, not the requested "
@@ -305,7 +319,7 @@ class _Run:
             n_params=self.circuit.num_parameters, n_groups=self.estimator.grouped.n_groups,
             allocation=config.allocation, backend=self.estimator.backend_name,
             config=self._config_record(),
-            final_shots=int(final.shots),
+            final_shots=int(final.shots), earlier_final_shots=self.earlier_final_shots,
             shots_to_chemical_accuracy=None if reached is None else reached["shots"],
             iterations_to_chemical_accuracy=None if reached is None else reached["iteration"])
 

@@ -169,8 +169,10 @@ def test_vqe_checkpoint_layout_is_unchanged(h2, tmp_path):
         meta = json.loads(str(archive["meta"]))
     assert {"meta", "x", "last_gradient"} <= files
     assert all(f.startswith("state.") for f in files - {"meta", "x", "last_gradient"})
+    # round 3 added earlier_final_shots (optional when read: older files resume)
     assert set(meta) == {"format", "version", "config", "molecule_sha256", "nit", "elapsed",
-                         "ledger", "random_state", "optimizer_state", "records"}
+                         "ledger", "random_state", "optimizer_state", "records",
+                         "earlier_final_shots"}
     assert (meta["format"], meta["version"]) == ("qvopt-checkpoint", 2)
     assert set(meta["ledger"]) == {"shots_used", "executions", "evaluations"}
 
@@ -219,3 +221,17 @@ def test_a_round_2_icans_checkpoint_resumes(h2, tmp_path):
     whole = qvopt.vqe(h2.spec.source, optimizer="icans", optimizer_options=options, seed=3,
                       maxiter=4, guard=False, tol=None)
     assert resumed.nit == 4 and np.allclose(resumed.x, whole.x)
+
+
+def test_a_resumed_run_says_what_the_earlier_final_energy_cost(h2, tmp_path):
+    ck = tmp_path / "run.npz"
+    first = qvopt.vqe(h2.spec.source, seed=5, maxiter=2, tol=None, checkpoint=ck)
+    resumed = qvopt.resume(ck, maxiter=3)
+    whole = qvopt.vqe(h2.spec.source, seed=5, maxiter=3, tol=None)
+    # the trajectory and ledger continue bit for bit; the first run's final measurement is
+    # reported beside them, not lost
+    assert resumed.shots_used == whole.shots_used and np.allclose(resumed.x, whole.x)
+    assert resumed.earlier_final_shots == first.final_shots > 0
+    assert "made before resuming" in resumed.message
+    again = qvopt.resume(ck, maxiter=4)
+    assert again.earlier_final_shots == first.final_shots + resumed.final_shots
