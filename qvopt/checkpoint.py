@@ -44,6 +44,9 @@ VERSION = 2
 RECORD_KEYS = ("iteration", "energy", "stderr", "shots", "shots_used", "time")
 LEDGER_KEYS = ("shots_used", "executions", "evaluations")
 # meta fields of every checkpoint kind (see ArchiveKind), with their JSON types
+#: State fields added since checkpoints of that state were first written: a file without
+#: them resumes with their initial values; any other missing field is an error.
+ADDED_FIELDS = {"CANSState": frozenset({"curvature"})}
 COMMON_FIELDS = {"molecule_sha256": str, "nit": int, "elapsed": float, "ledger": dict}
 
 
@@ -117,11 +120,13 @@ def decode_state(node: Any, template: Any, arrays, where: str = "optimizer_state
                                   f"{node['namedtuple']!r} state, expected "
                                   f"{type(template).__name__!r} for this optimizer")
         fields = node.get("fields")
-        if not isinstance(fields, dict) or not set(fields) <= set(template._fields):
+        added = ADDED_FIELDS.get(type(template).__name__, frozenset())
+        if not isinstance(fields, dict) or not set(fields) <= set(template._fields) \
+                or not set(template._fields) - set(fields) <= added:
             raise CheckpointError(f"checkpoint field {where!r} has fields "
                                   f"{sorted(fields or {})}, expected {list(template._fields)}")
-        # a field added to a state after the file was written keeps its initial value
-        # (round 2's iCANS state had no running curvature: it resumes as it started)
+        # a field added to a state since files were written (ADDED_FIELDS) keeps its
+        # initial value: round 2's iCANS state had no running curvature
         return type(template)(**{f: decode_state(fields[f], getattr(template, f), arrays,
                                                  f"{where}.{f}") if f in fields
                                  else getattr(template, f) for f in template._fields})

@@ -10,10 +10,12 @@ upper bound ``E_j + zσ_j``. An iterate whose lower bound is above it,
     E_k − zσ_k > E_best + zσ_best,
 
 is measurably worse than a point already visited (a false alarm needs a ≥ 3σ error on both
-sides: about 1e-4 per iteration at equal σ). It is rejected: the optimizer is put back at
-``θ_best`` (its other state — moments, running averages — is kept), and every later step
-is scaled by ½ (``θ ← θ_k + s·Δθ``, ``s`` halved at each rejection). After
-``MAX_REJECTIONS`` rejections in a row the run stops as diverged, at ``θ_best``. The guard
+sides: about 1e-4 per iteration at equal σ against one point; the best point is the lowest
+of many upper bounds, which raises it to about 1e-3 per iteration in long runs). It is
+rejected: the optimizer is put back at ``θ_best`` (its other state — moments, running
+averages — is kept), and every later step is scaled by ½ (``θ ← θ_k + s·Δθ``, ``s``
+halved at each rejection). After ``MAX_REJECTIONS`` rejections in a row the run stops as
+diverged, at ``θ_best``. The guard
 needs the optimizer's state to be a NamedTuple with a field ``x`` (every qvopt
 optimizer's is); otherwise only the convergence test applies.
 
@@ -197,15 +199,21 @@ def exact_tail(state: GuardState) -> float | None:
     """In exact mode, what a run still converging has left, from its last energy decreases
     ``d``: with ``ρ`` the ratio of the last two (``ρ = d₃/d₂``), raised by its trend when the
     ratios grow (sublinear convergence: ``ρ + (ρ − d₂/d₁)``, at most 0.99), the geometric
-    tail ``d₃ ρ/(1 − ρ)``; ∞ when the decreases do not shrink. None with noisy energies or
-    fewer than three energies."""
+    tail ``d₃ ρ/(1 − ρ)``; ∞ when the decreases do not shrink or the energy rose (zero
+    decreases — a point measured again after a rejection — are skipped). None with noisy
+    energies or fewer than three energies."""
     n = min(state.n_energies, 4)
     if n < 3 or np.any(state.energy_variances[-n:] > 0):
         return None
     decreases = -np.diff(state.energies[-n:])
-    last = decreases[-1]
-    if last <= 0:
+    if np.any(decreases < 0):  # the energy rose: no convergence to extrapolate
+        return float("inf")
+    decreases = decreases[decreases > 0]  # a re-measured point (a guard rejection): 0
+    if len(decreases) == 0:
         return 0.0
+    if len(decreases) == 1:
+        return float("inf")  # one decrease says nothing about how fast they shrink
+    last = decreases[-1]
     if decreases[-2] <= last:
         return float("inf")
     rho = last / decreases[-2]

@@ -74,6 +74,8 @@ def output_path_in_file(file: Path, key: str, value: Any,
         raise error(f"{file}: key {key!r} must be a file path (string), got {value!r}")
     folder = file.resolve().parent
     target = (folder / value).resolve()
+    if target == file.resolve():
+        raise error(f"{file}: key {key!r} names this file itself: give another name")
     if Path(value).is_absolute() or folder not in target.parents:
         raise error(f"{file}: key {key!r} must be a relative path inside the file's folder "
                     f"{str(folder)!r}, got {value!r} (name other places on the command "

@@ -79,13 +79,14 @@ def open_store(path: Path | None, *, kind: str, writer: str, application_id: int
     if create and path is not None and path.is_symlink():
         # the write policy of qvopt.io: never write through a link planted at a name
         raise StoreError(f"{path} is a symbolic link: give the {kind}'s real path")
+    fresh = path is not None and not path.exists()  # this call creates the file
     existed = path is not None and check_sqlite_file(path, create, kind, writer)
     if create and path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return _open(path, create, existed, kind, application_id, tables, schema, setup)
     except (sqlite3.OperationalError, OSError) as exc:  # a full disk, no permission
-        if create and path is not None and not existed:
+        if create and path is not None and fresh:
             _remove_new_store(path)
         raise StoreError(f"cannot write the {kind} {str(path)!r}: {exc}") from exc
 

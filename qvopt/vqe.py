@@ -50,6 +50,13 @@ def run_vqe(config: RunConfig, callback: Callable[[OptimizeResult], Any] | None 
     return _Run(config, threads, **objects).execute(callback)
 
 
+#: The constant steps round 2's VQE defaults gave the shot-adaptive optimizers: a round-2
+#: checkpoint that did not record them resumes with them (its state holds that step).
+ROUND_2_STEPS = {"icans": {"variant": "icans2", "lr": 0.5, "lipschitz": 1.0},
+                 "rosalin": {"variant": "icans2", "lr": 0.5, "lipschitz": 1.0},
+                 "gcans": {"lr": 0.3, "lipschitz": 1.0}}
+
+
 def resume(checkpoint: str | Path, maxiter: int | None = None,
            callback: Callable[[OptimizeResult], Any] | None = None,
            threads: int | None = None) -> VQEResult:
@@ -70,6 +77,10 @@ def resume(checkpoint: str | Path, maxiter: int | None = None,
         # written before the guard and the convergence test (qvopt 0.2): the optimizer
         # state has no guard part; continue as the run started
         changes.update(guard=False, tol=None)
+        if config.optimizer in ROUND_2_STEPS and "lipschitz" not in options:
+            # older still: built with round 2's constant step, which its state holds
+            options = {**ROUND_2_STEPS[config.optimizer], **options}
+            changes["optimizer_options"] = options
     if config.optimizer in ("icans", "gcans") and "max_shots" not in options:
         # written before checkpoints held every built option and before the problem-derived
         # shot cap: resume without the cap, as the run started
@@ -227,9 +238,11 @@ class _Run:
         measured afresh (charged, to ``final_precision``) and reported instead: selecting
         by one measurement and reporting another keeps the winner's curse out of ``fun``.
         Only measured energies decide; SciPy's methods are covered as well."""
-        if outcome.status == Status.BACKEND or not loop.records:
+        measured = [r for r in loop.records
+                    if np.isfinite(r.value.value) and np.isfinite(r.value.stderr)]
+        if outcome.status == Status.BACKEND or not measured or not self._budget_allows():
             return outcome, final
-        best = min(loop.records, key=lambda r: r.value.value + GUARD_Z * r.value.stderr)
+        best = min(measured, key=lambda r: r.value.value + GUARD_Z * r.value.stderr)
         bound = best.value.value + GUARD_Z * best.value.stderr
         if np.array_equal(best.x, outcome.x) or not (
                 final.value - GUARD_Z * final.stderr > bound):
@@ -246,21 +259,26 @@ class _Run:
         never sees the curvature the guard scales steps by, and its noisy energy records
         cannot show a drift of a few mHa: such a run may end worse than it began (measured
         at VQE defaults: SPSA, 2-SPSA, NFT, Nelder–Mead, COBYLA, Powell on h2/lih_fc). For
-        those runs the start is measured afresh as the final point was (charged) and the
-        lower of the two fresh measurements is reported."""
-        budget = self.config.shot_budget
+        those runs the start is measured afresh as the final point was (charged); if it
+        measures lower, it is measured once more and that value is reported (choosing by
+        one measurement and reporting another keeps the winner's curse out of ``fun``)."""
         if not self._compare_with_start or outcome.status == Status.BACKEND \
-                or np.array_equal(outcome.x, self.x0) or (
-                    budget is not None and budget - self.estimator.shots_used
-                    < self.estimator.shots_per_evaluation):
+                or np.array_equal(outcome.x, self.x0) or not self._budget_allows():
             return outcome, final
-        start = self._final_energy(loop, Outcome(self.x0, outcome.status, "", None))
-        if start.value >= final.value:
-            return outcome, final
-        moved = Outcome(np.array(self.x0), outcome.status,
+        start = Outcome(np.array(self.x0), outcome.status,
                         outcome.message + "; the start measured lower than the final point "
-                        "and is reported", outcome.state)
-        return moved, start
+                        "and is reported (measured again)", outcome.state)
+        if self._final_energy(loop, start).value >= final.value \
+                or not self._budget_allows():
+            return outcome, final
+        # chosen by one measurement, reported by a fresh one: no winner's curse in fun
+        return start, self._final_energy(loop, start)
+
+    def _budget_allows(self) -> bool:
+        """Whether the shot budget leaves room for one more final measurement."""
+        budget = self.config.shot_budget
+        return budget is None or (budget - self.estimator.shots_used
+                                  >= self.estimator.shots_per_evaluation)
 
     def _final_energy(self, loop: Loop, outcome: Outcome) -> Estimate:
         """A fresh (charged) estimate at the final point — to ``final_precision`` when set

@@ -147,3 +147,33 @@ def test_scan_outputs_that_collide_are_refused(tmp_path, capsys):
     assert main(["scan", "h2", "--bond", "0.7", "--shots", "exact", "--out", str(out),
                  "--store", str(out), "--no-progress"]) == 2
     assert "same file" in capsys.readouterr().err and not out.exists()
+
+
+def test_run_file_output_cannot_be_the_run_file(tmp_path):
+    from qvopt.errors import RunFileError
+
+    run_file = tmp_path / "run.toml"
+    run_file.write_text('molecule = "h2"\n[output]\nresult = "run.toml"\n')
+    with pytest.raises(RunFileError, match="names this file itself"):
+        qvopt.RunConfig.from_toml(run_file)
+
+
+def test_measured_steps_stay_bounded_on_concave_or_unmeasured_curvature():
+    from qvopt.estimation.base import Estimate
+    from qvopt.estimation.request import Reply
+    from qvopt.optimizers import get_optimizer
+
+    opt = get_optimizer("icans", lipschitz="measured")
+    for curvature, stderr in (([-1.0, 0.0], [0.0, 0.0]), ([np.nan, 2.0], [np.nan, 0.1]),
+                              ([0.0, 0.0], [0.0, 0.0])):
+        state = opt.tell(opt.init(np.zeros(2)), Reply(
+            value=Estimate(0.0, 0.0, 0), gradient=Estimate(np.array([0.1, 0.2]),
+                                                           np.zeros(2), 0),
+            curvature=Estimate(np.array(curvature), np.array(stderr), 0)))
+        assert np.all(np.isfinite(state.x)) and np.max(np.abs(state.x)) <= 0.5 / 0.02 * 0.2
+
+
+def test_a_budget_is_kept_when_the_reported_point_is_measured_again(h2):
+    r = qvopt.vqe("h2", optimizer="sgd", optimizer_options={"lr": 4.0}, guard=False,
+                  tol=None, shot_budget=50_000, seed=0)
+    assert r.shots_used <= 50_000

@@ -39,7 +39,7 @@ each component gets its own smoothness constant from the diagonal curvature the 
 shifted energies measure at no extra cost (``Reply.curvature``, ``h_i ± σ_i``):
 
     η_i ← ν η_i + (1 − ν) h_i,    η̂_i = η_i / (1 − ν^{t+1})          (ν = 0.9)
-    L_i = max(η̂_i, 2σ_i, 0.02 · max_j η̂_j),        α_i = β ρ_i w_i / L_i,
+    L_i = max(η̂_i, 2σ_i, 0.02 · max_j |η̂_j|),      α_i = β ρ_i w_i / L_i,
     w_i = χ̂_i² / (χ̂_i² + ξ̂_i / s_i)
 
 (``β`` = ``step_fraction``, default 0.5; ``ρ_i`` = 1, or iCANS2's reduction below; ``w_i``
@@ -174,11 +174,18 @@ class _CoupledAdaptiveShots:
                              "in each reply (the VQE estimator measures it with the gradient); "
                              "give a number instead")
         h = np.asarray(reply.curvature.value, dtype=float)
-        sigma = np.asarray(reply.curvature.stderr, dtype=float)
-        eta = CURVATURE_DECAY * state.curvature + (1 - CURVATURE_DECAY) * h
+        sigma = np.nan_to_num(np.asarray(reply.curvature.stderr, dtype=float), nan=0.0)
+        # a component measured as NaN keeps its running average (as ξ does)
+        eta = np.where(np.isfinite(h),
+                       CURVATURE_DECAY * state.curvature + (1 - CURVATURE_DECAY) * h,
+                       state.curvature)
         eta_hat = eta / (1.0 - CURVATURE_DECAY ** (state.step + 1))
-        floor = max(CURVATURE_FLOOR * float(np.max(eta_hat)), 1e-12)
-        lipschitz = np.maximum(np.maximum(eta_hat, 2 * sigma), floor)
+        scale = float(np.max(np.abs(eta_hat)))
+        if scale == 0.0:  # no curvature measured at all: no step on no information
+            return np.zeros(len(eta)), eta
+        # the floor is relative to the largest |curvature|: a concave or flat direction
+        # steps as if its curvature were 2% of the largest (never an unbounded step)
+        lipschitz = np.maximum(np.maximum(eta_hat, 2 * sigma), CURVATURE_FLOOR * scale)
         return self.step_fraction / lipschitz, eta
 
     def ask(self, state: CANSState) -> Request:
