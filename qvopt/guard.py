@@ -15,9 +15,8 @@ of many upper bounds, which raises it to about 1e-3 per iteration in long runs).
 rejected: the optimizer is put back at ``θ_best`` (its other state — moments, running
 averages — is kept), and every later step is scaled by ½ (``θ ← θ_k + s·Δθ``, ``s``
 halved at each rejection). After ``MAX_REJECTIONS`` rejections in a row the run stops as
-diverged, at ``θ_best``. The guard
-needs the optimizer's state to be a NamedTuple with a field ``x`` (every qvopt
-optimizer's is); otherwise only the convergence test applies.
+diverged, at ``θ_best``. The guard needs the optimizer's state to be a NamedTuple with a
+field ``x`` (every qvopt optimizer's is); otherwise only the convergence test applies.
 
 **Convergence** (``tol`` in Ha; None turns it off). With gradients (``Reply.gradient``) and
 the diagonal curvature the same shifted energies give (``Reply.curvature``), the local
