@@ -279,7 +279,11 @@ class RunConfig:
         set_("initial_point", _check_point(self.initial_point, self.ansatz))
         for name in ("checkpoint", "result"):
             set_(name, _check_output(name, getattr(self, name)))
-        _check_collisions(self.molecule, self.checkpoint, self.result)
+        from .io import check_distinct_files
+
+        check_distinct_files([
+            ("molecule", self.molecule if Path(self.molecule).is_file() else None),
+            ("checkpoint", self.checkpoint), ("result", self.result)])
         self._check_components()
 
     @property
@@ -518,21 +522,6 @@ def _check_point(value: Any, ansatz: str = "uccsd") -> tuple[float, ...] | str |
             raise field_error("initial_point", "a list of finite real numbers (no NaN or inf)",
                               value)
     return tuple(float(v) for v in items)
-
-
-def _check_collisions(molecule: str, checkpoint: str | None, result: str | None) -> None:
-    """Two outputs, or an output and the molecule file, must be different files (one would
-    silently replace the other)."""
-    named = [("molecule", molecule), ("checkpoint", checkpoint), ("result", result)]
-    seen: dict[str, str] = {}
-    for name, value in named:
-        if value is None or (name == "molecule" and not Path(value).is_file()):
-            continue
-        key = os.path.realpath(value)
-        if key in seen:
-            raise field_error(name, f"a different file from the {seen[key]} (one would "
-                              "overwrite the other)", str(value))
-        seen[key] = name
 
 
 def _check_output(name: str, value: Any) -> str | None:

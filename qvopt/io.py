@@ -83,6 +83,23 @@ def output_path_in_file(file: Path, key: str, value: Any,
     return str(folder / value)
 
 
+def check_distinct_files(named: list[tuple[str, str | Path | None]]) -> None:
+    """Refuse, before anything runs, two of the ``(name, path)`` entries that are the same
+    file (one would silently replace the other); a None path is skipped. The
+    :class:`InputError` names the entry (``field``) and the one it collides with."""
+    seen: dict[str, str] = {}
+    for name, path in named:
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            error = InputError(f"{name} {str(path)!r} is the same file as the {seen[key]}: "
+                               "give a different file (one would overwrite the other)")
+            error.field = name
+            raise error
+        seen[key] = name
+
+
 def save_figure_atomic(figure, path: str | Path, dpi: int = 110) -> Path:
     """Render a matplotlib ``figure`` as PNG and write it with :func:`write_bytes_atomic`."""
     buffer = io.BytesIO()

@@ -11,10 +11,10 @@ Re-running the same command resumes: finished points come from the store.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from ..errors import InputError
+from ..io import check_distinct_files
 from ..scan.core import CHEMICAL_ACCURACY_MHA, ScanResult, scan
 from .common import parse_precision
 
@@ -87,30 +87,16 @@ def add_scan_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def _check_distinct_outputs(out: Path, store: Path, molecule: Path) -> None:
-    """The JSON, its CSV and PNG, the store and the molecule file are different files (one
-    would silently replace another)."""
-    from ..errors import InputError
-
-    outputs = {"--out": out, "its CSV": out.with_suffix(".csv"),
-               "its plot": out.with_suffix(".png"), "--store": store}
-    seen: dict[str, str] = {}
-    if molecule.is_file():
-        seen[os.path.realpath(molecule)] = "the molecule file"
-    for name, path in outputs.items():
-        key = os.path.realpath(path)
-        if key in seen:
-            raise InputError(f"{name} {str(path)!r} is the same file as {seen[key]}: give "
-                             "different paths")
-        seen[key] = name
-
-
 def cmd_scan(args: argparse.Namespace, console) -> int:
     """Run ``qvopt scan``: the scan, its table, and the files; 0 when done."""
     request = _request(args)
     out = Path(request.pop("out") or _default_out(request))
     store = request.pop("store") or out.with_suffix(".sqlite")
-    _check_distinct_outputs(out, Path(store), Path(request["molecule"]))
+    molecule = Path(request["molecule"])
+    check_distinct_files([  # the JSON, its CSV and plot, the store, the molecule file
+        ("molecule file", molecule if molecule.is_file() else None), ("--out", out),
+        ("CSV", out.with_suffix(".csv")), ("plot", out.with_suffix(".png")),
+        ("--store", store)])
     result = _with_progress(console, args.no_progress, request, store)
     console.print(scan_table(result))
     for line in summary_lines(result):
