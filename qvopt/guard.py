@@ -123,10 +123,6 @@ class Guarded:
         """"" while the run should go on, else why it stops ("converged: …"/"diverged: …")."""
         return state.stop
 
-    def best(self, state: GuardState) -> tuple[np.ndarray, float, float]:
-        """The accepted iterate with the lowest upper bound: ``(x, energy, stderr)``."""
-        return state.best_x, state.best_energy, state.best_stderr
-
     def tell(self, state: GuardState, reply: Reply) -> GuardState:
         x = np.array(self.params(state), dtype=float)
         energy, stderr = float(reply.value.value), float(reply.value.stderr)
