@@ -69,6 +69,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .checks import check_int, field_error
 from .errors import InputError, RunFileError
 
 DEFAULT_MAXITER = 120
@@ -109,31 +110,6 @@ DEFAULT_FINAL_PRECISION = 1.6e-3
 DEFAULT_TOL = 1.6e-3
 ALLOCATIONS = ("uniform", "weighted", "variance")
 INITIAL_POINTS = ("hf", "mp2")
-
-
-def field_error(name: str, expected: str, value: Any) -> InputError:
-    """``InputError("<name> must be <expected>, got <value>")`` with ``.field = name``."""
-    error = InputError(f"{name} must be {expected}, got {value!r}")
-    error.field = name
-    return error
-
-
-def check_int(name: str, value: Any, minimum: int, optional: bool = False,
-              maximum: int | None = None) -> int | None:
-    """An integer ≥ ``minimum`` (floats with integral values accepted; bools are not ints)."""
-    if value is None and optional:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value) if abs(value) < 2**63 else value
-    bound = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-    bound += f" (at most {maximum:.0e})" if maximum else ""
-    expected = bound + (" or None" if optional else "")
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
-            or int(value) < minimum:
-        raise field_error(name, expected, value)
-    if maximum is not None and int(value) > maximum:
-        raise field_error(name, expected, value)
-    return int(value)
 
 
 def check_shots(value: Any, name: str = "shots") -> int | None:

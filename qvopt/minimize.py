@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from .checks import check_int
 from .driver import Limits, Loop, drive
 from .errors import InputError
 from .estimation.base import Estimate, as_points
@@ -81,10 +82,10 @@ def minimize(fun: Callable[[np.ndarray], float], x0, jac: Callable | None = None
     """Minimize ``fun`` from ``x0`` with the qvopt optimizer ``method`` (see module doc)."""
 
     options = dict(options or {})
-    maxiter = _check_count("options['maxiter']", options.pop("maxiter", 1000))
+    maxiter = check_int("options['maxiter']", options.pop("maxiter", 1000), 0)
     gtol = check_number("options['gtol']", options.pop("gtol", None), 0.0, none_ok=True)
     eps = check_number("options['eps']", options.pop("eps", 1e-6), 0.0, low_open=True)
-    seed = _check_count("options['seed']", options.pop("seed", None), optional=True)
+    seed = check_int("options['seed']", options.pop("seed", None), 0, optional=True)
     try:
         x0, single = as_points(x0, np.shape(x0)[-1] if np.ndim(x0) else 0, name="x0")
     except InputError as exc:
@@ -100,16 +101,3 @@ def minimize(fun: Callable[[np.ndarray], float], x0, jac: Callable | None = None
                           nit=loop.nit, nfev=evaluator.nfev, njev=evaluator.njev,
                           success=outcome.status.success, status=int(outcome.status),
                           message=outcome.message)
-
-
-def _check_count(name: str, value: Any, optional: bool = False) -> int | None:
-    """An integer ≥ 0 (a float with an integral value is accepted; bools are not), or None
-    when ``optional``; else an :class:`InputError` naming ``name``."""
-    if value is None and optional:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        expected = "an integer >= 0" + (" or None" if optional else "")
-        raise InputError(f"{name} must be {expected}, got {value!r}")
-    return value
