@@ -29,6 +29,7 @@ from .driver import Limits, Loop, Outcome, Status, drive
 from .errors import InputError
 from .estimation.base import Estimate
 from .estimation.estimator import Estimator
+from .estimation.grouping import GroupedHamiltonian, group_qubitwise_commuting
 from .guard import GUARD_Z, Guarded
 from .optimizers.registry import get_optimizer, uses_gradient
 from .optimizers.scipy_methods import ScipyMethod
@@ -110,12 +111,14 @@ class _Run:
         self.circuit = circuit if circuit is not None else build_ansatz(
             config.ansatz, self.problem, **config.ansatz_options)
         estimator_seed, self.optimizer_seed = np.random.SeedSequence(config.seed).spawn(2)
-        config = self.config = self._enough_shots(config)
+        config, grouped = self._enough_shots(config)
+        self.config = config
         self.estimator = Estimator(
             self.problem.hamiltonian, self.circuit, shots=config.shots, seed=estimator_seed,
             device=config.device, engine=config.engine, allocation=config.allocation,
             backend=backend if backend is not None else config.backend,
-            backend_options=config.backend_options or None, threads=threads)
+            backend_options=config.backend_options or None, threads=threads,
+            grouped=grouped)
         # options the problem determines (Lipschitz bound, minimum shots, gate spectrum)
         # fill what neither the user nor VQE_DEFAULTS gave
         self.optimizer = optimizer if optimizer is not None else get_optimizer(
@@ -136,16 +139,16 @@ class _Run:
                                     "one energy evaluation (the final energy alone)"),
                          "shot_budget")
 
-    def _enough_shots(self, config: RunConfig) -> RunConfig:
+    def _enough_shots(self, config: RunConfig) -> tuple[RunConfig, GroupedHamiltonian | None]:
         """The default shots (``"auto"``) with an allocation cover every measurement group
         of this problem (:func:`~qvopt.config.default_shots`); the result and checkpoints
-        record the number used. Shots given explicitly are kept (too few: an error)."""
+        record the number used. Shots given explicitly are kept (too few: an error). Also
+        returns the groups it formed (None if none), for the estimator to reuse."""
         if "shots" not in config.auto_fields or config.allocation is None:
-            return config
-        from .estimation.grouping import group_qubitwise_commuting
-
-        shots = default_shots(group_qubitwise_commuting(self.problem.hamiltonian).n_groups)
-        return config if shots == config.shots else config.replace(shots=shots)
+            return config, None
+        grouped = group_qubitwise_commuting(self.problem.hamiltonian)
+        shots = default_shots(grouped.n_groups)
+        return (config if shots == config.shots else config.replace(shots=shots)), grouped
 
     def _check_checkpointable(self, problem, circuit, optimizer, backend) -> None:
         if self.given:

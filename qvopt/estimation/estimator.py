@@ -31,6 +31,7 @@ from .allocation import ShotAllocator, predicted_stderr
 from .base import Estimate, ShotLedger, as_points, validate_shots
 from .engines import ENGINES, build_reference, choose_engine
 from .fidelity import sample_fidelities
+from .grouping import GroupedHamiltonian
 from .metric import MetricEstimator
 from .observable import SampledObservable
 from .parameter_shift import (
@@ -68,7 +69,9 @@ class Estimator:
             ``"uniform"``, ``"weighted"`` (∝ Σ|c|) or ``"variance"`` (∝ running σ_g
             estimates; optimal). See :mod:`.allocation`.
         grouping: ``"sorted_insertion"`` (default; fewer shots) or ``"dsatur"`` (fewer
-            groups); see :mod:`.grouping`.
+            groups); see :mod:`.grouping`. ``grouped``: the groups of ``hamiltonian`` when
+            the caller already formed them (``group_qubitwise_commuting(hamiltonian,
+            grouping)``), so they are not formed twice.
         backend: ``"statevector"`` (default), ``"aer"``, ``"fake_<device>"``,
             ``"ibm:<name>"``, ``"pennylane:<device>"`` or a SamplerV2-like object; see
             :mod:`.registry`. ``exact_energy`` always uses the noiseless statevector.
@@ -95,7 +98,8 @@ class Estimator:
                  device: str = "CPU", ledger: ShotLedger | None = None,
                  allocation: str | None = None, grouping: str = "sorted_insertion",
                  backend="statevector", backend_options: dict | None = None,
-                 threads: int | None = None, engine: str = "auto"):
+                 threads: int | None = None, engine: str = "auto",
+                 grouped: GroupedHamiltonian | None = None):
         _check_problem(hamiltonian, circuit)
         self.hamiltonian = hamiltonian
         self.circuit = circuit
@@ -105,7 +109,8 @@ class Estimator:
         self.n_qubits = circuit.num_qubits
         self.n_params = circuit.num_parameters
         self.engine_name = choose_engine(engine, circuit, backend, device)
-        self.observable = SampledObservable(hamiltonian, grouping=grouping, threads=threads)
+        self.observable = SampledObservable(hamiltonian, grouping=grouping, threads=threads,
+                                            grouped=grouped)
         self.engine, self.reference = build_reference(self.engine_name, circuit, hamiltonian,
                                                       self.observable, device, threads)
         self.grouped = self.observable.grouped

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
-from .grouping import group_qubitwise_commuting, outcome_classes
+from .grouping import GroupedHamiltonian, group_qubitwise_commuting, outcome_classes
 from .sampling import RotationProgram, sample_class_means
 
 
@@ -21,10 +21,13 @@ class SampledObservable:
     """Precomputed groups and outcome classes of one observable ``O``."""
 
     def __init__(self, observable: SparsePauliOp, block_amplitudes: int = 2**16,
-                 threads: int | None = None, grouping: str = "sorted_insertion"):
+                 threads: int | None = None, grouping: str = "sorted_insertion",
+                 grouped: GroupedHamiltonian | None = None):
         self.observable = observable
         self.n_qubits = observable.num_qubits
-        self.grouped = group_qubitwise_commuting(observable, method=grouping)
+        # ``grouped``: this observable's groups when the caller already formed them
+        self.grouped = grouped if grouped is not None else group_qubitwise_commuting(
+            observable, method=grouping)
         self.classes = [outcome_classes(g, self.n_qubits) for g in self.grouped.groups]
         self.bases = [g.basis for g in self.grouped.groups]
         self._matrix = None
