@@ -377,15 +377,14 @@ def run_config(config, callback: Callable[[OptimizeResult], Any] | None = None,
         raise InputError("ansatz 'adapt' measures its final energy once with the run's shots: "
                          "final_precision must be unset")
     options.setdefault("maxiter_per_step", config.maxiter)
-    shots = config.shots
+    problem, shots = load_problem(config.molecule), config.shots
     if "shots" in getattr(config, "auto_fields", ()) and config.allocation is not None:
         # shots="auto" covers every measurement group, as for a fixed circuit (vqe.py)
         from .config import default_shots
         from .estimation.grouping import group_qubitwise_commuting
 
-        groups = group_qubitwise_commuting(load_problem(config.molecule).hamiltonian)
-        shots = default_shots(groups.n_groups)
-    return adapt_vqe(config.molecule, optimizer=config.optimizer,
+        shots = default_shots(group_qubitwise_commuting(problem.hamiltonian).n_groups)
+    return adapt_vqe(problem, optimizer=config.optimizer,
                      optimizer_options=config.optimizer_options, shots=shots,
                      seed=config.seed, shot_budget=config.shot_budget,
                      allocation=config.allocation, gtol=config.gtol,
