@@ -1,6 +1,7 @@
 """qvopt: variational quantum optimization with honest shot noise.
 
-Public API: ``load_problem``, ``ansatz``, ``Estimator``, ``RunConfig``, ``vqe``, ``run``,
+Public API: ``load_problem``, ``problem_from_operator``, ``ansatz``, ``Estimator``,
+``RunConfig``, ``vqe``, ``run``,
 ``resume``, ``minimize``, ``scan``, ``compare``, ``report``, ``optimizers`` and the error family
 (``QvoptError`` and its subclasses).
 """
@@ -10,7 +11,7 @@ from .accuracy import CHEMICAL_ACCURACY_MHA
 from .adapt import AdaptResult, adapt_vqe, resume_adapt
 from .api import run, vqe
 from .bench import compare, report
-from .chem import Problem, known_molecules, load_problem
+from .chem import Problem, known_molecules, load_problem, problem_from_operator
 from .config import RunConfig
 from .driver import Status
 from .errors import (
@@ -36,5 +37,5 @@ __all__ = ["AdaptResult", "BackendError", "CHEMICAL_ACCURACY_MHA", "CheckpointEr
            "Estimator", "GPUUnavailableError", "InputError", "MissingExtraError",
            "MoleculeFileError", "Problem", "QvoptError", "RunConfig", "RunFileError", "ScanResult",
            "ShotLedger", "Status", "StoreError", "VQEResult", "adapt_vqe", "ansatz", "compare",
-           "known_molecules", "load_problem", "minimize", "optimizers", "report", "resume",
-           "resume_adapt", "run", "scan", "vqe"]
+           "known_molecules", "load_problem", "minimize", "optimizers",
+           "problem_from_operator", "report", "resume", "resume_adapt", "run", "scan", "vqe"]

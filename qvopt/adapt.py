@@ -321,7 +321,7 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
     if seed is not None:
         _check_int("seed", seed, 0)
     loaded = problem if isinstance(problem, Problem) else load_problem(problem)
-    molecule = str(loaded.spec.source) if getattr(loaded, "spec", None) is not None else None
+    molecule = loaded.source
     settings = AdaptSettings(
         molecule=molecule, pool=pool if isinstance(pool, str) else tuple(
             _qubit_indices(w) for w in _wire_lists(pool)),

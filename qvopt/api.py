@@ -14,6 +14,7 @@ from typing import Any
 from qiskit import QuantumCircuit
 from scipy.optimize import OptimizeResult
 
+from .chem.operators import problem_from_operator
 from .chem.problem import Problem
 from .config import AUTO, RunConfig
 from .errors import InputError
@@ -28,10 +29,13 @@ RUN_SETTINGS = tuple(f.name for f in dataclasses.fields(RunConfig)
 __all__ = ["RUN_SETTINGS", "run", "vqe"]
 
 
-def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
+def vqe(problem: Problem | str | Path | Any, ansatz: str | QuantumCircuit = "uccsd",
         optimizer: str | Any = AUTO, *, callback: Callable[[OptimizeResult], Any]
         | None = None, threads: int | None = None, **settings) -> VQEResult:
-    """Run VQE on ``problem`` (a :class:`Problem`, or a molecule name or file path).
+    """Run VQE on ``problem``: a molecule name, a molecule or FCIDUMP file path, a
+    :class:`Problem`, or a qubit Hamiltonian (qiskit ``SparsePauliOp``, PennyLane or
+    OpenFermion operator: :func:`~qvopt.chem.operators.problem_from_operator`, whose
+    ``n_electrons`` the ``uccsd``/``adapt`` ansätze need; without it give a circuit).
 
     ``ansatz``, ``optimizer`` and ``settings["backend"]`` may be names or objects (a
     circuit, an ask/tell optimizer, a SamplerV2-like device). ``settings`` are the fields
@@ -65,8 +69,10 @@ def vqe(problem: Problem | str | Path, ansatz: str | QuantumCircuit = "uccsd",
              "optimizer": optimizer if objects["optimizer"] is None else "adam",
              "backend": settings.get("backend", "statevector") if objects["backend"] is None
              else "aer"}
+    if not isinstance(problem, (Problem, str, Path)):
+        problem = objects["problem"] = problem_from_operator(problem)
     if isinstance(problem, Problem):
-        molecule = str(problem.spec.source)
+        molecule = problem.source
         settings.setdefault("taper", getattr(problem, "tapering", None) is not None)
     else:
         molecule = str(problem)

@@ -24,7 +24,6 @@ are shared with the ADAPT-VQE checkpoint of :mod:`qvopt.adapt`: each kind is one
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -73,10 +72,15 @@ CHECKPOINT = ArchiveKind("checkpoint", FORMAT, VERSION,
 
 
 def molecule_digest(molecule: str) -> str:
-    """SHA-256 of the molecule file behind a shipped name or a path."""
-    from .chem.molecule import resolve_molecule_path
+    """SHA-256 of the molecule file behind a shipped name or a path (with the FCIDUMP it
+    names: :func:`~qvopt.chem.molecule.content_digest`), or the operator digest of an
+    ``operator:<sha256>`` name (:mod:`qvopt.chem.operators`)."""
+    from .chem.molecule import content_digest, read_molecule_file
+    from .chem.problem import OPERATOR_PREFIX
 
-    return hashlib.sha256(resolve_molecule_path(molecule).read_bytes()).hexdigest()
+    if molecule.startswith(OPERATOR_PREFIX):
+        return molecule[len(OPERATOR_PREFIX):]
+    return content_digest(read_molecule_file(molecule))
 
 
 # ---------------------------------------------------------------- optimizer state as data
@@ -303,8 +307,21 @@ def restore_ledger(ledger, meta: dict) -> None:
         setattr(ledger, key, meta["ledger"][key])
 
 
-def check_molecule(molecule: str, meta: dict, path: str | Path) -> None:
-    """Refuse to resume when the molecule file changed since the checkpoint was written."""
+def check_molecule(molecule: str, meta: dict, path: str | Path, problem=None) -> None:
+    """Refuse to resume when the molecule file changed since the checkpoint was written,
+    or, for a run on an operator, unless the same operator is given as ``problem``."""
+    from .chem.problem import OPERATOR_PREFIX
+
+    if molecule.startswith(OPERATOR_PREFIX):
+        if problem is None:
+            raise CheckpointError(
+                f"{path}: this run's Hamiltonian was given as an operator, which a checkpoint "
+                "does not hold: resume it from Python with qvopt.resume(checkpoint, "
+                "problem=qvopt.problem_from_operator(op, …))")
+        if getattr(problem, "source", None) != molecule:
+            raise CheckpointError(f"{path}: the problem given is not the operator this run "
+                                  "was started on (its digest differs); refusing to resume")
+        return
     if molecule_digest(molecule) != meta["molecule_sha256"]:
         raise CheckpointError(f"{path}: the molecule file {molecule!r} changed since this "
                               "checkpoint was written; refusing to resume on a different "

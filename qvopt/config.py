@@ -143,15 +143,25 @@ def _check_table(name: str, value: Any) -> dict:
     return dict(value)
 
 
+def _is_operator_name(text: str) -> bool:
+    """``operator:<64 hex digits>``: see :mod:`qvopt.chem.operators`."""
+    head, _, digest = text.partition(":")
+    return head == "operator" and len(digest) == 64 and all(
+        c in "0123456789abcdef" for c in digest)
+
+
 def _check_molecule(molecule: Any, base: Path | None = None) -> str:
     """A shipped name, or a molecule file path made absolute (relative to ``base``)."""
     from .chem.molecule import known_molecules, read_molecule_file
 
     if not isinstance(molecule, (str, Path)) or not str(molecule):
-        raise field_error("molecule", "a shipped molecule name or a .toml file path", molecule)
+        raise field_error("molecule", "a shipped molecule name, a .toml molecule file or an "
+                          "FCIDUMP file path", molecule)
     text = str(molecule)
+    if _is_operator_name(text):  # a Hamiltonian given as an operator (qvopt.vqe(op, …))
+        return text
     path = Path(text)
-    if path.suffix == ".toml" or "/" in text or (path.exists() and text not in
+    if path.suffix in (".toml", ".fcidump") or "/" in text or (path.exists() and text not in
                                                  known_molecules()):
         if not path.is_absolute() and base is not None:
             path = base / path

@@ -154,6 +154,9 @@ class Guarded:
         if self.tol is None:
             return ""
         if state.n_gradients:
+            stationary = _stationary(state)
+            if stationary:
+                return stationary
             predicted = predicted_improvement(state)
             tail = exact_tail(state)
             if predicted is not None and tail is not None:
@@ -169,6 +172,19 @@ class Guarded:
                     f"mHa over the last {ENERGY_WINDOW} iterations (95% bound; tol "
                     f"{self.tol * 1e3:.3g} mHa)")
         return ""
+
+
+def _stationary(state: GuardState) -> str:
+    """In exact mode, a gradient that vanishes (max |g_i| ≤ 1e-10) ends the run where it
+    is: nothing moves it. Where some curvature is negative this is a saddle or a maximum
+    (e.g. a hardware-efficient circuit at all-zero angles), which the message says."""
+    if np.any(state.variances[-1] > 0) or np.max(np.abs(state.gradients[-1])) > 1e-10:
+        return ""
+    curvature = state.curvatures[-1]
+    kind = ("a minimum along every parameter" if np.all(curvature >= 0) else
+            f"NOT a minimum ({int(np.sum(curvature < 0))} directions of negative curvature):"
+            " start from another initial_point")
+    return f"{CONVERGED}: the gradient is zero, a stationary point, {kind}"
 
 
 def _push(window: np.ndarray, value) -> np.ndarray:

@@ -23,7 +23,7 @@ from scipy.optimize import OptimizeResult
 
 from .accuracy import CHEMICAL_ACCURACY_MHA, HARTREE_TO_MHA, reached_accuracy
 from .ansatz import build_ansatz
-from .chem.problem import load_problem
+from .chem.problem import OPERATOR_PREFIX, Problem, load_problem
 from .config import DEFAULT_MAXITER, RunConfig, default_shots
 from .driver import Limits, Loop, Outcome, Status, drive
 from .errors import InputError
@@ -60,10 +60,12 @@ ROUND_2_STEPS = {"icans": {"variant": "icans2", "lr": 0.5, "lipschitz": 1.0},
 
 def resume(checkpoint: str | Path, maxiter: int | None = None,
            callback: Callable[[OptimizeResult], Any] | None = None,
-           threads: int | None = None) -> VQEResult:
+           threads: int | None = None, problem: Problem | None = None) -> VQEResult:
     """Continue the run saved in ``checkpoint``: the same trajectory, shots and history as
     an uninterrupted run. ``maxiter`` may raise the run's iteration limit; the checkpoint
-    keeps being updated. Refuses if the molecule file changed since it was written."""
+    keeps being updated. Refuses if the molecule file changed since it was written. A run
+    on a Hamiltonian given as an operator needs that ``problem`` again
+    (:func:`~qvopt.chem.operators.problem_from_operator`; checked by its digest)."""
     from .checkpoint import check_molecule, load, saved_config
 
     meta, arrays = load(checkpoint)
@@ -87,8 +89,9 @@ def resume(checkpoint: str | Path, maxiter: int | None = None,
         # shot cap: resume without the cap, as the run started
         changes["optimizer_options"] = {**options, "max_shots": None}
     config = config.replace(**changes)
-    check_molecule(config.molecule, meta, checkpoint)
-    run = _Run(config, threads)
+    check_molecule(config.molecule, meta, checkpoint, problem)
+    run = _Run(config, threads, problem=problem if problem is not None
+               and config.molecule.startswith(OPERATOR_PREFIX) else None)
     run.earlier_final_shots = meta["earlier_final_shots"]
     return run.execute(callback, saved=(meta, arrays))
 

@@ -27,7 +27,10 @@ def excitation_lists(problem: Problem) -> tuple[list[list[int]], list[list[int]]
     if problem.n_electrons >= problem.n_qubits or problem.n_electrons == 0:
         raise InputError(f"problem {problem.name!r} has {problem.n_electrons} electrons in "
                          f"{problem.n_qubits} spin orbitals: UCCSD needs occupied and virtual "
-                         "orbitals (no excitations exist)")
+                         "orbitals (no excitations exist)" + (
+                             "; for a Hamiltonian given as an operator, name its electrons: "
+                             "qvopt.problem_from_operator(op, n_electrons=…), or give a "
+                             "circuit as the ansatz" if problem.spec is None else ""))
     singles, doubles = qml.qchem.excitations(problem.n_electrons, problem.n_qubits, delta_sz=0)
     return [list(map(int, s)) for s in singles], [list(map(int, d)) for d in doubles]
 

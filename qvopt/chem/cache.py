@@ -33,15 +33,17 @@ def cache_dir() -> Path:
     return base / "hamiltonians"
 
 
-def cache_key(source: Path) -> str:
+def cache_key(content_sha256: str) -> str:
+    """The entry's file stem: SHA-256 of the cache format and the problem's content digest
+    (:func:`~qvopt.chem.molecule.content_digest`: the molecule file and any FCIDUMP)."""
     digest = hashlib.sha256(CACHE_FORMAT.encode())
-    digest.update(source.read_bytes())
+    digest.update(bytes.fromhex(content_sha256))
     return digest.hexdigest()
 
 
-def load_cached(source: Path) -> dict | None:
-    """The cached entry for this file's content, or None."""
-    path = cache_dir() / f"{cache_key(source)}.npz"
+def load_cached(content_sha256: str) -> dict | None:
+    """The cached entry for this content, or None."""
+    path = cache_dir() / f"{cache_key(content_sha256)}.npz"
     if not path.is_file():
         return None
     try:
@@ -53,13 +55,13 @@ def load_cached(source: Path) -> dict | None:
         return None
 
 
-def store(source: Path, hamiltonian: SparsePauliOp, n_electrons: int, e_hf: float,
+def store(content_sha256: str, hamiltonian: SparsePauliOp, n_electrons: int, e_hf: float,
           e_fci: float) -> Path:
     """Write an entry atomically; returns its path."""
     buffer = io.BytesIO()
     np.savez(buffer, labels=np.array(hamiltonian.paulis.to_labels()),
              coeffs=hamiltonian.coeffs.real, n_electrons=n_electrons, e_hf=e_hf, e_fci=e_fci)
-    return write_bytes_atomic(cache_dir() / f"{cache_key(source)}.npz", buffer.getvalue())
+    return write_bytes_atomic(cache_dir() / f"{cache_key(content_sha256)}.npz", buffer.getvalue())
 
 
 def clear_cache() -> int:

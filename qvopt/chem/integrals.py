@@ -107,15 +107,19 @@ def check_qubit_count(spec: MoleculeSpec, n_qubits: int, n_basis: int | None = N
     limit = max_qubits()
     n_basis = orbitals if n_basis is None else n_basis
     if n_qubits > limit:
+        where = f"basis {spec.basis!r}" if spec.fcidump is None else "the FCIDUMP"
         raise MoleculeFileError(
-            f"{spec.source}: {orbitals} active orbitals in basis {spec.basis!r} "
+            f"{spec.source}: {orbitals} active orbitals in {where} "
             f"({n_basis} basis functions) make {n_qubits} qubits, above the limit of "
             f"{limit}: choose an [active_space] (e.g. orbitals = {limit // 2}) or set "
             "QVOPT_MAX_QUBITS to raise the limit")
 
 
 def active_space_integrals(spec: MoleculeSpec) -> ActiveSpaceIntegrals:
-    """Run RHF with PySCF and return the active-space integrals."""
+    """Run RHF with PySCF and return the active-space integrals (read from the FCIDUMP
+    file instead when the spec names one: :func:`fcidump_active_space`)."""
+    if spec.fcidump is not None:
+        return fcidump_active_space(spec)
     from pyscf import mcscf
 
     mol, mf = _build_scf(spec)
@@ -145,6 +149,37 @@ def active_space_integrals(spec: MoleculeSpec) -> ActiveSpaceIntegrals:
         core_energy=float(e_core), one_body=np.asarray(h1), two_body=np.asarray(eri),
         n_electrons=n_act_e, n_alpha=n_act_e // 2, n_beta=n_act_e // 2, e_hf=float(mf.e_tot),
     )
+
+
+#: The most orbitals an FCIDUMP with an active space may hold (its dense (pq|rs) tensor
+#: takes 8 n⁴ bytes: 0.8 GB at 100).
+MAX_FCIDUMP_ORBITALS = 100
+
+
+def fcidump_active_space(spec: MoleculeSpec) -> ActiveSpaceIntegrals:
+    """The active space of an FCIDUMP file: its lowest ``(N − N_active)/2`` orbitals frozen
+    (:func:`~qvopt.chem.fcidump.frozen_core`), the next ``active_space.orbitals`` active.
+    ``e_hf`` is the energy of the determinant filling the lowest ``N/2`` orbitals of the
+    file (its RHF energy when the file holds canonical RHF orbitals in energy order)."""
+    from .fcidump import determinant_energy, frozen_core, read_fcidump
+
+    assert spec.fcidump is not None
+    whole = read_fcidump(spec.fcidump, max_orbitals=max(1, max_qubits() // 2)
+                         if spec.active_orbitals is None else MAX_FCIDUMP_ORBITALS)
+    n, n_elec = whole.header.n_orbitals, whole.header.n_electrons
+    n_act_e = spec.active_electrons if spec.active_electrons is not None else n_elec
+    n_act_o = spec.active_orbitals if spec.active_orbitals is not None else n
+    n_core = (n_elec - n_act_e) // 2
+    if n_core + n_act_o > n or 2 * n_act_o < n_act_e:
+        raise MoleculeFileError(
+            f"{spec.source}: field 'active_space.orbitals' = {n_act_o} does not fit: "
+            f"{n} orbitals in the FCIDUMP, {n_core} frozen, {n_act_e} active electrons")
+    check_qubit_count(spec, 2 * n_act_o, n)
+    e_hf = determinant_energy(whole.core_energy, whole.one_body, whole.two_body, n_elec // 2)
+    core_energy, h1, eri = frozen_core(whole, n_core, n_act_o)
+    return ActiveSpaceIntegrals(core_energy=core_energy, one_body=h1, two_body=eri,
+                                n_electrons=n_act_e, n_alpha=n_act_e // 2,
+                                n_beta=n_act_e // 2, e_hf=e_hf)
 
 
 FCI_MAX_DETERMINANTS = 1_000_000  # PySCF's direct FCI takes seconds up to about this size

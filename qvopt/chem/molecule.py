@@ -25,6 +25,17 @@ A molecule file holds data only::
 Every error names the file and the offending field (``geometry.symbols[i]`` for atom ``i``).
 Conventions: ``multiplicity = 2S + 1`` (default 1), ``charge`` default 0; atoms must be at
 least 0.1 Å apart.
+
+Integrals written by another program come as an FCIDUMP file (:mod:`.fcidump`): give its
+path instead of a molecule file (whole orbital space, electrons from its header), or name it
+in a molecule file instead of ``basis`` and ``[geometry]``, to add a name, an
+``[active_space]`` (the lowest orbitals frozen) or ``[reference]`` energies::
+
+    name = "n2_cas"
+    fcidump = "n2.fcidump"           # relative to this file
+    [active_space]
+    electrons = 6
+    orbitals = 6
 """
 
 from __future__ import annotations
@@ -39,6 +50,7 @@ from pathlib import Path
 
 from ..errors import MoleculeFileError
 from .elements import atomic_number
+from .fcidump import looks_like_fcidump, read_header
 
 
 def molecules_dir() -> Path:
@@ -78,6 +90,12 @@ class MoleculeSpec:
     reference_program: str | None
     source: Path
     description: str = ""
+    fcidump: Path | None = None  # integrals from this FCIDUMP file instead of PySCF's SCF
+
+    @property
+    def has_geometry(self) -> bool:
+        """Whether the problem is built from atoms (False: from an FCIDUMP file)."""
+        return self.fcidump is None
 
 
 def known_molecules() -> list[str]:
@@ -89,20 +107,20 @@ def resolve_molecule_path(name_or_path: str | Path) -> Path:
     """Map a shipped molecule name (``"h2"``) or a file path to an existing file."""
     candidate = Path(name_or_path)
     shipped = molecules_dir() / f"{name_or_path}.toml"
-    looks_like_path = candidate.suffix == ".toml" or "/" in str(name_or_path)
+    looks_like_path = candidate.suffix in (".toml", ".fcidump") or "/" in str(name_or_path)
     if not looks_like_path and shipped.is_file():  # a shipped name wins over ./h2
         return shipped
     if looks_like_path or candidate.exists():
         if candidate.is_dir():
             raise MoleculeFileError(f"molecule file {str(candidate)!r} is a directory, "
-                                    "expected a molecule .toml file")
+                                    "expected a molecule .toml file or an FCIDUMP file")
         if not candidate.is_file():
             raise MoleculeFileError(f"molecule file {str(candidate)!r} does not exist")
         return candidate
     if not shipped.is_file():
         raise MoleculeFileError(
             f"unknown molecule {str(name_or_path)!r}: expected one of {known_molecules()} "
-            "or a path to a .toml molecule file"
+            "or a path to a .toml molecule file or an FCIDUMP file"
         )
     return shipped
 
@@ -280,7 +298,11 @@ def read_molecule_file(name_or_path: str | Path) -> MoleculeSpec:
     atoms are closer than :data:`MIN_DISTANCE_ANGSTROM`.
     """
     path = resolve_molecule_path(name_or_path)
+    if looks_like_fcidump(path):
+        return _fcidump_spec(path, {}, path)
     data = _load_toml(path)
+    if "fcidump" in data:
+        return _fcidump_spec(path, data, _fcidump_path(data, path))
     allowed = {"name", "description", "basis", "charge", "multiplicity", "geometry",
                "active_space", "reference"}
     _reject_unknown(data, allowed, path)
@@ -307,6 +329,47 @@ def read_molecule_file(name_or_path: str | Path) -> MoleculeSpec:
         description=_check_description(
             _field(data, "description", str, path, required=False) or "", path),
     )
+
+
+def _fcidump_path(data: dict, path: Path) -> Path:
+    """The FCIDUMP a molecule file names (relative to the molecule file)."""
+    target = Path(_field(data, "fcidump", str, path))
+    target = target if target.is_absolute() else path.parent / target
+    if not target.is_file():
+        raise MoleculeFileError(f"{path}: field 'fcidump' = {str(target)!r}: no such file")
+    return target
+
+
+def _fcidump_spec(path: Path, data: dict, fcidump: Path) -> MoleculeSpec:
+    """A :class:`MoleculeSpec` whose integrals come from ``fcidump`` (``data``: the molecule
+    file naming it, or empty for an FCIDUMP given directly)."""
+    _reject_unknown(data, {"name", "description", "fcidump", "active_space", "reference"},
+                    path)
+    header = read_header(fcidump)[0]
+    stem = fcidump.stem if fcidump.suffix else fcidump.name
+    default_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:64]
+    name = _check_name(_field(data, "name", str, path, required=False) or default_name, path)
+    n_act_e, n_act_o = _parse_active_space(data.get("active_space"), header.n_electrons, path)
+    e_hf, e_fci, program = _parse_reference(data.get("reference") or {}, path)
+    return MoleculeSpec(
+        name=name, symbols=(), coordinates=(), units="bohr", basis="", charge=0,
+        multiplicity=header.ms2 + 1, active_electrons=n_act_e, active_orbitals=n_act_o,
+        e_hf=e_hf, e_fci=e_fci, reference_program=program, source=path,
+        description=_check_description(
+            _field(data, "description", str, path, required=False) or "", path),
+        fcidump=fcidump)
+
+
+def content_digest(spec: MoleculeSpec) -> str:
+    """SHA-256 of what defines the problem: the molecule file's bytes, followed (after a
+    NUL byte) by those of the FCIDUMP it names, if it names one."""
+    import hashlib
+
+    digest = hashlib.sha256(spec.source.read_bytes())
+    if spec.fcidump is not None and spec.fcidump != spec.source:
+        digest.update(b"\0")
+        digest.update(spec.fcidump.read_bytes())
+    return digest.hexdigest()
 
 
 def _check_description(text: str, path: Path) -> str:

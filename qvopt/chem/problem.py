@@ -16,10 +16,11 @@ from .integrals import (
     fci_energy,
     fci_is_cheap,
 )
-from .molecule import MoleculeFileError, MoleculeSpec, read_molecule_file
+from .molecule import MoleculeFileError, MoleculeSpec, content_digest, read_molecule_file
 from .tapering import Tapering, taper_hamiltonian
 
 REFERENCE_TOLERANCE_HA = 1e-6  # a file's e_hf / e_fci may differ this much from ours
+OPERATOR_PREFIX = "operator:"  # how a run names a problem given as an operator
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Problem:
         reference_verified: True when ``e_fci`` was computed here, or given by the file and
             checked against FCI (``e_hf`` is always checked); False when it is the file's
             unchecked value or unknown (FCI too large).
+        spec: the molecule file's content; None for a Hamiltonian given as an operator,
+            which ``operator_sha256`` identifies instead (:mod:`qvopt.chem.operators`).
         tapering: ``None``, or the :class:`~qvopt.chem.tapering.Tapering` that produced this
             problem (``load_problem(..., taper=True)``): then ``hamiltonian`` is the tapered
             one on ``n_qubits`` = original − removed qubits, ``hf_occupation`` the tapered
@@ -55,9 +58,19 @@ class Problem:
     e_hf: float
     e_fci: float
     reference_source: str
-    spec: MoleculeSpec = field(repr=False, compare=False)
+    spec: MoleculeSpec | None = field(repr=False, compare=False)
     reference_verified: bool = True
     tapering: Tapering | None = field(default=None, compare=False)
+    operator_sha256: str | None = field(default=None, compare=False)
+
+    @property
+    def source(self) -> str:
+        """What a run configuration names this problem by: the molecule (or FCIDUMP) file's
+        path, or ``operator:<sha256>`` for a Hamiltonian given as an operator
+        (:func:`~qvopt.chem.operators.problem_from_operator`)."""
+        if self.spec is not None:
+            return str(self.spec.source)
+        return f"{OPERATOR_PREFIX}{self.operator_sha256}"
 
     @property
     def hf_bitstring(self) -> str:
@@ -87,6 +100,11 @@ def load_problem(name_or_path: str | Path, cache: bool = True, taper: bool = Fal
     ground energy in that sector, same ``e_hf``/``e_fci``, fewer qubits. Works with the
     hardware-efficient ansatz; UCCSD/ADAPT raise an InputError on a tapered problem.
     """
+    if str(name_or_path).startswith(OPERATOR_PREFIX):
+        raise MoleculeFileError(
+            f"molecule {str(name_or_path)[:24]!r}… names a Hamiltonian that was given as an "
+            "operator, not a file: pass the operator itself (qvopt.vqe(op, …), "
+            "qvopt.resume(checkpoint, problem=qvopt.problem_from_operator(op, …)))")
     problem = _load_untapered(name_or_path, cache)
     return tapered_problem(problem) if taper else problem
 
@@ -128,7 +146,8 @@ def _computed(spec: MoleculeSpec, cache: bool) -> tuple[SparsePauliOp, int, floa
     when it holds this file's content (an entry lacking a cheap FCI energy is rebuilt)."""
     from . import cache as disk
 
-    entry = disk.load_cached(spec.source) if cache else None
+    key = content_digest(spec) if cache else ""
+    entry = disk.load_cached(key) if cache else None
     if entry is not None:
         hamiltonian, n_electrons = entry["hamiltonian"], int(entry["n_electrons"])
         _integrals.check_qubit_count(spec, hamiltonian.num_qubits)
@@ -143,7 +162,7 @@ def _computed(spec: MoleculeSpec, cache: bool) -> tuple[SparsePauliOp, int, floa
     e_fci = (fci_energy(integrals) if fci_is_cheap(n_orbitals, integrals.n_alpha,
                                                     integrals.n_beta) else float("nan"))
     if cache:
-        disk.store(spec.source, hamiltonian, integrals.n_electrons, integrals.e_hf, e_fci)
+        disk.store(key, hamiltonian, integrals.n_electrons, integrals.e_hf, e_fci)
     return hamiltonian, integrals.n_electrons, integrals.e_hf, e_fci
 
 
@@ -174,8 +193,10 @@ def verified_references(spec: MoleculeSpec, computed_hf: float, computed_fci: fl
     _check_reference(spec, "e_hf", spec.e_hf, computed_hf, "RHF")
     if have_fci:
         _check_reference(spec, "e_fci", spec.e_fci, computed_fci, "FCI")
+    computed = ("PySCF RHF" if spec.fcidump is None
+                else "the FCIDUMP's determinant of the lowest orbitals")
     hf_source = (f"e_hf from file ({program}), verified" if spec.e_hf is not None
-                 else "e_hf computed (PySCF RHF)")
+                 else f"e_hf computed ({computed})")
     if spec.e_fci is not None:
         e_fci = spec.e_fci
         fci_source = (f"e_fci from file ({program}), verified" if have_fci else

@@ -4,6 +4,7 @@
                                                   # icans, 1000 shots per evaluation
                                                   # (variance allocation), MP2 start
     qvopt run lih_fc --optimizer rmsprop -O lr=0.05 --shots 2000 --allocation none
+    qvopt run my_molecule.fcidump                 # integrals written by PySCF, Molpro, …
     qvopt run --config run.toml                   # a run file (see qvopt.config)
     qvopt run --resume run.ckpt                   # continue an interrupted run
     qvopt compare h2 --optimizers adam,spsa --shots 100,1000 --seeds 5

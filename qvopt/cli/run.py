@@ -51,7 +51,8 @@ def add_run_parser(sub, formatter) -> None:
                          "uccsd (zeros for other ansätze), and a final energy measured to a "
                          "standard error of 1.6 mHa.")
     run.add_argument("molecule", nargs="?", help="a shipped molecule name (see "
-                     "`qvopt molecules`) or a path to a molecule .toml file")
+                     "`qvopt molecules`), a path to a molecule .toml file, or "
+                     "an FCIDUMP file of integrals from another program")
     run.add_argument("--config", type=Path, default=None, help="a run file (TOML)")
     run.add_argument("--resume", type=Path, default=None, metavar="CHECKPOINT",
                      help="continue the run saved in CHECKPOINT")

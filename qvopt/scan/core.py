@@ -30,6 +30,7 @@ import numpy as np
 
 from ..chem.molecule import read_molecule_file
 from ..config import DEFAULT_MAXITER, RunConfig
+from ..errors import InputError
 from ..io import write_bytes_atomic, write_json_atomic
 from .coordinates import Coordinate, input_error, make_coordinate, write_point_molecule
 from .fit import fit_equilibrium
@@ -147,6 +148,9 @@ def scan(molecule: str | Path, coordinate: str = "bond", values=None, *,
     """
     started = time.perf_counter()
     spec = read_molecule_file(molecule)
+    if not spec.has_geometry:
+        raise InputError(f"molecule {str(molecule)!r}: a scan moves atoms, and this problem "
+                         "comes from an FCIDUMP file (integrals, no geometry)")
     coord = make_coordinate(coordinate, values, atoms, len(spec.symbols), spec.units)
     template = _template(spec.source, {**scan_defaults(settings, warm_start), **settings})
     folder = _molecule_folder(store)
