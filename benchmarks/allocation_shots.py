@@ -1,15 +1,20 @@
 """Shots per energy evaluation needed for a 1.6 mHa standard error at the ground state.
 
-    python benchmarks/allocation_shots.py --molecules lih_fc,lih
+    python benchmarks/allocation_shots.py --molecules lih_fc,lih,h4,beh2,h2o
 
 Uses the exact ground state (lowest eigenvector in the HF particle sector) and exact
-per-group variances, so the numbers are the allocations' true costs, not a noisy estimate:
+per-group variances, so the numbers are the allocations' true costs, not a noisy estimate.
+Each grouping (``--groupings``; QWC: sorted_insertion, dsatur; fully commuting: fc) gets
+one row with ``G`` groups:
 
 * per term, uniform  — every Pauli term measured on its own with equal shots:
                        N = T Σ_t c_t² Var(P_t) / ε²
-* QWC, uniform       — N = G Σ_g σ_g² / ε²
-* QWC, weighted      — N_g ∝ Σ_{t∈g}|c_t|:  N = Σ_g σ_g² / f_g / ε²
-* QWC, variance      — N_g ∝ σ_g (optimal): N = (Σ_g σ_g)² / ε²
+* uniform            — N = G Σ_g σ_g² / ε²
+* weighted           — N_g ∝ Σ_{t∈g}|c_t|:  N = Σ_g σ_g² / f_g / ε²
+* variance           — N_g ∝ σ_g (optimal): N = (Σ_g σ_g)² / ε²  (ε²M = (Σ_g σ_g)²)
+
+σ_g² is the exact variance of the group's per-shot value in its measured frame (the QWC
+basis rotation or the FC group's Clifford), from :meth:`SampledObservable.group_variances`.
 """
 
 from __future__ import annotations
@@ -42,14 +47,15 @@ def ground_state(problem) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--molecules", default="lih_fc,lih")
+    parser.add_argument("--groupings", default="sorted_insertion,dsatur,fc")
     args = parser.parse_args()
-    print("| molecule | terms | grouping | QWC groups | per term, uniform | QWC uniform | "
-          "QWC weighted | QWC variance | uniform / variance |")
+    print("| molecule | terms | grouping | groups | per term, uniform | uniform | "
+          "weighted | variance | uniform / variance |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name in args.molecules.split(","):
         problem = qvopt.load_problem(name)
         state = ground_state(problem)[None, :]
-        for grouping in ("sorted_insertion", "dsatur"):
+        for grouping in args.groupings.split(","):
             report(name, problem, state, SampledObservable(problem.hamiltonian,
                                                            grouping=grouping), grouping)
 

@@ -14,11 +14,12 @@ Backend names (``Estimator(backend=...)``, ``vqe(backend=...)``, ``qvopt run --b
 * an object with a SamplerV2-style ``run(pubs, shots=...)`` — used as it is (tests use
   this to put a failing device in front of qvopt).
 
-For each measurement group the ansatz, the group's basis rotation and a measurement of every
-logical qubit (clbit ``k`` = logical qubit ``k``, so counts need no layout bookkeeping) form
-one circuit, transpiled once to the device (ISA); every call sends all (group, point) pairs
-as PUBs of one job. Counts become integer outcome arrays from the packed bit arrays (no
-per-shot Python loops). Failed submissions are retried with exponential backoff.
+For each measurement group the ansatz, the group's basis rotation (QWC) or diagonalizing
+Clifford (``grouping="fc"``, :mod:`.commuting`) and a measurement of every logical qubit
+(clbit ``k`` = logical qubit ``k``, so counts need no layout bookkeeping) form one circuit,
+transpiled once to the device (ISA); every call sends all (group, point) pairs as PUBs of
+one job. Counts become integer outcome arrays from the packed bit arrays (no per-shot
+Python loops). Failed submissions are retried with exponential backoff.
 
 Readout mitigation (``backend_options["mitigation"] = "readout"``): two calibration
 circuits (all 0, all 1) give per-qubit assignment matrices ``M_q`` (``P(measured|true)``);
@@ -46,6 +47,7 @@ import numpy as np
 from qiskit import QuantumCircuit, transpile
 
 from ..errors import BackendError, InputError, missing_extra
+from .commuting import CommutingGroup
 from .grouping import GroupedHamiltonian
 from .mitigation import ZNESettings, extrapolate, fold, parse_mitigation, split_shots
 from .sampler import GroupMoments, moments_from_counts
@@ -191,6 +193,18 @@ def for_devices(circuit: QuantumCircuit) -> QuantumCircuit:
     return out
 
 
+def measured_for_group(circuit: QuantumCircuit, group) -> QuantumCircuit:
+    """``circuit`` + the group's measurement rotation + a measurement of all qubits: the
+    basis change of a QWC group (:func:`measured_in_basis`) or the Clifford ``U`` of a fully
+    commuting group (:class:`~.commuting.CommutingGroup`, outcome values ``v_g`` in the
+    rotated frame)."""
+    if isinstance(group, CommutingGroup):
+        measured = circuit.compose(group.circuit())
+        measured.measure_all()
+        return measured
+    return measured_in_basis(circuit, group.basis)
+
+
 def measured_in_basis(circuit: QuantumCircuit, basis: str) -> QuantumCircuit:
     """``circuit`` + the rotation into ``basis`` (qubit 0 first) + a measurement of all qubits."""
     measured = circuit.copy()
@@ -318,7 +332,7 @@ class CircuitSampler:
         compile_kwargs = ({"backend": device.target} if device.target is not None
                           else {"basis_gates": ["rz", "sx", "x", "cx"]})
         inlined = for_devices(circuit)
-        self.circuits = [transpile(measured_in_basis(inlined, g.basis), optimization_level=level,
+        self.circuits = [transpile(measured_for_group(inlined, g), optimization_level=level,
                                    seed_transpiler=11, **compile_kwargs)
                          for g in grouped.groups]
         self.scales = self.zne.scale_factors if self.zne else (1,)

@@ -3,9 +3,10 @@ fidelities and the metric of ``⟨ψ(θ)|H|ψ(θ)⟩``, exact or sampled.
 
 Exact mode (``shots=None``): ``E(θ) = ⟨ψ|H|ψ⟩``; ``stderr = 0``; no shots are charged.
 
-Sampled mode: the sampler measures every QWC group ``g`` at every point with ``N_g`` shots
-(``shots`` each, or a split of the total ``shots`` when an allocation is set) and returns
-the group means ``m_g`` and their variances; then
+Sampled mode: the sampler measures every measurement group ``g`` (QWC or fully
+commuting, ``grouping``) at every point with ``N_g`` shots (``shots`` each, or a split
+of the total ``shots`` when an allocation is set) and returns the group means ``m_g`` and
+their variances; then
 
     Ê = c_I + Σ_g m_g,        stderr² = Σ_g Var(m_g) = Σ_g s_g² / N_g
 
@@ -68,10 +69,12 @@ class Estimator:
         allocation: ``None`` (``shots`` per group) or how a total is split over the groups:
             ``"uniform"``, ``"weighted"`` (∝ Σ|c|) or ``"variance"`` (∝ running σ_g
             estimates; optimal). See :mod:`.allocation`.
-        grouping: ``"sorted_insertion"`` (default; fewer shots) or ``"dsatur"`` (fewer
-            groups); see :mod:`.grouping`. ``grouped``: the groups of ``hamiltonian`` when
-            the caller already formed them (``group_qubitwise_commuting(hamiltonian,
-            grouping)``), so they are not formed twice.
+        grouping: qubit-wise commuting ``"sorted_insertion"`` (default) or ``"dsatur"``
+            (fewer QWC groups), see :mod:`.grouping`; or ``"fc"``: fully commuting groups
+            by sorted insertion, each measured after its diagonalizing Clifford (fewest
+            groups and shots; :mod:`.commuting`). ``grouped``: the groups of
+            ``hamiltonian`` when the caller already formed them
+            (:func:`.partition.form_groups`), so they are not formed twice.
         backend: ``"statevector"`` (default), ``"aer"``, ``"fake_<device>"``,
             ``"ibm:<name>"``, ``"pennylane:<device>"`` or a SamplerV2-like object; see
             :mod:`.registry`. ``exact_energy`` always uses the noiseless statevector.
@@ -339,7 +342,7 @@ class Estimator:
 
     def sample_groups(self, theta, group_shots) -> GroupMoments:
         """Per-group sample means and variances of the means at one point θ (shape (p,))
-        with an explicit shot count for every QWC group.
+        with an explicit shot count for every measurement group.
 
         ``group_shots``: (G,) positive ints, ``G = self.grouped.n_groups`` (any mode, exact
         estimators included: the shots are explicit). Returns a :class:`GroupMoments` with

@@ -91,11 +91,19 @@ def outcome_classes(group: MeasurementGroup, n_qubits: int) -> OutcomeClasses:
 
 @dataclass(frozen=True)
 class GroupedHamiltonian:
-    """A Hamiltonian split into its constant (identity) part and QWC measurement groups."""
+    """A Hamiltonian split into its constant (identity) part and measurement groups.
+
+    ``kind``: ``"qwc"`` (:class:`MeasurementGroup`, measured in a per-qubit basis) or
+    ``"fc"`` (:class:`~.commuting.CommutingGroup`, measured after a Clifford circuit). Both
+    group types have ``term_indices``, ``coeffs`` (the terms' real coefficients ``c_t``) and
+    ``values(n_qubits)`` (the per-outcome value ``v_g(x)`` in the measured frame), which is
+    all that allocation, term sampling and counts-based samplers use.
+    """
 
     n_qubits: int
     constant: float
-    groups: tuple[MeasurementGroup, ...]
+    groups: tuple
+    kind: str = "qwc"
 
     @property
     def n_groups(self) -> int:

@@ -4,8 +4,10 @@ The qiskit circuit is translated gate by gate (Givens excitations → ``qml.Sing
 / ``qml.DoubleExcitation`` at −θ, PennyLane's rotation sense being opposite to ours; RX, RY,
 RZ, CZ, CX, X, H as themselves; qiskit qubit ``k`` = wire ``k``). Exact mode returns the
 device's ``expval`` of the Hamiltonian; with shots every measurement group is measured in
-its basis with ``qml.sample`` and the shots are reduced with qvopt's own estimator, so error
-bars and the shot ledger mean the same as on every other backend.
+its basis (QWC) or after its Clifford (FC: ``h``, ``s``, ``cx``, ``cz`` as ``Hadamard``,
+``S``, ``CNOT``, ``CZ``; wire ``k`` = qubit ``k``) with ``qml.sample`` and the shots are
+reduced with qvopt's own estimator, so error bars and the shot ledger mean the same as on
+every other backend.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from qiskit.quantum_info import SparsePauliOp
 
 from ..ansatz.gates import DOUBLE_NAME, SINGLE_NAME
 from ..errors import InputError, MissingExtraError
+from .commuting import CommutingGroup
 from .grouping import GroupedHamiltonian
 from .sampler import GroupMoments, moments_from_counts
 
@@ -115,20 +118,26 @@ class PennyLaneSampler:
 
         return np.array([float(energy(p)) for p in points])
 
-    def _group_counts(self, basis: str, points: np.ndarray, shots: np.ndarray) -> np.ndarray:
-        """Outcome counts (P, 2^n) of one group, ``shots[p]`` shots at point ``p``."""
+    def _group_counts(self, group, points: np.ndarray, shots: np.ndarray) -> np.ndarray:
+        """Outcome counts (P, 2^n) of one group, ``shots[p]`` shots at point ``p``: the
+        ansatz, then the group's basis change (QWC) or Clifford (FC), then samples."""
         import pennylane as qml
 
         weights = 1 << np.arange(self.n)
+        clifford = {"h": qml.Hadamard, "s": qml.S, "cx": qml.CNOT, "cz": qml.CZ}
 
         def measured(theta):
             self._prepare(theta)
-            for wire, b in enumerate(basis):
-                if b == "X":
-                    qml.Hadamard(wires=wire)
-                elif b == "Y":
-                    qml.adjoint(qml.S)(wires=wire)
-                    qml.Hadamard(wires=wire)
+            if isinstance(group, CommutingGroup):
+                for name, qubits in group.gates:
+                    clifford[name](wires=list(qubits))
+            else:
+                for wire, b in enumerate(group.basis):
+                    if b == "X":
+                        qml.Hadamard(wires=wire)
+                    elif b == "Y":
+                        qml.adjoint(qml.S)(wires=wire)
+                        qml.Hadamard(wires=wire)
             return qml.sample(wires=range(self.n))
 
         qnode = qml.QNode(measured, self.device)
@@ -145,6 +154,6 @@ class PennyLaneSampler:
                ) -> GroupMoments:
         """Per-group moments from the device's samples (``shots`` (P, G))."""
         shots = np.asarray(shots, dtype=np.int64)
-        counts = [self._group_counts(g.basis, points, shots[:, k])
+        counts = [self._group_counts(g, points, shots[:, k])
                   for k, g in enumerate(self.grouped.groups)]
         return moments_from_counts(counts, self.values, shots, self.grouped.constant)

@@ -1,7 +1,7 @@
 """The :class:`Sampler` protocol: per-group means and variances at parameter points.
 
-A sampler answers one question: "measure every QWC group of the Hamiltonian at these
-points with these shots". For group ``g`` at point ``θ_p`` with ``N_pg`` shots it returns
+A sampler answers one question: "measure every group (QWC or FC) of the Hamiltonian at
+these points with these shots". For group ``g`` at point ``θ_p`` with ``N_pg`` shots it returns
 the sample mean ``m_pg`` of the per-shot value ``v_g`` and the variance of that mean
 ``Var(m_pg) = s²_pg / N_pg`` (``s²`` the unbiased sample variance over shots). The energy
 is then
@@ -55,7 +55,7 @@ class GroupMoments:
 
 @runtime_checkable
 class Sampler(Protocol):
-    """Measures the Hamiltonian's QWC groups at parameter points.
+    """Measures the Hamiltonian's measurement groups at parameter points.
 
     ``stream`` names the estimator random stream the sampler draws from: ``"energy"`` when
     it draws shots itself, ``"backend"`` when it only seeds jobs of a device simulator.

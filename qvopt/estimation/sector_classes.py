@@ -1,4 +1,8 @@
-"""Outcome-class probabilities of every QWC group, computed from real sector states.
+"""Outcome-class probabilities of every measurement group, computed from real sector states.
+
+Fully commuting groups (``grouping="fc"``) use :mod:`.sector_stabilizer` (stabilizer
+moments in the form of the Pauli moments below, or the embedded Clifford); the rest of this
+docstring is about QWC groups.
 
 For a group ``g`` measured in basis ``b`` (rotated qubits ``R``: X or Y; the others Z) the
 sampler needs the probabilities of its outcome classes
@@ -52,6 +56,13 @@ from scipy.sparse import csr_matrix
 
 from .grouping import MeasurementGroup, OutcomeClasses
 from .observable import SampledObservable
+from .sector_stabilizer import (
+    MAX_STABILIZER_RANK,
+    EmbeddedClifford,
+    StabilizerMoments,
+    embedded_clifford,
+    stabilizer_moments,
+)
 
 MAX_MOMENT_RANK = 10
 """Groups whose term supports span more than 2^10 Pauli products never use moments."""
@@ -277,10 +288,14 @@ class SectorClassProbabilities:
     def __init__(self, observable: SampledObservable, basis: np.ndarray):
         self.basis = np.asarray(basis, dtype=np.int64)
         self.n_groups = observable.n_groups
-        self.rotations: list[BlockRotation] = []
-        self.moments: list[PauliMoments] = []
+        self.rotations: list[BlockRotation | EmbeddedClifford] = []
+        self.moments: list[PauliMoments | StabilizerMoments] = []
+        fully_commuting = observable.grouped.kind == "fc"
         for g, (group, classes) in enumerate(zip(observable.grouped.groups,
                                                  observable.classes, strict=True)):
+            if fully_commuting:
+                self._add_commuting(g, group, classes)
+                continue
             rotation = block_rotation(g, group, classes, self.basis)
             rank = len(gf2_basis(group.supports))
             moment = None
@@ -297,6 +312,17 @@ class SectorClassProbabilities:
             self.possible[method.group] = method.possible
         self.values = [c.values[mask] for c, mask in zip(observable.classes, self.possible,
                                                           strict=True)]
+
+    def _add_commuting(self, g: int, group, classes: OutcomeClasses) -> None:
+        """An FC group: stabilizer moments, or the embedded Clifford when cheaper (or the
+        group's rank is too large to list its stabilizers); see :mod:`.sector_stabilizer`."""
+        embedded = embedded_clifford(g, group, classes, self.basis)
+        if group.rank <= MAX_STABILIZER_RANK:
+            moments = stabilizer_moments(g, group, classes, self.basis)
+            if moments.cost < embedded.cost:
+                self.moments.append(moments)
+                return
+        self.rotations.append(embedded)
 
     def _build_moment_tables(self) -> None:
         """Unique moments over all moment groups: a sparse (moments × pairs) matrix over

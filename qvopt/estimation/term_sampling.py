@@ -1,9 +1,10 @@
 """Weighted random operator sampling (Arrasmith et al., arXiv:2004.06252, "Rosalin").
 
 An evaluation of ``s`` shots does not visit every measurement group. Each shot picks a
-QWC group ``g`` at random with probability ``p_g = w_g / Σ_h w_h``, ``w_g = Σ_{k∈g} |c_k|``
-(the group's coefficient 1-norm), and is then measured in that group's basis, giving the
-group's value ``h_g(x) = Σ_{k∈g} c_k ⟨x|P_k|x⟩``. The per-shot estimator and its mean
+measurement group ``g`` (QWC or FC) at random with probability ``p_g = w_g / Σ_h w_h``,
+``w_g = Σ_{k∈g} |c_k|`` (the group's coefficient 1-norm), and is then measured in that
+group's frame, giving the group's value ``h_g(x) = v_g(x)`` (for QWC
+``Σ_{k∈g} c_k ⟨x|P_k|x⟩``). The per-shot estimator and its mean
 
     y = h_g(x) / p_g,        Ê = c_I + (1/s) Σ_shots y = c_I + Σ_g (n_g / (s p_g)) m_g
 
