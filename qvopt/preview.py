@@ -26,6 +26,7 @@ import numpy as np
 
 from .config import RunConfig
 from .estimation.request import Request
+from .pilot import RANGE_FACTOR
 
 
 def _first_request(run) -> Request:
@@ -82,6 +83,22 @@ def _most_per_iteration(run, request: Request, first: int) -> int:
     return max(first, run.estimator.cost(capped))
 
 
+def _expected(run, calibration: int, final: int) -> tuple[int | None, int | None]:
+    """The expected-value pilot's shots (:mod:`qvopt.pilot`, scaled by its measured
+    ``NOISE_FACTOR``) plus calibration and the final energy, and its iterations; None for
+    exact runs, circuit backends (whose pilot would need their noise) and optimizers
+    given as objects."""
+    from .pilot import NOISE_FACTOR, pilot_shots
+
+    if run.estimator.shots is None or run.estimator.sampler is not run.estimator.reference \
+            or "optimizer" in run.given:
+        return None, None
+    shots, iterations, _ = pilot_shots(run)
+    expected = calibration + int(NOISE_FACTOR * shots) + final
+    budget = run.config.shot_budget
+    return (expected if budget is None else min(expected, budget)), iterations
+
+
 def preview(config: RunConfig) -> dict[str, Any]:
     """What one iteration and the whole run of ``config`` will cost (nothing is run)."""
     from .estimation.mitigation import parse_mitigation
@@ -103,6 +120,7 @@ def preview(config: RunConfig) -> dict[str, Any]:
     if config.shot_budget is not None:
         total = min(total, config.shot_budget)
         at_most = min(at_most, config.shot_budget)
+    expected, expected_iterations = _expected(run, calibration, final)
     points = _points(run, request)
     start = run._start
     return {
@@ -118,5 +136,8 @@ def preview(config: RunConfig) -> dict[str, Any]:
         "shots_per_iteration": per_iteration, "iterations": config.maxiter,
         "calibration_shots": calibration, "final_shots": final, "shots_per_run": total,
         "shots_per_iteration_at_most": most, "shots_per_run_at_most": at_most,
+        "shots_per_run_expected": expected, "iterations_expected": expected_iterations,
+        "shots_per_run_range": None if expected is None else
+        [int(expected / RANGE_FACTOR), int(expected * RANGE_FACTOR)],
         "device_circuits": _device_circuits(estimator.sampler),
     }

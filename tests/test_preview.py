@@ -67,3 +67,26 @@ def test_the_preview_bound_holds_for_default_runs(molecule):
     result = qvopt.run(config)
     assert cost["shots_per_iteration_at_most"] > cost["shots_per_iteration"]
     assert result.shots_used <= cost["shots_per_run_at_most"]
+
+
+def test_the_expected_shots_are_deterministic_and_none_where_no_pilot_runs():
+    config = qvopt.RunConfig("h2", seed=1)
+    first, second = preview(config), preview(config.replace(seed=7))
+    assert first["shots_per_run_expected"] == second["shots_per_run_expected"] > 0
+    low, high = first["shots_per_run_range"]
+    assert low < first["shots_per_run_expected"] < high
+    assert first["iterations_expected"] <= config.maxiter
+    exact = preview(config.replace(shots=None))
+    assert exact["shots_per_run_expected"] is None and exact["shots_per_run_range"] is None
+    capped = preview(config.replace(shot_budget=20_000))
+    assert capped["shots_per_run_expected"] <= 20_000
+
+
+@pytest.mark.parametrize("molecule, seeds", [("h2", 5), ("lih_fc", 5), ("lih", 5)])
+def test_default_runs_spend_within_2x_of_the_expected_shots(molecule, seeds):
+    # issue 20: the preview must predict what the default (shot-adaptive, self-stopping)
+    # run spends within 2x; round 2 priced every iteration like the first (7-12x low)
+    config = qvopt.RunConfig(molecule)
+    expected = preview(config)["shots_per_run_expected"]
+    spent = sorted(qvopt.run(config.replace(seed=seed)).shots_used for seed in range(seeds))
+    assert 0.5 <= spent[seeds // 2] / expected <= 2.0

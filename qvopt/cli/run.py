@@ -283,6 +283,12 @@ def _print_preview(console: Console, config) -> int:
                                      "stops sooner)",
             "final_shots": " (est. at the start)"}.get(key, "")
         table.add_row(label, f"{cost[key]:,}")
+    if cost["shots_per_run_expected"] is not None:
+        low, high = cost["shots_per_run_range"]
+        table.add_row("shots per run, expected (pilot of the expected-value path × its "
+                      "measured noise factor; see qvopt.pilot)",
+                      f"{cost['shots_per_run_expected']:,} (likely {low:.2g}–{high:.2g})")
+        table.add_row("iterations, expected (pilot)", f"{cost['iterations_expected']:,}")
     circuits = cost["device_circuits"]
     if circuits:
         depths = [c["depth"] for c in circuits]

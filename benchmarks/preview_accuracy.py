@@ -1,0 +1,74 @@
+"""How close the dry run's shot prediction comes to what default runs spend.
+
+For each molecule: the preview's expected-value pilot (``qvopt.preview``, see
+``qvopt/pilot.py``) and ``qvopt.vqe(molecule, seed=s)`` with the defaults for each seed;
+prints actual/pilot per seed and its median, and whether each actual total lies in the
+range the preview states. The tuning set (h2, lih_fc, lih) fixed ``NOISE_FACTOR``; the
+held-out files in benchmarks/molecules/ check it.
+
+    python benchmarks/preview_accuracy.py --seeds 5 --json benchmarks/results/preview.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+import qvopt
+from qvopt.config import RunConfig
+from qvopt.preview import preview
+
+HERE = Path(__file__).parent
+TUNING = ["h2", "lih_fc", "lih"]
+HELD_OUT = [str(HERE / "molecules" / f"{name}.toml")
+            for name in ("h2_stretched", "lih_fc_stretched", "hf_fc")]
+
+
+def measure(molecule: str, seeds: int) -> dict:
+    cost = preview(RunConfig(molecule=molecule))
+    predicted, low, high = (cost["shots_per_run_expected"], *cost["shots_per_run_range"])
+    runs = []
+    for seed in range(seeds):
+        started = time.perf_counter()
+        result = qvopt.vqe(molecule, seed=seed)
+        runs.append({"seed": seed, "shots": int(result.shots_used), "nit": int(result.nit),
+                     "ratio": result.shots_used / predicted,
+                     "in_range": bool(low <= result.shots_used <= high),
+                     "wall_s": round(time.perf_counter() - started, 2)})
+    ratios = [r["ratio"] for r in runs]
+    return {"molecule": Path(molecule).stem, "predicted": predicted, "range": [low, high],
+            "pilot_iterations": cost["iterations_expected"],
+            "median_actual": statistics.median(r["shots"] for r in runs),
+            "median_ratio": statistics.median(ratios), "min_ratio": min(ratios),
+            "max_ratio": max(ratios), "in_range": sum(r["in_range"] for r in runs),
+            "runs": runs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--molecules", default=",".join(TUNING + HELD_OUT))
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    load_before = os.getloadavg()
+    rows = []
+    for molecule in args.molecules.split(","):
+        row = measure(molecule, args.seeds)
+        rows.append(row)
+        print(f"{row['molecule']:>18}  predicted {row['predicted']:.3g} "
+              f"[{row['range'][0]:.3g}, {row['range'][1]:.3g}]  actual median "
+              f"{row['median_actual']:.3g}  actual/predicted median {row['median_ratio']:.2f} "
+              f"(range {row['min_ratio']:.2f}–{row['max_ratio']:.2f})  in range "
+              f"{row['in_range']}/{args.seeds}", flush=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps({"load_average_before": load_before,
+                                         "load_average_after": os.getloadavg(),
+                                         "seeds": args.seeds, "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
