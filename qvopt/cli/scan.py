@@ -258,4 +258,8 @@ def _equilibrium_line(result: ScanResult) -> str:
     return (f"equilibrium {result.coordinate.label}: {fit['value']:.4f} ± "
             f"{fit['uncertainty']:.4f} {unit} ({fit['method']} fit over "
             f"{fit['window'][0]:g}–{fit['window'][1]:g}; shot noise ± {fit['stderr']:.4f}, "
-            f"grid ± {fit['model_spread']:.4f}); E_min {fit['energy']:.6f} Ha")
+            f"grid ± {fit['model_spread']:.4f}); E_min {fit['energy']:.6f} Ha"
+            + ("" if fit.get("energy_vs_reference_mha") is None else
+               f" ({fit['energy_vs_reference_mha']:+.2f} ± "
+               f"{fit['energy_vs_reference_stderr_mha']:.2f} mHa vs FCI's)")
+            + (f"\nnote: {fit['note']}" if fit.get("note") else ""))

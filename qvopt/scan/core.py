@@ -32,8 +32,8 @@ from ..chem.molecule import read_molecule_file
 from ..config import DEFAULT_MAXITER, RunConfig
 from ..errors import InputError
 from ..io import write_bytes_atomic, write_json_atomic
+from .certify import certified_equilibrium
 from .coordinates import Coordinate, input_error, make_coordinate, write_point_molecule
-from .fit import fit_equilibrium
 from .store import ScanStore
 
 CHEMICAL_ACCURACY_MHA = 1.6
@@ -160,8 +160,7 @@ def scan(molecule: str | Path, coordinate: str = "bond", values=None, *,
         points, reused = _run_points(db, template, coord, paths, warm_start, progress,
                                      threads)
     model = "morse" if coord.kind == "bond" else "parabola"
-    fit = (fit_equilibrium(coord.values, [p["energy"] for p in points],
-                           [p["stderr"] for p in points], model)
+    fit = (certified_equilibrium(coord.values, points, model, f" {coord.unit}")
            if coord.kind != "geometries" else None)
     return ScanResult(molecule=str(spec.source), coordinate=coord, config=_settings(template),
                       warm_start=warm_start, points=points, equilibrium=fit, reused=reused,

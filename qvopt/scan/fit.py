@@ -31,9 +31,10 @@ def morse(r, depth, width, r_e, e_0):
 
 
 def fit_equilibrium(values, energies, stderrs, model: str = "morse") -> dict:
-    """``{"value", "stderr", "model_spread", "uncertainty", "energy", "method", "window",
-    "curve", "note"}`` (``curve``: samples ``[x, E]`` of the fit, for plots); ``value`` is
-    None (with a ``note``) when the minimum is not bracketed."""
+    """``{"value", "stderr", "model_spread", "uncertainty", "energy", "energy_stderr",
+    "method", "window", "curve", "note"}`` (``curve``: samples ``[x, E]`` of the fit, for
+    plots; ``energy_stderr``: the shot noise of ``E_min``); ``value`` is None (with a
+    ``note``) when the minimum is not bracketed."""
     x, y, s = _sorted_finite(values, energies, stderrs)
     if len(x) < 3:
         return _none("fewer than three points with an energy: no fit")
@@ -58,7 +59,8 @@ def fit_equilibrium(values, energies, stderrs, model: str = "morse") -> dict:
 
 def _none(note: str) -> dict:
     return {"value": None, "stderr": None, "model_spread": None, "uncertainty": None,
-            "energy": None, "method": None, "window": None, "curve": None, "note": note}
+            "energy": None, "energy_stderr": None, "method": None, "window": None,
+            "curve": None, "note": note}
 
 
 def _sorted_finite(values, energies, stderrs):
@@ -98,8 +100,11 @@ def _morse_fit(x, y, s, low: int, window: tuple[int, int]) -> dict | None:
         return None
     stderr = float(np.sqrt(cov[2, 2])) if sigma is not None and np.isfinite(cov[2, 2]) \
         else 0.0
+    energy_stderr = float(np.sqrt(cov[3, 3])) if sigma is not None \
+        and np.isfinite(cov[3, 3]) else 0.0
     grid = np.linspace(xs[0], xs[-1], CURVE_POINTS)
     return {"value": float(p[2]), "stderr": stderr, "energy": float(p[3]),
+            "energy_stderr": energy_stderr,
             "method": "morse", "window": [float(xs[0]), float(xs[-1])],
             "curve": np.column_stack([grid, morse(grid, *p)]).tolist()}
 
@@ -119,13 +124,17 @@ def _parabola_fit(x, y, s, low: int, half: int) -> dict | None:
     if a <= 0:
         return None
     value = -b / (2 * a)
-    stderr = 0.0
+    stderr = energy_stderr = 0.0
     if sigma is not None:
         cov = cov if cov is not None else _exact_cov(xs, sigma)
         grad = np.array([b / (2 * a * a), -1 / (2 * a), 0.0])
         stderr = float(np.sqrt(max(grad @ cov @ grad, 0.0)))
+        # E_min = c − b²/(4a): ∂/∂(a, b, c) = (b²/(4a²), −b/(2a), 1)
+        grad_e = np.array([b * b / (4 * a * a), -b / (2 * a), 1.0])
+        energy_stderr = float(np.sqrt(max(grad_e @ cov @ grad_e, 0.0)))
     grid = np.linspace(xs[0], xs[-1], CURVE_POINTS)
     return {"value": float(value), "stderr": stderr, "energy": float(c - b * b / (4 * a)),
+            "energy_stderr": energy_stderr,
             "method": "parabola", "window": [float(xs[0]), float(xs[-1])],
             "curve": np.column_stack([grid, np.polyval(coef, grid)]).tolist()}
 

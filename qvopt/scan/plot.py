@@ -68,6 +68,9 @@ def _equilibrium(ax, fit: dict | None, coordinate: dict) -> None:
             curve = np.array(fit["curve"], dtype=float)
             ax.plot(curve[:, 0], curve[:, 1], color="tab:red", lw=0.8, alpha=0.7,
                     label=f"{fit.get('method')} fit of the estimates")
+    elif fit and fit.get("note"):
+        ax.text(0.02, 0.02, "no equilibrium fitted: " + fit["note"].split(":")[0],
+                transform=ax.transAxes, fontsize=8, color="tab:red", va="bottom")
     ax.legend(fontsize=8, loc="best")
 
 
