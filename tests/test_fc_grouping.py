@@ -192,6 +192,27 @@ def test_sector_stabilizer_moments_equal_the_embedded_clifford(lih_fc_case):
         assert np.abs(embedded[~moments.possible]).max(initial=0.0) < 1e-12
 
 
+def test_sector_sampler_with_the_embedded_fallback_only(lih_fc_case, monkeypatch):
+    """Groups too large for stabilizer moments take the embedded Clifford: same classes."""
+    from qvopt.estimation import sector_classes
+
+    problem, circuit, theta = lih_fc_case
+    points = np.random.default_rng(9).normal(scale=0.3, size=(3, len(theta)))
+    probabilities = []
+    for limit in (sector_classes.MAX_STABILIZER_RANK, 0):
+        monkeypatch.setattr(sector_classes, "MAX_STABILIZER_RANK", limit)
+        est = qvopt.Estimator(problem.hamiltonian, circuit, grouping="fc", engine="sector")
+        tables = est.reference.classes
+        assert (len(tables.moments), len(tables.rotations)) == (
+            (est.grouped.n_groups, 0) if limit else (0, est.grouped.n_groups))
+        columns = est.engine.sector_columns(points)
+        probabilities.append([np.zeros((3, len(c.values))) for c in est.observable.classes])
+        for g, p in enumerate(est.reference.class_probabilities(columns)):
+            probabilities[-1][g][:, tables.possible[g]] = p
+    for a, b in zip(*probabilities, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+
+
 def calibration(values: np.ndarray, stderrs: np.ndarray, exact: float) -> None:
     """Unbiased and honest error bars over N independent seeds.
 

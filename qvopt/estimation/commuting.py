@@ -45,11 +45,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 from qiskit import QuantumCircuit
-from qiskit.quantum_info import PauliList, SparsePauliOp
+from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import InputError
 from .grouping import GroupedHamiltonian
@@ -100,14 +99,6 @@ class CommutingGroup:
     def circuit(self) -> QuantumCircuit:
         """``U`` as a qiskit circuit on ``n_qubits`` qubits."""
         return clifford_circuit(self.gates, self.n_qubits)
-
-    @cached_property
-    def stabilizer_generators(self) -> PauliList:
-        """``g_i = U† Z_{p_i} U`` for every pivot (Hermitian, signed Pauli strings)."""
-        z = np.zeros((self.rank, self.n_qubits), dtype=bool)
-        z[np.arange(self.rank), list(self.pivots)] = True
-        return PauliList.from_symplectic(z, np.zeros_like(z)).evolve(self.circuit(),
-                                                                    frame="h")
 
 
 def cancel_hadamard_pairs(gates: Sequence[Gate]) -> list[Gate]:

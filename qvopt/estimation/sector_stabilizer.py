@@ -49,6 +49,8 @@ from .grouping import OutcomeClasses
 
 MAX_STABILIZER_RANK = 16
 """Groups of larger rank use :class:`EmbeddedClifford` (``2^r`` stabilizers not listed)."""
+CHUNK_VALUES = 2**20
+""":class:`EmbeddedClifford` embeds about this many amplitudes at a time."""
 
 
 def _masks(paulis: PauliList) -> tuple[np.ndarray, np.ndarray]:
@@ -192,12 +194,20 @@ class EmbeddedClifford:
         return 2**self.n_qubits * (len(self.steps) + 2)
 
     def probabilities(self, columns: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(classes, P)`` of sector states ``columns`` (D, P)."""
-        states = np.zeros((columns.shape[1], 2**self.n_qubits))
-        states[:, self.basis] = columns.T
-        rotated, n_h = apply_steps(self.steps, states)
-        probs = (np.abs(rotated) ** 2) * 0.5**n_h
-        return self.indicator @ probs.T
+        """Class probabilities ``(classes, P)`` of sector states ``columns`` (D, P), in
+        chunks of points that keep the ``2^n`` work arrays near ``CHUNK_VALUES`` values."""
+        n_points = columns.shape[1]
+        out = np.empty((self.indicator.shape[0], n_points))
+        step = max(1, CHUNK_VALUES // 2**self.n_qubits)
+        for start in range(0, n_points, step):
+            rows = slice(start, min(start + step, n_points))
+            states = np.zeros((rows.stop - rows.start, 2**self.n_qubits))
+            states[:, self.basis] = columns[:, rows].T
+            rotated, n_h = apply_steps(self.steps, states)
+            probs = rotated.real**2 + rotated.imag**2 if np.iscomplexobj(rotated) \
+                else rotated**2
+            out[:, rows] = self.indicator @ (probs * 0.5**n_h).T
+        return out
 
 
 def embedded_clifford(index: int, group: CommutingGroup, classes: OutcomeClasses,
