@@ -33,7 +33,9 @@ Grimsley et al., Nat. Commun. 10, 3007 (2019). Starting from Hartree–Fock, eac
 The run also stops after ``max_operators`` operators (``Status.MAXITER``), when the next
 screening or evaluation would pass ``shot_budget`` (``Status.BUDGET``, one final energy kept
 in reserve), or when the callback asks (``Status.CALLBACK``). ``fun`` is a charged energy
-estimate at the final angles: the last screening's, or one final evaluation.
+estimate at the final angles: measured afresh to ``final_precision`` (the run default from
+``qvopt run``/``RunConfig``: 1.6 mHa, as for any run), or without it the last screening's
+energy, or one final evaluation.
 
 Randomness: every estimator and optimizer of growth step ``k`` gets its own
 ``SeedSequence(entropy, spawn_key=(k, role))``, so the pick sequence is a function of the
@@ -129,6 +131,7 @@ class AdaptSettings:
     drain_pool: bool = False
     checkpoint: str | None = None
     screening_shots: int | None = None
+    final_precision: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.drain_pool, bool):
@@ -138,6 +141,10 @@ class AdaptSettings:
                            validate_shots(self.screening_shots, "screening_shots"))
         if self.screening_shots is not None and self.shots is None:
             raise InputError("screening_shots needs shots (shots=None is exact)")
+        if self.final_precision is not None:
+            _check_real("final_precision", self.final_precision, 1e-5)
+            if self.shots is None:
+                raise InputError("final_precision needs shots (shots=None is exact)")
         _check_int("max_operators", self.max_operators, 1, optional=True)
         _check_int("maxiter_per_step", self.maxiter_per_step, 1)
         _check_int("shot_budget", self.shot_budget, 1, optional=True)
@@ -169,6 +176,8 @@ class AdaptSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AdaptSettings:
         names = {f for f in cls.__dataclass_fields__}
+        if isinstance(data, dict) and "final_precision" not in data:
+            data = {**data, "final_precision": None}  # written before qvopt 0.3: one evaluation
         if not isinstance(data, dict) or set(data) != names:
             raise CheckpointError(f"checkpoint field 'settings' must have the keys "
                                   f"{sorted(names)}")
@@ -299,8 +308,8 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
               selection: str = "largest", checkpoint: str | Path | None = None,
               callback: Callable[[OptimizeResult], Any] | None = None, *,
               lcb_z: float = 2.0, gtol: float | None = None, drain_pool: bool = False,
-              screening_shots: int | None = None, threads: int | None = None
-              ) -> AdaptResult:
+              screening_shots: int | None = None, threads: int | None = None,
+              final_precision: float | None = None) -> AdaptResult:
     """ADAPT-VQE on ``problem`` (a :class:`Problem`, or a molecule name or file path).
 
     ``pool``: ``"singles_doubles"`` (default), ``"doubles"``, ``"singles"``,
@@ -314,7 +323,8 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
     ``"lcb"`` (|g| − ``lcb_z``·σ). ``drain_pool``: never pick an operator twice.
     ``screening_shots``: shots (same meaning as ``shots``) for each point of a pool
     screening; default ``shots``. ``checkpoint``: an ``.npz`` written after each growth step
-    (see :func:`resume_adapt`).
+    (see :func:`resume_adapt`). ``final_precision``: the standard error (Ha) the final
+    energy is measured to (None: one evaluation or the last screening's).
     ``callback(intermediate)`` after every optimizer update, with ``x, fun, stderr, nit,
     shots_used, adapt_step, operators``; True or ``StopIteration`` stops the run.
     """
@@ -330,7 +340,8 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
         gradient_threshold=gradient_threshold, maxiter_per_step=maxiter_per_step,
         shot_budget=shot_budget, allocation=allocation, selection=selection, lcb_z=lcb_z,
         gtol=gtol, drain_pool=drain_pool, screening_shots=screening_shots,
-        checkpoint=None if checkpoint is None else str(checkpoint))
+        checkpoint=None if checkpoint is None else str(checkpoint),
+        final_precision=final_precision)
     return _AdaptRun(settings, loaded, threads).execute(callback)
 
 
@@ -373,9 +384,6 @@ def run_config(config, callback: Callable[[OptimizeResult], Any] | None = None,
                          f"backend {config.backend!r}, device {config.device!r}")
     if getattr(config, "initial_point", None) is not None:
         raise InputError("ansatz 'adapt' starts from Hartree-Fock: initial_point must be unset")
-    if getattr(config, "final_precision", None) is not None:
-        raise InputError("ansatz 'adapt' measures its final energy once with the run's shots: "
-                         "final_precision must be unset")
     options.setdefault("maxiter_per_step", config.maxiter)
     problem, shots = load_problem(config.molecule), config.shots
     if "shots" in getattr(config, "auto_fields", ()) and config.allocation is not None:
@@ -389,7 +397,7 @@ def run_config(config, callback: Callable[[OptimizeResult], Any] | None = None,
                      seed=config.seed, shot_budget=config.shot_budget,
                      allocation=config.allocation, gtol=config.gtol,
                      checkpoint=config.checkpoint, callback=callback, threads=threads,
-                     **options)
+                     final_precision=getattr(config, "final_precision", None), **options)
 
 
 def is_adapt_checkpoint(path: str | Path) -> bool:
@@ -589,9 +597,12 @@ class _AdaptRun:
                                threads=self.threads).exact_energy(x))
 
     def final_energy(self, status: Status) -> Estimate:
-        """The charged energy at the final angles: the last screening's if it measured them,
-        else one fresh evaluation (none after a backend failure)."""
-        if self.measured:
+        """The charged energy at the final angles: with ``final_precision``, measured afresh
+        to that standard error (:func:`~qvopt.final_energy.measure_to_precision`, within
+        what the shot budget leaves); else the last screening's if it measured them, or one
+        fresh evaluation (none after a backend failure)."""
+        precision = self.settings.final_precision
+        if self.measured and precision is None:
             last = self.screenings[-1]
             return Estimate(last["energy"], last["stderr"], 0)
         if status == Status.BACKEND:
@@ -604,7 +615,14 @@ class _AdaptRun:
             ops, x = self.pool[:1], np.zeros(1)
         estimator = self.estimator(ops, step, FINAL)
         before = self.ledger.shots_used
-        value = estimator.energy(x)
+        if precision is not None:
+            from .final_energy import measure_to_precision
+
+            budget = self.settings.shot_budget
+            value, _ = measure_to_precision(estimator, x, precision,
+                                            None if budget is None else budget - before)
+        else:
+            value = estimator.energy(x)
         self.split["final"] += self.ledger.shots_used - before
         exact = self.exact_energy(self.x)
         self.log(step, "final", self.x, value, exact, self.ledger.shots_used, self.clock())

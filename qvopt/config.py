@@ -435,10 +435,9 @@ def _check_tol(value: Any) -> float | None:
 def _check_precision(value: Any, shots: int | None, ansatz: str = "uccsd") -> float | None:
     """None (``"none"``: one evaluation with the run's shots), a standard error target > 0
     (Ha) for the final energy of a sampled run, or ``"auto"``:
-    :data:`DEFAULT_FINAL_PRECISION` when sampling, None in exact mode and for ADAPT (which
-    measures its final energy once, see :mod:`qvopt.adapt`)."""
+    :data:`DEFAULT_FINAL_PRECISION` when sampling (ADAPT included), None in exact mode."""
     if _is_auto(value):
-        return None if shots is None or ansatz == "adapt" else DEFAULT_FINAL_PRECISION
+        return None if shots is None else DEFAULT_FINAL_PRECISION
     if value is None or isinstance(value, str) and value.strip().lower() == "none":
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \

@@ -200,8 +200,10 @@ def cmd_run(args, console: Console, typed: set[str]) -> int:
             return _print_preview(console, config)
         label, checkpoint = Path(config.molecule).stem, config.checkpoint
         execute = lambda callback: run(config, callback=callback)  # noqa: E731
-    result = _with_progress(console, args.no_progress, f"VQE {label} ({config.optimizer})",
-                            config.maxiter, execute)
+    adapt = config.ansatz == "adapt"  # grows its circuit: no iteration count known ahead
+    result = _with_progress(console, args.no_progress,
+                            f"{'ADAPT-VQE' if adapt else 'VQE'} {label} ({config.optimizer})",
+                            None if adapt else config.maxiter, execute)
     console.print(_summary_table(result))
     if checkpoint is not None:
         console.print(f"checkpoint: {escape(str(checkpoint))}", soft_wrap=True)
@@ -250,7 +252,7 @@ def _resume_adapt(args, console: Console, typed: set[str]) -> int:
     extra = _conflicting_flags(typed, RESUME_KEEPS - {"--maxiter"})
     if extra:
         raise InputError(f"--resume of an ADAPT run takes no other run flags; remove {extra}")
-    result = _with_progress(console, args.no_progress, "ADAPT-VQE (resumed)", 1,
+    result = _with_progress(console, args.no_progress, "ADAPT-VQE (resumed)", None,
                             lambda callback: resume_adapt(args.resume, callback=callback))
     console.print(_summary_table(result))
     if args.out is not None:
@@ -299,15 +301,19 @@ def _print_preview(console: Console, config) -> int:
     return 0
 
 
-def _with_progress(console: Console, disable: bool, description: str, total: int, execute):
-    """Run ``execute(callback)`` under a progress bar fed by the run's callback."""
+def _with_progress(console: Console, disable: bool, description: str, total: int | None,
+                   execute):
+    """Run ``execute(callback)`` under a progress bar fed by the run's callback: iterations
+    done (of ``total``, the iteration limit, when one is known), the latest measured energy
+    ± its standard error, and the shots spent so far."""
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                        TextColumn("{task.completed}/{task.total}"),
+                        TextColumn("{task.completed}{task.fields[of]} iterations"),
                         TextColumn("E = {task.fields[energy]}"),
                         TextColumn("{task.fields[shots]} shots"), TimeElapsedColumn(),
                         console=console, disable=disable, transient=False)
     with progress:
-        task = progress.add_task(escape(description), total=total, energy="…", shots="0")
+        task = progress.add_task(escape(description), total=total, energy="…", shots="0",
+                                 of="" if total is None else f"/{total}")
 
         def callback(intermediate):
             progress.update(task, completed=intermediate.nit,
@@ -315,7 +321,7 @@ def _with_progress(console: Console, disable: bool, description: str, total: int
                             shots=f"{intermediate.shots_used:.2e}")
 
         result = execute(callback)
-        progress.update(task, completed=total if result.status == 1 else result.nit)
+        progress.update(task, completed=result.nit, total=total or max(result.nit, 1))
     return result
 
 
