@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -213,3 +214,31 @@ def test_engine_is_a_run_setting(tmp_path, capsys):
     assert json.loads(out.read_text())["config"]["engine"] == "aer"
     assert main(["run", "h2", "--ansatz", "hardware_efficient", "--engine", "sector"]) == 2
     assert "sector" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["run", "h2", "--shots", "0"], ["run", "h2", "--seed", "-1"],
+                                  ["run", "h2", "-O", "lr=-1"], ["run", "h2", "--gtol", "-1"]])
+def test_messages_speak_command_line_not_python(argv, capsys):
+    with pytest.raises(SystemExit) if argv[2] == "--shots" else contextlib.nullcontext():
+        assert main(argv) == 2  # argparse's own errors exit with 2 as well
+    err = capsys.readouterr().err
+    assert "None" not in err and "usage:" not in err and err.count("\n") == 1
+
+
+def test_an_error_while_setting_up_draws_no_progress_bar(capsys, monkeypatch):
+    assert main(["run", "h2", "--device", "GPU"]) == 2  # no GPU build of Aer here
+    captured = capsys.readouterr()
+    assert "0/120" not in captured.out and "iterations" not in captured.out
+    assert "uninstall -y qiskit-aer" in captured.err
+    assert main(["scan", "h2", "--bond", "2:1:0.1"]) == 2
+    assert "scan h2" not in capsys.readouterr().out
+
+
+def test_help_states_each_default_once(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: auto) (default" not in text and text.count("auto: 0.0016") == 2
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    assert "adapt" in capsys.readouterr().out

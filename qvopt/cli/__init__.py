@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         with _signals_as_interrupts(args.command in ("run", "scan")):
             return _commands(args, console, typed)[args.command]()
     except QvoptError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(command_line_words(str(exc)))}",
+                  soft_wrap=True)
         return EXIT_INPUT
     except Terminated as exc:
         err.print(f"stopped by {exc.name}; the last checkpoint, if any, is intact",
@@ -128,6 +129,19 @@ def main(argv: list[str] | None = None) -> int:
         err.print("interrupted (Ctrl-C); the last checkpoint, if any, is intact",
                   soft_wrap=True)
         return EXIT_INTERRUPTED
+
+
+#: Python's words in messages shared with the API, as a command-line user says them
+_CLI_WORDS = ((" or None (exact)", " or 'exact'"), ("=None", "=none"),
+              (" or None", " (or left out)"), ("'auto' (or left out)", "'auto' or 'none'"))
+
+
+def command_line_words(message: str) -> str:
+    """``message`` without Python's ``None``: "… or None" (a setting that may be left out)
+    reads "(or left out)", shots' "or None (exact)" reads "or 'exact'"."""
+    for python, plain in _CLI_WORDS:
+        message = message.replace(python, plain)
+    return message
 
 
 class Terminated(KeyboardInterrupt):

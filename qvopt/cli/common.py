@@ -49,7 +49,6 @@ def parse_shots(text: str) -> int | str | None:
     """``exact``/``none`` → None; ``auto`` kept; ``1000``, ``1e6`` → a positive integer
     (checked)."""
     from ..config import check_shots
-    from ..errors import InputError
 
     if text.strip().lower() in ("exact", "none"):
         return None
@@ -58,10 +57,9 @@ def parse_shots(text: str) -> int | str | None:
     try:
         value = float(text) if any(c in text for c in ".eE") else int(text)
         return check_shots(value)
-    except (ValueError, OverflowError) as exc:
-        detail = str(exc) if isinstance(exc, InputError) else f"got {text!r}"
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(
-            f"--shots must be a positive integer, 'auto' or 'exact' ({detail})") from None
+            f"--shots must be a positive integer, 'auto' or 'exact' (got {text!r})") from None
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -71,3 +69,38 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default in (None, False, []) or action.default is argparse.SUPPRESS:
             return action.help
         return super()._get_help_string(action)
+
+
+class ShownOnFirstUpdate:
+    """A rich ``Progress`` shown from its first update on; until then a transient
+    "setting up …" spinner, which clears itself, so that an error found while setting up
+    (no GPU, an empty scan range) stands alone on its line instead of under an empty bar.
+
+        with ShownOnFirstUpdate(console, disable, "VQE h2", progress) as shown:
+            task = progress.add_task(...)
+            shown.update(task, completed=3)
+    """
+
+    def __init__(self, console, disable: bool, what: str, progress):
+        self.progress, self.started = progress, False
+        self.status = None if disable else console.status(f"setting up {what} …")
+
+    def __enter__(self):
+        if self.status is not None:
+            self.status.start()
+        return self
+
+    def update(self, task, **fields) -> None:
+        if not self.started:
+            if self.status is not None:
+                self.status.stop()
+            self.progress.start()
+            self.started = True
+        self.progress.update(task, **fields)
+
+    def __exit__(self, *exc) -> None:
+        if self.started:
+            self.progress.stop()
+        elif self.status is not None:
+            self.status.stop()
+

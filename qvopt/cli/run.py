@@ -12,6 +12,7 @@ from rich.table import Table
 from .common import (
     EXIT_BACKEND,
     EXIT_FAILED,
+    ShownOnFirstUpdate,
     parse_option,
     parse_precision,
     parse_shots,
@@ -110,15 +111,14 @@ def add_run_parser(sub, formatter) -> None:
     run.add_argument("--tol", type=parse_tol, default=AUTO, metavar="HARTREE",
                      help="stop when the measured gradient and curvature (energies, for "
                           "optimizers without a gradient) leave at most this to gain, at "
-                          "95%% confidence; none: run to --maxiter (default: auto = 0.0016)")
+                          "95%% confidence; none: run to --maxiter; auto: 0.0016")
     run.add_argument("--no-guard", action="store_true",
                      help="take every step, even ones measured worse than the best point "
                           "(default: such steps are undone and later steps halved)")
     run.add_argument("--final-precision", type=parse_precision, default=AUTO, metavar="HARTREE",
                      help="measure the final energy to this standard error in Ha, e.g. "
                           "0.0005 (its shots are charged and shown separately); auto: "
-                          "0.0016 when sampling; none: one evaluation with --shots "
-                          "(default: auto)")
+                          "0.0016 when sampling; none: one evaluation with --shots")
     run.add_argument("--seed", type=int, default=None, help="random seed")
     run.add_argument("--initial-point", choices=[AUTO, "hf", "mp2"], default=AUTO,
                      help="starting parameters: auto (mp2 for --ansatz uccsd, else zeros), "
@@ -311,17 +311,17 @@ def _with_progress(console: Console, disable: bool, description: str, total: int
                         TextColumn("E = {task.fields[energy]}"),
                         TextColumn("{task.fields[shots]} shots"), TimeElapsedColumn(),
                         console=console, disable=disable, transient=False)
-    with progress:
+    with ShownOnFirstUpdate(console, disable, description, progress) as shown:
         task = progress.add_task(escape(description), total=total, energy="…", shots="0",
                                  of="" if total is None else f"/{total}")
 
         def callback(intermediate):
-            progress.update(task, completed=intermediate.nit,
-                            energy=f"{intermediate.fun:.6f} ± {intermediate.stderr:.1e}",
-                            shots=f"{intermediate.shots_used:.2e}")
+            shown.update(task, completed=intermediate.nit,
+                         energy=f"{intermediate.fun:.6f} ± {intermediate.stderr:.1e}",
+                         shots=f"{intermediate.shots_used:.2e}")
 
         result = execute(callback)
-        progress.update(task, completed=result.nit, total=total or max(result.nit, 1))
+        shown.update(task, completed=result.nit, total=total or max(result.nit, 1))
     return result
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..io import check_distinct_files
 from ..scan.core import CHEMICAL_ACCURACY_MHA, ScanResult, scan
-from .common import parse_precision
+from .common import ShownOnFirstUpdate, parse_precision
 
 RUN_FLAGS = {"optimizer": "--optimizer", "shots": "--shots", "allocation": "--allocation",
              "final_precision": "--final-precision",
@@ -199,13 +199,13 @@ def _with_progress(console, disable: bool, request: dict, store) -> ScanResult:
                    TextColumn("{task.fields[last]}"), TimeElapsedColumn(),
                    console=console, disable=disable)
     name = Path(str(request["molecule"])).stem
-    with bar:
-        task = bar.add_task(escape(f"scan {name} {request['coordinate']}"), total=None,
-                            last="")
+    description = f"scan {name} {request['coordinate']}"
+    with ShownOnFirstUpdate(console, disable, description, bar) as shown:
+        task = bar.add_task(escape(description), total=None, last="")
 
         def progress(done: int, total: int, record: dict | None) -> None:
             last = "" if record is None else _progress_text(record)
-            bar.update(task, completed=done, total=total, last=escape(last))
+            shown.update(task, completed=done, total=total, last=escape(last))
 
         return run_request(request, store, progress)
 

@@ -28,7 +28,9 @@ def add_study_parsers(sub, formatter) -> None:
                       default=None, help="treat each --shots value as the total per energy "
                       "evaluation, split across groups this way (without it a study counts "
                       "shots per group, unlike `qvopt run`, whose default is variance)")
-    comp.add_argument("--ansatz", default="uccsd", help="uccsd or hardware_efficient")
+    comp.add_argument("--ansatz", default="uccsd",
+                      help="uccsd, hardware_efficient or adapt (ADAPT-VQE; reported as "
+                           "adapt+<optimizer>)")
     comp.add_argument("--seeds", type=int, default=5, help="seeds per grid point")
     comp.add_argument("--store", type=Path, default=Path("study.sqlite"),
                       help="SQLite file the runs are recorded in (re-running resumes)")

@@ -56,8 +56,9 @@ def make_simulator(device: str = "CPU", **options):
         if dist is None or not dist.startswith("qiskit-aer-gpu"):
             raise GPUUnavailableError(
                 "device='GPU' needs the GPU build of Aer: the installed package is "
-                f"{dist or 'missing'}. Install it with `pip install qvopt[gpu]` "
-                "(qiskit-aer-gpu replaces qiskit-aer; uninstall qiskit-aer first)."
+                f"{dist or 'missing'}. Install it with `pip uninstall -y qiskit-aer && "
+                "pip install 'qvopt[gpu]'` (in a checkout: `pip install -e '.[gpu]'`): "
+                "qiskit-aer-gpu replaces qiskit-aer."
             )
         raise GPUUnavailableError(
             f"device='GPU': {dist} is installed but Aer finds no usable NVIDIA GPU/CUDA "
