@@ -104,3 +104,37 @@ class ShownOnFirstUpdate:
         elif self.status is not None:
             self.status.stop()
 
+
+def fitting_table(console, title: str, columns, rows, caption: str | None = None,
+                  styles=None):
+    """A rich table of ``rows`` under ``columns`` (numbers right-aligned; ``styles``: one
+    rich style or None per row) that never cuts a number: when the widest word of every
+    column (+3 for padding and rule) does not fit the console, one two-column block per
+    row (column name, value) instead."""
+    from rich.table import Table
+
+    cells = [[str(c) for c in row] for row in rows]
+    styles = list(styles) if styles is not None else [None] * len(cells)
+
+    def longest_word(texts) -> int:
+        return max((len(word) for text in texts for word in str(text).split()), default=1)
+
+    need = 1 + sum(3 + longest_word([name, *(row[k] for row in cells)])
+                   for k, name in enumerate(columns))
+    if need <= console.width:
+        table = Table(title=title, caption=caption)
+        for name in columns:
+            table.add_column(name, justify="right")
+        for row, style in zip(cells, styles, strict=True):
+            table.add_row(*row, style=style)
+        return table
+    table = Table(title=title, caption=caption, show_header=False)
+    table.add_column("quantity", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
+    for number, (row, style) in enumerate(zip(cells, styles, strict=True)):
+        if number:
+            table.add_section()
+        for name, value in zip(columns, row, strict=True):
+            table.add_row(name, value, style=style)
+    return table
+

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..io import check_distinct_files
 from ..scan.core import CHEMICAL_ACCURACY_MHA, ScanResult, scan
-from .common import ShownOnFirstUpdate, parse_precision
+from .common import ShownOnFirstUpdate, fitting_table, parse_precision
 
 RUN_FLAGS = {"optimizer": "--optimizer", "shots": "--shots", "allocation": "--allocation",
              "final_precision": "--final-precision",
@@ -98,7 +98,7 @@ def cmd_scan(args: argparse.Namespace, console) -> int:
         ("CSV", out.with_suffix(".csv")), ("plot", out.with_suffix(".png")),
         ("--store", store)])
     result = _with_progress(console, args.no_progress, request, store)
-    console.print(scan_table(result))
+    console.print(scan_table(result, console))
     for line in summary_lines(result):
         console.print(line, soft_wrap=True, markup=False)
     for path in result.write(out, plot=not args.no_plot):
@@ -216,22 +216,21 @@ def _progress_text(record: dict) -> str:
     return f"{record['value']:g}: E = {record['energy']:.5f}{tail}"
 
 
-def scan_table(result: ScanResult):
-    """A rich table: one row per point (error: noiseless error of the final θ vs FCI)."""
-    from rich.table import Table
-
-    table = Table(title=f"scan {Path(result.molecule).stem}: {result.coordinate.label}",
-                  caption="energies in Ha; err: noiseless error of the final θ vs FCI")
-    for title in ("value", "E VQE", "± mHa", "E FCI", "E HF", "err mHa", "shots", "iters"):
-        table.add_column(title, justify="right")
+def scan_table(result: ScanResult, console):
+    """A rich table: one row per point (error: noiseless error of the final θ vs FCI), in
+    red outside chemical accuracy; stacked per point when the console is too narrow."""
+    rows, styles = [], []
     for p in result.points:
         fci, error = p["e_fci"], p["error_mha"]
-        style = None if error is None or abs(error) <= CHEMICAL_ACCURACY_MHA else "red"
-        table.add_row(f"{p['value']:g}", f"{p['energy']:.5f}", f"{p['stderr'] * 1e3:.1f}",
-                      "skipped" if fci is None else f"{fci:.5f}", f"{p['e_hf']:.5f}",
-                      "-" if error is None else f"{error:.3f}", f"{p['shots_used']:.3g}",
-                      str(p["nit"]), style=style)
-    return table
+        styles.append(None if error is None or abs(error) <= CHEMICAL_ACCURACY_MHA else "red")
+        rows.append((f"{p['value']:g}", f"{p['energy']:.5f}", f"{p['stderr'] * 1e3:.1f}",
+                     "skipped" if fci is None else f"{fci:.5f}", f"{p['e_hf']:.5f}",
+                     "-" if error is None else f"{error:.3f}", f"{p['shots_used']:.3g}",
+                     str(p["nit"])))
+    return fitting_table(
+        console, f"scan {Path(result.molecule).stem}: {result.coordinate.label}",
+        ("value", "E VQE", "± mHa", "E FCI", "E HF", "err mHa", "shots", "iters"), rows,
+        caption="energies in Ha; err: noiseless error of the final θ vs FCI", styles=styles)
 
 
 def summary_lines(result: ScanResult) -> list[str]:

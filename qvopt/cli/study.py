@@ -6,9 +6,8 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from .common import parse_option
+from .common import fitting_table, parse_option
 
 
 def add_study_parsers(sub, formatter) -> None:
@@ -113,12 +112,8 @@ def cmd_report(args, console: Console) -> int:
     from ..bench.report import TABLE_COLUMNS, failure_lines, table_rows
 
     table, paths = report(args.store, plots=not args.no_plots, csv=args.csv)
-    out = Table(title=f"study {args.store}")
-    for title in TABLE_COLUMNS:
-        out.add_column(title, justify="right")
-    for cells in table_rows(table):
-        out.add_row(*cells)
-    console.print(out)
+    console.print(fitting_table(console, f"study {args.store}", TABLE_COLUMNS,
+                                table_rows(table)))
     failures = failure_lines(table)
     if failures:
         console.print(f"failed runs ({int(table['failed'].sum())}):", soft_wrap=True)

@@ -100,3 +100,14 @@ def test_runs_from_before_mp2_starts_get_their_own_row(tmp_path):
         synthetic_run(store, "new", "A", 0, [20.0, 5.0, 1.0])
     table, _ = qvopt.report(path, plots=False)
     assert sorted(table.optimizer) == ["A", "A@hf"] and list(table.runs) == [1, 1]
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_report_table_never_cuts_a_number(toy_store, columns, monkeypatch, capsys):
+    from qvopt.cli import main
+
+    monkeypatch.setenv("COLUMNS", columns)
+    assert main(["report", str(toy_store), "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out and "median shots to CA" in " ".join(out.split())
+    assert max(len(line) for line in out.splitlines()) <= int(columns)
