@@ -1,4 +1,5 @@
-"""A potential-energy scan of H2: VQE (UCCSD, Adam, 1000 shots) from 0.5 to 2.5 Å.
+"""A potential-energy scan of H2: VQE (UCCSD, the default iCANS, 1000 shots per energy
+evaluation split by the variance allocation) from 0.5 to 2.5 Å.
 
     python examples/scan_h2.py [--out scan_h2.json] [--step 0.25]
 

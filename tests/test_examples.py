@@ -25,8 +25,8 @@ def test_compare_optimizers_example_prints_a_table():
                              "--maxiter", "15"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[0].split()[0] == "optimizer" and len(lines) == 13
-    assert {line.split()[0] for line in lines[1:]} >= {"adam", "qng", "spsa", "lbfgs"}
+    assert lines[0].split()[0] == "optimizer" and len(lines) == 14
+    assert {line.split()[0] for line in lines[1:]} >= {"icans", "adam", "qng", "spsa", "lbfgs"}
 
 
 def test_hardware_example_runs_offline(tmp_path):
