@@ -3,11 +3,13 @@
     qvopt.plots.plot_run(result, "run.png")          # a VQEResult, its dict, or result.json
     qvopt plot result.json [-o run.png]               # the same from the command line
 
-Four panels: the estimated energy with its ±stderr band and the noiseless energy of the
-same parameters, with the FCI line and the chemical-accuracy band above it (left), and
-the errors ``|E − E_FCI|`` in mHa on a log scale with the 1.6 mHa line (right); per
-iteration (top) and per cumulative shots (bottom, what the run paid). ``qvopt plot`` also
-draws a scan's JSON (``"points"``, see :mod:`qvopt.scan`).
+Four panels: the noiseless energy of the iterates with the FCI line and the
+chemical-accuracy band above it, each iteration's estimate behind them as a faint point with
+its ±stderr bar (left; the axis follows the noiseless curve, so shot noise does not hide
+it), and the errors ``|E − E_FCI|`` in mHa on a log scale with the 1.6 mHa line (right),
+where the point the run reached chemical accuracy for good is starred; per iteration (top)
+and per cumulative shots (bottom, what the run paid). Legends sit under the panels.
+``qvopt plot`` also draws a scan's JSON (``"points"``, see :mod:`qvopt.scan`).
 
 Figures are drawn on matplotlib's Agg canvas directly (no pyplot, no global backend
 switch), so the functions are safe in notebooks and threads.
@@ -115,15 +117,23 @@ def run_figure(result: Any):
     data = load_result(result)
     h = _history(data)
     e_fci, e_hf = _finite(data.get("e_fci")), _finite(data.get("e_hf"))
-    figure, axes = new_figure(2, 2, (11, 7.5))
+    figure, axes = new_figure(2, 2, (11, 8.5))
+    reached = _finite(data.get("shots_to_chemical_accuracy"))
     for row, (x, label) in enumerate(((h["iteration"], "iteration"),
                                       (np.maximum(h["shots"], 1), "cumulative shots"))):
         _energy_panel(axes[row, 0], x, h, e_fci, e_hf)
-        _error_panel(axes[row, 1], x, h, e_fci)
+        _error_panel(axes[row, 1], x, h, e_fci, reached if row == 1 else None)
         for ax in axes[row]:
             ax.set_xlabel(label)
             if row == 1:
                 _log_x(ax)
+    # one legend under the panels (constrained layout keeps it outside): never over data
+    entries: dict[str, Any] = {}
+    for ax in axes[1]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    figure.legend(list(entries.values()), list(entries), loc="outside lower center",
+                  fontsize=8, ncol=3, frameon=False)
     figure.suptitle(_title(data, e_fci))
     return figure
 
@@ -137,32 +147,34 @@ def _log_x(ax) -> None:
 
 
 def _energy_panel(ax, x, h, e_fci, e_hf) -> None:
-    ax.fill_between(x, h["energy"] - h["stderr"], h["energy"] + h["stderr"],
-                    color="tab:blue", alpha=0.25, lw=0, label="± stderr")
-    ax.plot(x, h["energy"], color="tab:blue", lw=1, label="estimated energy")
-    ax.plot(x, h["energy_exact"], color="tab:orange", lw=1.5, label="noiseless energy")
+    """Noiseless energy, FCI and its accuracy band in front; each iteration's estimate as a
+    faint point with its ± stderr bar behind (the axis follows the noiseless curve, so
+    per-iteration noise of tens of mHa does not hide the rest)."""
+    ax.errorbar(x, h["energy"], yerr=h["stderr"], fmt="o", ms=2, lw=0.5, alpha=0.2,
+                color="tab:blue", label="estimate ± stderr (each iteration)")
+    ax.plot(x, h["energy_exact"], color="tab:orange", lw=1.8, label="noiseless energy")
     if e_hf is not None:
         ax.axhline(e_hf, color="grey", ls=":", lw=1, label="Hartree–Fock")
     if e_fci is not None:
         ax.axhspan(e_fci, e_fci + CHEMICAL_ACCURACY_MHA / HA_TO_MHA, color="tab:green",
-                   alpha=0.15, lw=0, label="FCI + chemical accuracy")
+                   alpha=0.2, lw=0, label="FCI + chemical accuracy")
         ax.axhline(e_fci, color="black", lw=1, label="FCI")
         _zoom_energy(ax, h, e_fci)
     ax.set_ylabel("energy (Ha)")
-    ax.legend(fontsize=8, loc="upper right")
 
 
 def _zoom_energy(ax, h, e_fci: float) -> None:
-    """Show the whole noiseless curve and the estimates, but not a wild first estimate."""
-    values = np.concatenate([h["energy_exact"], h["energy"][len(h["energy"]) // 5:]])
-    values = values[np.isfinite(values)]
+    """The noiseless curve, FCI and the accuracy band fill the axis; estimates beyond it
+    are clipped (their spread is on the error panel)."""
+    values = h["energy_exact"][np.isfinite(h["energy_exact"])]
     if values.size:
-        top, bottom = max(values.max(), e_fci), min(values.min(), e_fci)
-        pad = 0.08 * max(top - bottom, 2 * CHEMICAL_ACCURACY_MHA / HA_TO_MHA)
+        top = max(values.max(), e_fci + CHEMICAL_ACCURACY_MHA / HA_TO_MHA)
+        bottom = min(values.min(), e_fci)
+        pad = 0.15 * max(top - bottom, 2 * CHEMICAL_ACCURACY_MHA / HA_TO_MHA)
         ax.set_ylim(bottom - pad, top + pad)
 
 
-def _error_panel(ax, x, h, e_fci) -> None:
+def _error_panel(ax, x, h, e_fci, reached: float | None = None) -> None:
     if e_fci is None:
         ax.text(0.5, 0.5, "no FCI reference: error unknown", ha="center", va="center",
                 transform=ax.transAxes)
@@ -172,22 +184,30 @@ def _error_panel(ax, x, h, e_fci) -> None:
     exact = np.abs(h["energy_exact"] - e_fci) * HA_TO_MHA
     floor = max(np.nanmin(np.concatenate([exact, noisy, [CHEMICAL_ACCURACY_MHA]])) / 3,
                 1e-6)
-    ax.plot(x, np.maximum(noisy, floor), color="tab:blue", lw=0.8, alpha=0.6,
-            label="|estimate − FCI|")
-    ax.plot(x, h["stderr"] * HA_TO_MHA, color="tab:blue", ls=":", lw=1, label="stderr")
-    ax.plot(x, np.maximum(exact, floor), color="tab:orange", lw=1.5,
+    ax.plot(x, np.maximum(noisy, floor), "o", ms=2, color="tab:blue", alpha=0.35,
+            label="|estimate − FCI| (each iteration)")
+    ax.plot(x, h["stderr"] * HA_TO_MHA, color="tab:blue", ls=":", lw=1,
+            label="stderr of the estimate")
+    ax.plot(x, np.maximum(exact, floor), color="tab:orange", lw=1.8,
             label="|noiseless − FCI|")
+    if reached is not None:
+        at = int(np.searchsorted(h["shots"], reached))
+        if at < len(exact):
+            ax.plot([reached], [max(exact[at], floor)], "*", ms=12, color="tab:red",
+                    label=f"chemical accuracy reached for good ({reached:.3g} shots)")
     ax.set_yscale("log")
     ax.set_ylim(bottom=floor)
     chemical_accuracy_band(ax, floor)
     ax.set_ylabel("|E − E_FCI| (mHa)")
-    ax.legend(fontsize=8, loc="upper right")
 
 
 def _title(data: dict, e_fci: float | None) -> str:
-    shots = data.get("shots") or "exact"
+    shots = data.get("shots")
+    setting = ("exact energies" if not shots else
+               f"{shots} shots per evaluation ({data['allocation']})" if data.get("allocation")
+               else f"{shots} shots per group")
     parts = [(f"VQE {data.get('molecule', '?')}: {data.get('ansatz', '?')} + "
-              f"{data.get('optimizer', '?')}, shots={shots}")]
+              f"{data.get('optimizer', '?')}, {setting}")]
     error = _finite(data.get("error_mha"))
     if e_fci is not None and error is not None:
         parts.append(f"final error {error:.3f} mHa, {int(data.get('shots_used') or 0):,} shots")

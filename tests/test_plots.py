@@ -28,14 +28,20 @@ def test_plot_run_writes_a_png(tmp_path, result):
 
 
 def test_figure_has_energy_and_error_panels_vs_iteration_and_shots(result):
-    axes = run_figure(result).axes
+    figure = run_figure(result)
+    axes = figure.axes
     assert len(axes) == 4
     assert [ax.get_xlabel() for ax in axes] == ["iteration", "iteration",
                                                "cumulative shots", "cumulative shots"]
     assert [ax.get_xscale() for ax in axes] == ["linear", "linear", "log", "log"]
     assert axes[0].get_ylabel() == "energy (Ha)" and axes[1].get_yscale() == "log"
-    labels = {t.get_text() for ax in axes for t in ax.get_legend().get_texts()}
-    assert {"FCI", "± stderr", "chemical accuracy (1.6 mHa)"} <= labels
+    assert all(ax.get_legend() is None for ax in axes)  # one figure legend, under the panels
+    labels = {t.get_text() for legend in figure.legends for t in legend.get_texts()}
+    assert {"FCI", "estimate ± stderr (each iteration)", "chemical accuracy (1.6 mHa)"} <= labels
+    assert any(label.startswith("chemical accuracy reached for good") for label in labels)
+    low, high = axes[0].get_ylim()  # the energy axis follows the noiseless curve, not noise
+    exact = [h["energy_exact"] for h in result.history]
+    assert low <= min(exact) and high >= max(exact) and high - low < 0.1
 
 
 def test_exact_run_and_json_input(tmp_path):
