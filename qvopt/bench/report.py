@@ -125,10 +125,25 @@ def with_method_labels(runs):
         return row["optimizer"] if config.get("initial_point") == "mp2" \
             else f"{row['optimizer']}@hf"
 
+    def unit(row) -> str:
+        allocation = json.loads(row["config"]).get("allocation")
+        return f"per evaluation ({allocation})" if allocation else "per group"
+
     runs = runs.copy()
     if len(runs):
         runs["optimizer"] = runs.apply(label, axis=1)
+        runs["shots_unit"] = runs.apply(unit, axis=1)
     return runs
+
+
+def _setting_label(optimizer: str, shots, group) -> str:
+    """``"adam, 1000 shots per evaluation (variance)"``: what a study's shot setting means
+    (per energy evaluation split by an allocation, or per measurement group)."""
+    if _is_exact(shots):
+        return f"{optimizer}, exact"
+    units = sorted(set(group["shots_unit"])) if "shots_unit" in group else []
+    return f"{optimizer}, {_shots_label(shots)} shots" + (f" {units[0]}" if len(units) == 1
+                                                            else "")
 
 
 def summarize(runs, traces, seed: int = 0):
@@ -210,6 +225,14 @@ def _error_on_grid(trace, e_fci: float, grid: np.ndarray, extend: bool) -> np.nd
     return out
 
 
+def reached_within(reached_at: np.ndarray, budgets: np.ndarray) -> np.ndarray:
+    """Share of seeds that had reached chemical accuracy for good (``reached_at``: their
+    shots to it, NaN for never) within each budget: non-decreasing in the budget (a seed
+    inside the band at some budget but leaving it later does not count before it settles)."""
+    settled = np.nan_to_num(np.asarray(reached_at, dtype=float), nan=np.inf)
+    return (settled[:, None] <= np.asarray(budgets)[None, :]).mean(axis=0)
+
+
 def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
     """Write the PNG plots; returns their paths."""
     import matplotlib
@@ -228,8 +251,8 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
         low = min(by_run[r.run_id]["shots"].iloc[0] for r in runs_with_trace)
         grid = np.geomspace(max(low, 1), max(top, 10), 200)
 
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        success_fig, success_ax = plt.subplots(figsize=(7, 4.5))
+        fig, ax = plt.subplots(figsize=(9.5, 4.5))
+        success_fig, success_ax = plt.subplots(figsize=(9.5, 4.5))
         # one colour per optimizer, one line style per shot setting
         colours = {o: plt.get_cmap("tab10")(i % 10)
                    for i, o in enumerate(sorted(mol_runs["optimizer"].unique()))}
@@ -242,8 +265,8 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
             if not pairs:
                 continue
             curves = np.array([_error_on_grid(by_run[r], e, grid, False) for r, e in pairs])
-            final = np.array([_error_on_grid(by_run[r], e, grid, True) for r, e in pairs])
-            label = f"{optimizer}, {_shots_label(shots)} shots"
+            reached_at = np.array([first_reach(by_run[r], e)[0] for r, e in pairs])
+            label = _setting_label(optimizer, shots, group)
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns → NaN
                 median = np.nanmedian(curves, axis=0)
@@ -252,21 +275,20 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
                      "linestyle": "-" if _is_exact(shots) else styles.get(shots, "-")}
             ax.plot(grid, median, label=label, **style)
             ax.fill_between(grid, q25, q75, color=colours[optimizer], alpha=0.15)
-            success_ax.plot(grid, np.mean(final <= CHEMICAL_ACCURACY_MHA, axis=0), label=label,
-                            **style)
+            success_ax.plot(grid, reached_within(reached_at, grid), label=label, **style)
         ax.axhline(CHEMICAL_ACCURACY_MHA, color="k", linestyle="--", label="chemical accuracy")
         ax.set(xscale="log", yscale="log", xlabel="cumulative shots",
                ylabel="|E(θ) − E_FCI| (mHa)", title=f"{molecule}: error vs shots (median, IQR)")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
         name = safe_component(Path(str(molecule)).stem)  # a molecule may be a path
         path = folder / f"{stem}_{name}_error_vs_shots.png"
         save_figure_atomic(fig, path)
         paths.append(path)
         success_ax.set(xscale="log", ylim=(-0.02, 1.02), xlabel="shot budget",
-                       ylabel="share of seeds within chemical accuracy",
+                       ylabel="share of seeds at chemical accuracy\nfor good within it",
                        title=f"{molecule}: success rate vs shot budget")
-        success_ax.legend(fontsize=7)
+        success_ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         success_fig.tight_layout()
         path = folder / f"{stem}_{name}_success_vs_budget.png"
         save_figure_atomic(success_fig, path)
@@ -303,26 +325,31 @@ def seed_shots_to_ca(mol_runs, by_run: dict) -> list[tuple[str, np.ndarray]]:
         group = group.sort_values("seed_index") if "seed_index" in group else group
         values = [first_reach(by_run[r], e)[0] if r in by_run else np.nan
                   for r, e in zip(group["run_id"], group["e_fci"], strict=True)]
-        out.append((f"{optimizer}, {_shots_label(shots)}", np.array(values, dtype=float)))
+        out.append((_setting_label(optimizer, shots, group), np.array(values, dtype=float)))
     return out
 
 
 def _plot_shots_to_ca(plt, rows, folder: Path, stem: str, molecule: str) -> Path:
-    """Strip plot of :func:`seed_shots_to_ca`: a dot per seed, a bar at the median of the
-    seeds that got there, an ``x`` at the right edge per seed that never did."""
-    fig, ax = plt.subplots(figsize=(7, 1.5 + 0.45 * len(rows)))
+    """Strip plot of :func:`seed_shots_to_ca`: a dot per seed (seeds spread vertically in
+    seed order, so equal values do not hide each other), an ``x`` at the right edge per
+    seed that never got there, and a bar at the median with those counted as ∞ (as in the
+    table; at the right edge when it is ∞)."""
+    fig, ax = plt.subplots(figsize=(8, 1.5 + 0.55 * len(rows)))
     reached = np.concatenate([v[np.isfinite(v)] for _, v in rows] + [np.array([1.0])])
     never_at = 2.0 * reached.max()
     for y, (_, values) in enumerate(rows):
-        ok = values[np.isfinite(values)]
-        ax.scatter(ok, np.full(len(ok), y), color="C0", s=18, zorder=3)
-        misses = int(np.sum(~np.isfinite(values)))
-        ax.scatter(np.full(misses, never_at), np.full(misses, y), color="C3", marker="x")
-        if len(ok):
-            ax.plot([np.median(ok)] * 2, [y - 0.3, y + 0.3], color="k")
+        offsets = y + np.linspace(-0.25, 0.25, len(values)) if len(values) > 1 else [y]
+        shown = np.where(np.isfinite(values), values, never_at)
+        hit = np.isfinite(values)
+        ax.scatter(shown[hit], np.asarray(offsets)[hit], color="C0", s=18, zorder=3)
+        ax.scatter(shown[~hit], np.asarray(offsets)[~hit], color="C3", marker="x")
+        if len(values):
+            median = _median_with_inf(np.nan_to_num(values, nan=np.inf))
+            ax.plot([median if np.isfinite(median) else never_at] * 2, [y - 0.35, y + 0.35],
+                    color="k")
     ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=7)
     ax.set(xscale="log", xlabel="shots to chemical accuracy (x: never)",
-           title=f"{molecule}: shots to chemical accuracy per seed (bar: median)")
+           title=f"{molecule}: shots to chemical accuracy per seed (bar: median, x = ∞)")
     fig.tight_layout()
     path = folder / f"{stem}_shots_to_ca.png"
     save_figure_atomic(fig, path)

@@ -83,8 +83,18 @@ def test_shots_to_ca_of_every_seed_by_hand(toy_store):
     by_run = {rid: t for rid, t in traces.groupby("run_id")}
     rows = dict(seed_shots_to_ca(runs, by_run))
     # A: seeds 0 and 1 settle at 3000 and 2000 shots, seeds 2 and 3 never; B never
-    assert np.array_equal(rows["A, 100"], [3000.0, 2000.0, np.nan, np.nan], equal_nan=True)
-    assert np.isnan(rows["B, 100"]).all()
+    assert np.array_equal(rows["A, 100 shots"], [3000.0, 2000.0, np.nan, np.nan],
+                          equal_nan=True)
+    assert np.isnan(rows["B, 100 shots"]).all()
+
+
+def test_success_vs_budget_counts_seeds_that_settled():
+    from qvopt.bench.report import reached_within
+
+    # three seeds: settled at 2000 and 5000 shots, one never (it may have passed through
+    # the band earlier: round 2's curve then went 1.0 -> 0.5 -> 1.0)
+    shares = reached_within(np.array([2000.0, 5000.0, np.nan]), np.array([1e3, 3e3, 1e4]))
+    assert np.allclose(shares, [0.0, 1 / 3, 2 / 3]) and np.all(np.diff(shares) >= 0)
 
 
 def test_report_is_reproducible(toy_store):
