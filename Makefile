@@ -9,13 +9,13 @@
 #   VENV         virtual-environment folder                          (.venv)
 #   PYTEST_ARGS  arguments for pytest, e.g. PYTEST_ARGS="tests/test_chem.py -q"
 #   RUN_ARGS     arguments for `qvopt run`                           (h2)
-#   PIP_FLAGS    extra pip install flags, e.g. --quiet
+#   PIP_FLAGS    pip install flags                                   (--quiet; PIP_FLAGS= shows pip)
 
 PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?=
 RUN_ARGS ?= h2
-PIP_FLAGS ?=
+PIP_FLAGS ?= --quiet
 
 BIN := $(VENV)/bin
 # Inside the venv, so deleting the venv also forgets the install.
@@ -46,5 +46,6 @@ $(BIN)/python:
 # Order-only on the interpreter: re-install when pyproject.toml changes, not when the
 # venv folder's timestamp does.
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "installing qvopt and its dev extras into $(VENV) (a few minutes the first time)"
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e ".[dev]"
 	@touch $@
