@@ -153,10 +153,12 @@ def stabilizer_moments(index: int, group: CommutingGroup, classes: OutcomeClasse
             weight = 2.0 * sign_s[s0] * phase
         if not len(d):
             continue
-        for a in np.unique(block_d[d]).tolist():
-            rows = block_d[d] == a
+        weight = np.broadcast_to(weight, d.shape)
+        order = np.argsort(block_d[d], kind="stable")
+        blocks, starts = np.unique(block_d[d][order], return_index=True)
+        for a, rows in zip(blocks.tolist(), np.split(order, starts[1:]), strict=True):
             keys.append(("fc", index, a, f))
-            pairs.append((d[rows], e[rows], np.broadcast_to(weight, d.shape)[rows].copy()))
+            pairs.append((d[rows], e[rows], weight[rows].copy()))
             reps.append(s0)
     # mix[c, m] = 2^{k−r} Σ_{u: class c, block a_m} (−1)^{u·S₀(f_m)}
     n_classes = len(classes.values)
