@@ -311,10 +311,9 @@ def test_final_precision_auto_and_none_from_the_command_line(tmp_path):
     assert data["config"]["final_precision"] is None and data["final_shots"] == 1000
 
 
-def test_adapt_defaults_measure_the_final_energy_once():
+def test_adapt_defaults_measure_the_final_energy_like_any_run():
+    # round 3 (issue 20): ADAPT's final energy to the run's precision, not one evaluation
     config = RunConfig("h2", ansatz="adapt")
-    assert config.optimizer == "adam" and config.final_precision is None
-    from qvopt.adapt import run_config
-
-    with pytest.raises(qvopt.InputError, match="final_precision must be unset"):
-        run_config(RunConfig("h2", ansatz="adapt", final_precision=1e-3))
+    assert config.optimizer == "adam" and config.final_precision == 1.6e-3
+    assert RunConfig("h2", ansatz="adapt", final_precision=1e-3).final_precision == 1e-3
+    assert RunConfig("h2", ansatz="adapt", shots=None).final_precision is None
