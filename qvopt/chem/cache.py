@@ -20,7 +20,7 @@ from qiskit.quantum_info import SparsePauliOp
 
 from ..io import write_bytes_atomic
 
-CACHE_FORMAT = "qvopt-hamiltonian-v1"
+CACHE_FORMAT = "qvopt-hamiltonian-v2"  # v2: coefficients rounded to 1e-12 Ha
 
 
 def cache_dir() -> Path:

@@ -16,6 +16,8 @@ from qiskit.quantum_info import SparsePauliOp
 
 from .integrals import ActiveSpaceIntegrals
 
+COEFF_DECIMALS = 12
+
 
 def qubit_hamiltonian(integrals: ActiveSpaceIntegrals, cutoff: float = 1e-12) -> SparsePauliOp:
     """Jordan–Wigner qubit Hamiltonian of the active space (see module docstring for order)."""
@@ -44,7 +46,11 @@ def qubit_hamiltonian(integrals: ActiveSpaceIntegrals, cutoff: float = 1e-12) ->
     op = SparsePauliOp(labels, coeffs.real).simplify(atol=cutoff)
     # Sort terms for reproducible grouping: identity first, then lexicographic labels.
     order = np.lexsort((op.paulis.to_labels(),))
-    return SparsePauliOp(op.paulis[order], op.coeffs[order].real)
+    # Coefficients on a 1e-12 Ha grid (the SCF converges to 1e-12): two PySCF runs of the
+    # same file differ in the last bits (threaded BLAS sums), and a shot-adaptive run
+    # amplifies such bits into different shot counts; rounded, the same file gives the
+    # same Hamiltonian, bit for bit, and the same seed the same run.
+    return SparsePauliOp(op.paulis[order], np.round(op.coeffs[order].real, COEFF_DECIMALS))
 
 
 def sector_ground_energy(hamiltonian: SparsePauliOp, n_alpha: int, n_beta: int) -> float:
