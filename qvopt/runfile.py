@@ -15,7 +15,8 @@ from .errors import RunFileError
 from .io import output_path_in_file, read_toml, reject_unknown_keys
 
 PLAIN_KEYS = ("shots", "allocation", "seed", "maxiter", "shot_budget", "gtol", "tol",
-              "guard", "device", "engine", "taper", "initial_point", "final_precision")
+              "guard", "device", "engine", "grouping", "taper", "initial_point",
+              "final_precision")
 TOP_KEYS = {"molecule", "ansatz", "optimizer", "backend", "output", *PLAIN_KEYS}
 OUTPUT_KEYS = {"result", "checkpoint"}
 

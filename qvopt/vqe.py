@@ -29,7 +29,8 @@ from .driver import Limits, Loop, Outcome, Status, drive
 from .errors import InputError
 from .estimation.base import Estimate
 from .estimation.estimator import Estimator
-from .estimation.grouping import GroupedHamiltonian, group_qubitwise_commuting
+from .estimation.grouping import GroupedHamiltonian
+from .estimation.partition import form_groups
 from .guard import GUARD_Z, Guarded
 from .optimizers.registry import get_optimizer, uses_gradient
 from .optimizers.scipy_methods import ScipyMethod
@@ -84,6 +85,8 @@ def resume(checkpoint: str | Path, maxiter: int | None = None,
             # older still: built with round 2's constant step, which its state holds
             options = {**ROUND_2_STEPS[config.optimizer], **options}
             changes["optimizer_options"] = options
+    if "grouping" not in meta["config"]:  # written before FC groups (qvopt 0.3): QWC
+        changes["grouping"] = "sorted_insertion"
     if config.optimizer in ("icans", "gcans") and "max_shots" not in options:
         # written before checkpoints held every built option and before the problem-derived
         # shot cap: resume without the cap, as the run started
@@ -119,6 +122,7 @@ class _Run:
         self.estimator = Estimator(
             self.problem.hamiltonian, self.circuit, shots=config.shots, seed=estimator_seed,
             device=config.device, engine=config.engine, allocation=config.allocation,
+            grouping=config.grouping,
             backend=backend if backend is not None else config.backend,
             backend_options=config.backend_options or None, threads=threads,
             grouped=grouped)
@@ -149,7 +153,7 @@ class _Run:
         returns the groups it formed (None if none), for the estimator to reuse."""
         if "shots" not in config.auto_fields or config.allocation is None:
             return config, None
-        grouped = group_qubitwise_commuting(self.problem.hamiltonian)
+        grouped = form_groups(self.problem.hamiltonian, config.grouping)
         shots = default_shots(grouped.n_groups)
         return (config if shots == config.shots else config.replace(shots=shots)), grouped
 

@@ -74,3 +74,31 @@ def test_allocation_errors(h2):
         qvopt.Estimator(h2.hamiltonian, circuit, shots=None, allocation="uniform")
     with pytest.raises(ValueError, match="cannot give 5 measurement groups"):
         qvopt.Estimator(h2.hamiltonian, circuit, shots=6, allocation="weighted")
+
+
+def test_variance_allocation_never_starves_a_group_and_stays_calibrated():
+    # round 3: a group whose few shots agreed (s² = 0) was cut to 2 shots, whose sample
+    # variance is again often 0 — at this near-HF point of H2, 160 of 400 evaluations had a
+    # starved group and the spread was 2.2x the reported stderr. The running variance is
+    # now shrunk toward the prior (allocation.PRIOR_SHOTS pseudo-shots).
+    import qvopt
+    from qvopt.ansatz import build_ansatz
+
+    h2 = qvopt.load_problem("h2")
+    x = np.array([0.05, 0.02, -0.2])
+    est = qvopt.Estimator(h2.hamiltonian, build_ansatz("uccsd", h2), shots=1000,
+                          allocation="variance", seed=1)
+    exact = est.exact_energy(x)
+    n = 400
+    smallest, values, errors = [], [], []
+    for _ in range(n):
+        smallest.append(int(est.group_shots().min()))
+        estimate = est.energy(x)
+        values.append(estimate.value)
+        errors.append(estimate.stderr)
+    values = np.array(values)
+    assert min(smallest[1:]) >= 20
+    spread = values.std(ddof=1)
+    # the spread of n draws estimates sigma to about 1/sqrt(2(n-1)) = 3.5%: allow 4 of those
+    assert abs(spread / np.sqrt(np.mean(np.square(errors))) - 1) < 4 / np.sqrt(2 * (n - 1))
+    assert abs(values.mean() - exact) < 4 * spread / np.sqrt(n)

@@ -29,7 +29,8 @@ def test_run_config_defaults_resolve_to_the_shot_frugal_settings():
     assert config.maxiter == DEFAULT_MAXITER == 120
     assert config.final_precision == 1.6e-3
     assert config.auto_fields == {"shots", "optimizer", "allocation", "initial_point",
-                                  "final_precision", "tol"}
+                                  "final_precision", "tol", "grouping"}
+    assert config.grouping == "sorted_insertion"
     assert config.tol == 1.6e-3 and config.guard is True
     # what results and checkpoints record: the resolved values, never "auto"
     data = config.to_dict()
@@ -85,7 +86,8 @@ def test_replace_resolves_the_defaulted_fields_again():
     assert config.replace(maxiter=5) == config.replace(maxiter=5, allocation="variance")
     # values given explicitly stay as given
     weighted = RunConfig("h2", allocation="weighted", initial_point="hf", optimizer="adam",
-                         final_precision=None, tol=2e-3, shots=1000)
+                         final_precision=None, tol=2e-3, shots=1000,
+                         grouping="sorted_insertion")
     assert weighted.auto_fields == frozenset()
     assert weighted.replace(shots=2000, ansatz="hardware_efficient").allocation == "weighted"
     with pytest.raises(qvopt.InputError, match="allocation"):

@@ -128,6 +128,12 @@ def add_run_parser(sub, formatter) -> None:
     run.add_argument("--engine", choices=["auto", "sector", "aer"], default="auto",
                      help="state simulation: sector (UCCSD/ADAPT particle-number sector, "
                           "fast), aer (any circuit), auto (sector when the circuit allows)")
+    run.add_argument("--grouping", choices=["auto", "fc", "sorted_insertion", "dsatur"],
+                     default="auto",
+                     help="measurement groups: fc (fully commuting, measured after a "
+                          "Clifford: fewest shots), sorted_insertion or dsatur (qubit-wise "
+                          "commuting: no extra gates); auto: fc on the statevector backend, "
+                          "sorted_insertion on circuit backends and for ADAPT")
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     run.add_argument("--dry-run", action="store_true",

@@ -7,7 +7,12 @@ variance is ``Σ_g σ_g² / N_g``. Under ``Σ_g N_g = N`` it is smallest for ``N
 * ``uniform``:  ``N_g ∝ 1``;
 * ``weighted``: ``N_g ∝ Σ_{t∈g} |c_t|`` (a bound on σ_g that needs no measurement);
 * ``variance``: ``N_g ∝ σ̂_g``, the running estimate of σ_g from the sample variances of the
-  previous evaluation (before any, from the prior ``σ_g² ≈ Σ_{t∈g} c_t²``).
+  previous evaluation (before any, from the prior ``σ_0² = Σ_{t∈g} c_t²``), shrunk toward
+  the prior with :data:`PRIOR_SHOTS` pseudo-shots: ``σ̂² = (d s² + k σ_0²)/(d + k)`` with
+  ``d`` the sample's degrees of freedom. Without it a group whose few shots happened to
+  agree (``s² = 0``) was given the minimum 2 shots, whose sample variance is again often 0:
+  starved groups then carried errors 1.8× their reported standard error (H2 at a
+  near-Hartree–Fock point: 160 of 400 evaluations, spread/stderr 2.2 overall).
 
 Every group gets at least ``minimum`` shots (2: a sample variance needs two), the rest is
 split in proportion to the weights and rounded by largest remainders, so ``Σ N_g = N``
@@ -22,6 +27,8 @@ from ..errors import InputError
 from .grouping import GroupedHamiltonian
 
 METHODS = ("uniform", "weighted", "variance")
+#: pseudo-shots of the prior in the variance allocation's running estimate (module docstring)
+PRIOR_SHOTS = 8
 
 
 def allocate(total: int, weights: np.ndarray, minimum: int = 2) -> np.ndarray:
@@ -88,15 +95,21 @@ class ShotAllocator:
                              f"{self.variances.shape}")
         self.variances = variances
 
-    def update(self, per_shot_variances: np.ndarray) -> None:
-        """Learn σ_g² from the mean per-shot sample variance of each group (last call)."""
+    def update(self, per_shot_variances: np.ndarray,
+               degrees_of_freedom: np.ndarray | None = None) -> None:
+        """Learn σ_g² from the mean per-shot sample variance of each group (last call),
+        shrunk toward the prior by :data:`PRIOR_SHOTS` pseudo-shots against the sample's
+        ``degrees_of_freedom`` per group (module docstring; None: no shrinkage)."""
         if self.method != "variance":
             return
         observed = np.asarray(per_shot_variances, dtype=float)
         ok = np.isfinite(observed)
+        prior = prior_variances(self.grouped)
+        if degrees_of_freedom is not None:
+            dof = np.maximum(np.asarray(degrees_of_freedom, dtype=float), 0.0)
+            observed = (dof * observed + PRIOR_SHOTS * prior) / (dof + PRIOR_SHOTS)
         # keep a floor so that a group that looked deterministic still gets measured
-        floor = 1e-6 * prior_variances(self.grouped)
-        self.variances = np.where(ok, np.maximum(observed, floor), self.variances)
+        self.variances = np.where(ok, np.maximum(observed, 1e-6 * prior), self.variances)
 
 
 def predicted_stderr(group_variances: np.ndarray, shots: np.ndarray) -> float:

@@ -220,7 +220,9 @@ class Estimator:
             shots = np.tile(self.group_shots(), (n_points, 1))
         moments = self.sampler.sample(points, shots, self._streams[self.sampler.stream])
         if self.allocator is not None:
-            self.allocator.update(moments.per_shot_variances())
+            # degrees of freedom of each group's pooled sample: N − 1 per point
+            self.allocator.update(moments.per_shot_variances(),
+                                  np.maximum(shots - 1, 0).sum(axis=0))
         self.ledger.charge_total(shots.size, int(shots.sum()), n_points)
         values, variances = moments.energies()
         return values, variances, shots.sum(axis=1)
