@@ -132,8 +132,7 @@ def add_run_parser(sub, formatter) -> None:
                      default="auto",
                      help="measurement groups: fc (fully commuting, measured after a "
                           "Clifford: fewest shots), sorted_insertion or dsatur (qubit-wise "
-                          "commuting: no extra gates); auto: fc on the statevector backend, "
-                          "sorted_insertion on circuit backends and for ADAPT")
+                          "commuting: no extra gates); auto: sorted_insertion")
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     run.add_argument("--dry-run", action="store_true",
