@@ -121,6 +121,9 @@ def preview(config: RunConfig) -> dict[str, Any]:
         total = min(total, config.shot_budget)
         at_most = min(at_most, config.shot_budget)
     expected, expected_iterations = _expected(run, calibration, final)
+    from .capacity import gradient_cost
+
+    cost = gradient_cost(estimator, run.x0, run.points_per_gradient())
     points = _points(run, request)
     start = run._start
     return {
@@ -140,4 +143,7 @@ def preview(config: RunConfig) -> dict[str, Any]:
         "shots_per_run_range": None if expected is None else
         [int(expected / RANGE_FACTOR), int(expected * RANGE_FACTOR)],
         "device_circuits": _device_circuits(estimator.sampler),
+        "gradient_seconds": None if cost is None else cost.seconds,
+        "gradient_memory_gb": None if cost is None else cost.peak_gb,
+        "cost_model": None if cost is None else cost.model,
     }

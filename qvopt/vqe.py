@@ -140,11 +140,29 @@ class _Run:
         if config.checkpoint is not None:
             self._check_checkpointable(problem, circuit, optimizer, backend)
         self.x0 = self._initial_point()
+        self._check_capacity()
         budget, floor = config.shot_budget, self.estimator.shots_per_evaluation
         if budget is not None and budget < floor:
             raise _named(InputError(f"shot_budget ({budget}) is below the {floor} shots of "
                                     "one energy evaluation (the final energy alone)"),
                          "shot_budget")
+
+    def points_per_gradient(self) -> int:
+        """Parameter points one gradient iteration samples: the iterate and every shifted
+        point of the parameter-shift rules."""
+        from .estimation.parameter_shift import points_per_parameter
+
+        return 1 + int(points_per_parameter(self.estimator.shift_rules()).sum())
+
+    def _check_capacity(self) -> None:
+        """Refuse up front a sampled run whose gradient will not fit in memory (problems
+        of :data:`~qvopt.capacity.CHECK_FROM_QUBITS` qubits or more; :mod:`qvopt.capacity`)."""
+        from .capacity import CHECK_FROM_QUBITS, check_fits, gradient_cost
+
+        if self.problem.n_qubits < CHECK_FROM_QUBITS or self.estimator.shots is None:
+            return
+        check_fits(gradient_cost(self.estimator, self.x0, self.points_per_gradient()),
+                   f"molecule {self.problem.name!r}")
 
     def _enough_shots(self, config: RunConfig) -> tuple[RunConfig, GroupedHamiltonian | None]:
         """The default shots (``"auto"``) with an allocation cover every measurement group

@@ -296,6 +296,10 @@ def _print_preview(console: Console, config) -> int:
                       "measured noise factor; see qvopt.pilot)",
                       f"{cost['shots_per_run_expected']:,} (likely {low:.2g}–{high:.2g})")
         table.add_row("iterations, expected (pilot)", f"{cost['iterations_expected']:,}")
+    if cost["gradient_seconds"] is not None:
+        table.add_row(f"one gradient ({cost['points_per_iteration']} points): time, peak "
+                      f"memory ({cost['cost_model']})",
+                      f"{cost['gradient_seconds']:.2g} s, {cost['gradient_memory_gb']:.2g} GB")
     circuits = cost["device_circuits"]
     if circuits:
         depths = [c["depth"] for c in circuits]
