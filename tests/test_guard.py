@@ -203,3 +203,23 @@ def test_exact_runs_stop_within_tol_of_their_own_optimum(molecule):
     optimum = qvopt.vqe(molecule, shots=None, tol=1e-9, maxiter=400).energy_exact
     assert r.status == Status.CONVERGED
     assert 0 <= r.energy_exact - optimum <= r.config["tol"]
+
+
+def test_the_best_of_many_records_does_not_outvote_a_precise_final_by_luck():
+    # hf_fc seed 1 (held out) ended at 0.76 mHa, but its 1.6 mHa final measurement was
+    # judged 3σ worse than the luckiest of 37 one-evaluation records (−3.3σ) and iteration
+    # 9 (3.84 mHa) was reported. With n records the comparison uses record_z(n), the 3σ
+    # level shared among them; and a re-measured candidate must also measure lower.
+    from qvopt.vqe import record_z
+
+    rng = np.random.default_rng(5)
+    n, sigma, sigma_final, trials = 37, 0.06, 0.001, 20000
+    records = rng.normal(0.0, sigma, size=(trials, n))  # every point at the same energy
+    final = rng.normal(0.0, sigma_final, size=trials)
+
+    def misfire_rate(z: float) -> float:
+        return float(np.mean(final - z * sigma_final > records.min(axis=1) + z * sigma))
+
+    assert misfire_rate(3.0) > 0.02  # the old rule: ~4% of runs moved on luck alone
+    assert misfire_rate(record_z(n)) < 0.003
+    assert record_z(1) == pytest.approx(3.0) and record_z(37) > record_z(10) > 3.0
