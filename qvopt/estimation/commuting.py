@@ -51,7 +51,7 @@ from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import InputError
-from .grouping import GroupedHamiltonian
+from .grouping import GroupedHamiltonian, parity_values
 
 Gate = tuple[str, tuple[int, ...]]
 """One Clifford gate: name (``"h"``, ``"s"``, ``"cx"``, ``"cz"``) and its qubits (for
@@ -89,12 +89,7 @@ class CommutingGroup:
     def values(self, n_qubits: int | None = None) -> np.ndarray:
         """``v_g(x)`` for every outcome ``x`` in ``0 … 2^n − 1`` of the rotated frame."""
         n = self.n_qubits if n_qubits is None else n_qubits
-        outcomes = np.arange(2**n, dtype=np.int64)
-        values = np.zeros(2**n)
-        for coeff, support in zip(self.signed_coeffs, self.supports, strict=True):
-            parity = np.bitwise_count(outcomes & int(support)) & 1
-            values += coeff * (1.0 - 2.0 * parity)
-        return values
+        return parity_values(self.signed_coeffs, self.supports, n)
 
     def circuit(self) -> QuantumCircuit:
         """``U`` as a qiskit circuit on ``n_qubits`` qubits."""

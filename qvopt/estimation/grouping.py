@@ -48,12 +48,18 @@ class MeasurementGroup:
 
     def values(self, n_qubits: int) -> np.ndarray:
         """``v_g(x)`` for every outcome ``x`` in ``0 … 2^n − 1``."""
-        outcomes = np.arange(2**n_qubits, dtype=np.int64)
-        values = np.zeros(2**n_qubits)
-        for coeff, support in zip(self.coeffs, self.supports, strict=True):
-            parity = np.bitwise_count(outcomes & int(support)) & 1
-            values += coeff * (1.0 - 2.0 * parity)
-        return values
+        return parity_values(self.coeffs, self.supports, n_qubits)
+
+
+def parity_values(coeffs, supports, n_qubits: int) -> np.ndarray:
+    """``v(x) = Σ_t c_t (−1)^{popcount(x & support_t)}`` for every ``x`` in ``0 … 2^n − 1``:
+    the value of each outcome of a group measured in its diagonal frame."""
+    outcomes = np.arange(2**n_qubits, dtype=np.int64)
+    values = np.zeros(2**n_qubits)
+    for coeff, support in zip(coeffs, supports, strict=True):
+        parity = np.bitwise_count(outcomes & int(support)) & 1
+        values += coeff * (1.0 - 2.0 * parity)
+    return values
 
 
 @dataclass(frozen=True)

@@ -55,11 +55,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from .grouping import MeasurementGroup, OutcomeClasses
+from .moment_tables import PauliMoments
 from .observable import SampledObservable
 from .sector_stabilizer import (
     MAX_STABILIZER_RANK,
     EmbeddedClifford,
-    StabilizerMoments,
     embedded_clifford,
     stabilizer_moments,
 )
@@ -226,25 +226,6 @@ def block_rotation(index: int, group: MeasurementGroup, classes: OutcomeClasses,
                          sign[:, None])
 
 
-@dataclass(frozen=True)
-class PauliMoments:
-    """The moment method of one group: its nonzero moments (Pauli strings ``keys`` as
-    (X-or-Y bits, Z-or-Y bits) with sign sign-weighted pairs ``(d, e, weight)``:
-    ``E = Σ weight · ψ_d ψ_e``) and ``mix`` (possible classes, moments): class
-    probabilities ``= mix @ E``; ``possible`` marks the classes whose row of the full
-    mixing matrix is not identically zero."""
-
-    group: int
-    keys: list[tuple[int, int]]
-    pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
-    possible: np.ndarray
-    mix: np.ndarray
-
-    @property
-    def cost(self) -> int:
-        return sum(len(d) for d, _, _ in self.pairs) + int(np.count_nonzero(self.mix))
-
-
 def pauli_moments(index: int, group: MeasurementGroup, classes: OutcomeClasses,
                   basis: np.ndarray, n_qubits: int) -> PauliMoments:
     """The :class:`PauliMoments` of ``group`` on the sector ``basis``."""
@@ -289,7 +270,7 @@ class SectorClassProbabilities:
         self.basis = np.asarray(basis, dtype=np.int64)
         self.n_groups = observable.n_groups
         self.rotations: list[BlockRotation | EmbeddedClifford] = []
-        self.moments: list[PauliMoments | StabilizerMoments] = []
+        self.moments: list[PauliMoments] = []
         fully_commuting = observable.grouped.kind == "fc"
         for g, (group, classes) in enumerate(zip(observable.grouped.groups,
                                                  observable.classes, strict=True)):

@@ -28,7 +28,7 @@ probabilities are then ``p_c = Σ_{(a,f)} mix[c, (a,f)] M(a, f)`` with
 
     mix[c, (a, f)] = 2^{k−r} Σ_{u: class(u) = c, a(u) = a} (−1)^{u·S₀(f)},
 
-which is exactly the form of :class:`~.sector_classes.PauliMoments` (moments as sparse
+which is exactly the form of :class:`~.moment_tables.PauliMoments` (moments as sparse
 sums of pair products, shared pair products, one sparse mixing matrix), so FC groups join
 the same tables as the QWC moment groups. Groups whose ``2^r`` stabilizers are too many to
 enumerate fall back to :class:`EmbeddedClifford`: the ``2^n`` state, the compiled Clifford
@@ -46,6 +46,7 @@ from scipy.sparse import csr_matrix
 from .clifford_rotation import Permutation, apply_steps, compile_clifford
 from .commuting import CommutingGroup
 from .grouping import OutcomeClasses
+from .moment_tables import PauliMoments
 
 MAX_STABILIZER_RANK = 16
 """Groups of larger rank use :class:`EmbeddedClifford` (``2^r`` stabilizers not listed)."""
@@ -90,27 +91,9 @@ def _gf2_basis(vectors: np.ndarray) -> list[int]:
     return basis
 
 
-@dataclass(frozen=True)
-class StabilizerMoments:
-    """Pair sums and mixing matrix of one FC group (fields as in
-    :class:`~.sector_classes.PauliMoments`: ``keys`` unique per moment, ``pairs``
-    ``(d, e, weight)`` with ``M = Σ weight ψ_d ψ_e``, ``possible`` classes, ``mix``
-    (possible classes, moments))."""
-
-    group: int
-    keys: list[tuple]
-    pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
-    possible: np.ndarray
-    mix: np.ndarray
-
-    @property
-    def cost(self) -> int:
-        return sum(len(d) for d, _, _ in self.pairs) + int(np.count_nonzero(self.mix))
-
-
 def stabilizer_moments(index: int, group: CommutingGroup, classes: OutcomeClasses,
-                       basis: np.ndarray) -> StabilizerMoments:
-    """The :class:`StabilizerMoments` of FC ``group`` on the sorted sector ``basis`` (see
+                       basis: np.ndarray) -> PauliMoments:
+    """The :class:`~.moment_tables.PauliMoments` of FC ``group`` on the sorted sector ``basis`` (see
     the module docstring)."""
     basis = np.asarray(basis, dtype=np.int64)
     r = group.rank
@@ -176,7 +159,7 @@ def stabilizer_moments(index: int, group: CommutingGroup, classes: OutcomeClasse
     mix *= 0.5 ** (r - k)
     mix[np.abs(mix) < 1e-12] = 0.0
     possible = np.any(mix != 0, axis=1)
-    return StabilizerMoments(index, keys, pairs, possible, mix[possible])
+    return PauliMoments(index, keys, pairs, possible, mix[possible])
 
 
 @dataclass(frozen=True)
