@@ -70,13 +70,15 @@ class ExpectedReplies:
         one = self.estimator.shots_per_evaluation
         points = [np.asarray(x, dtype=float)[None, :]]
         totals = [np.array([self.estimator.shots])]
-        n_energies = 0 if request.energies is None else len(np.atleast_2d(request.energies))
-        if n_energies:
-            points.append(np.atleast_2d(request.energies))
+        asked = None if request.energies is None else np.atleast_2d(request.energies)
+        n_energies = 0 if asked is None else len(asked)
+        if asked is not None:
+            points.append(asked)
             totals.append(np.full(n_energies, self.estimator.shots))
-        rules = self.estimator.shift_rules() if request.gradient is not None else None
-        if rules is not None:
-            shifted, weights = shifted_points(request.gradient, rules)
+        at = None if request.gradient is None else np.asarray(request.gradient, dtype=float)
+        rules = self.estimator.shift_rules() if at is not None else None
+        if rules is not None and at is not None:
+            shifted, weights = shifted_points(at, rules)
             per = (np.full(len(rules), self.estimator.shots) if request.gradient_shots is None
                    else np.asarray(request.gradient_shots))
             points.append(shifted)
@@ -88,11 +90,11 @@ class ExpectedReplies:
         energies = None if not n_energies else Estimate(
             values[1:1 + n_energies], np.sqrt(variances[1:1 + n_energies]), 0)
         gradient = curvature = None
-        if rules is not None:
+        if rules is not None and at is not None:
             g_values, g_vars = values[1 + n_energies:], variances[1 + n_energies:]
             grad, var = gradient_from_energies(weights, g_values, g_vars)
             gradient = Estimate(grad, np.sqrt(var), 0)
-            if np.array_equal(request.gradient, x):
+            if np.array_equal(at, x):
                 c_weights = curvature_weights(rules)
                 curvature = Estimate(c_weights @ g_values - value.value,
                                      np.sqrt(c_weights**2 @ g_vars + variances[0]), 0)

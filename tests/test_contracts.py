@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # the public entry points and the modules of the run description and the loop
 TYPED = ["qvopt/api.py", "qvopt/guard.py", "qvopt/result.py", "qvopt/io.py",
          "qvopt/driver.py", "qvopt/minimize.py", "qvopt/config.py", "qvopt/errors.py",
-         "qvopt/accuracy.py"]
+         "qvopt/accuracy.py", "qvopt/pilot.py", "qvopt/capacity.py", "qvopt/scan/certify.py",
+         "qvopt/chem/operators.py", "qvopt/chem/fcidump.py"]
 
 
 def _run(*command: str) -> subprocess.CompletedProcess:

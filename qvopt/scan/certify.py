@@ -54,7 +54,7 @@ def certified_equilibrium(values, points: list[dict], model: str, unit: str = ""
     inside = [(v, p) for v, p in zip(values, points, strict=True) if low <= v <= high]
     reasons = [f"{v:g}{unit}: {why}" for v, p in inside if (why := uncertified(p))]
     if reasons:
-        refused = {key: None for key in fit}
+        refused: dict = {key: None for key in fit}
         refused["note"] = (f"not fitted: {len(reasons)} of the {len(inside)} points in the fit "
                            f"window are not certified ({'; '.join(reasons)}); rerun them "
                            "(more iterations, a smaller --tol, or --ansatz adapt)")
