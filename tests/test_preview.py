@@ -90,3 +90,11 @@ def test_default_runs_spend_within_2x_of_the_expected_shots(molecule, seeds):
     expected = preview(config)["shots_per_run_expected"]
     spent = sorted(qvopt.run(config.replace(seed=seed)).shots_used for seed in range(seeds))
     assert 0.5 <= spent[seeds // 2] / expected <= 2.0
+
+
+def test_a_zne_dry_run_shows_depth_per_scale_factor(capsys):
+    assert main(["run", "h2", "--backend", "fake_manila", "--mitigation", "zne",
+                 "--optimizer", "spsa", "--dry-run"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for scale in (1, 3, 5):
+        assert f"noise scale {scale}" in out

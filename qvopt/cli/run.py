@@ -301,11 +301,15 @@ def _print_preview(console: Console, config) -> int:
                       f"memory ({cost['cost_model']})",
                       f"{cost['gradient_seconds']:.2g} s, {cost['gradient_memory_gb']:.2g} GB")
     circuits = cost["device_circuits"]
-    if circuits:
-        depths = [c["depth"] for c in circuits]
-        gates = [c["two_qubit_gates"] for c in circuits]
-        table.add_row("transpiled depth (min–max over groups)", f"{min(depths)}–{max(depths)}")
-        table.add_row("two-qubit gates (min–max)", f"{min(gates)}–{max(gates)}")
+    scales = sorted({c.get("scale", 1) for c in circuits or []})
+    for scale in scales:  # one row pair per ZNE scale factor (only 1 without ZNE)
+        these = [c for c in circuits if c.get("scale", 1) == scale]
+        depths = [c["depth"] for c in these]
+        gates = [c["two_qubit_gates"] for c in these]
+        at = "" if len(scales) == 1 else f", noise scale {scale}"
+        table.add_row(f"transpiled depth (min–max over groups{at})",
+                      f"{min(depths)}–{max(depths)}")
+        table.add_row(f"two-qubit gates (min–max{at})", f"{min(gates)}–{max(gates)}")
     console.print(table)
     return 0
 
