@@ -1,0 +1,51 @@
+"""Time and memory of one default-shot parameter-shift gradient at the run's start point.
+
+    python benchmarks/gradient_time.py n2_fc --grouping fc --repeats 3
+
+Builds the run as ``qvopt run MOLECULE`` would (defaults, MP2 start) with the grouping
+given, then times ``Estimator.gradient`` ``--repeats`` times after one warm-up call, and
+prints the set-up time, the gradient times, their median, the process's peak resident
+memory and the load average. Also prints what the dry run's model (``qvopt.capacity``)
+predicted for the same gradient.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import time
+
+from qvopt.capacity import gradient_cost
+from qvopt.config import RunConfig
+from qvopt.vqe import _Run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("molecule")
+    parser.add_argument("--grouping", default="sorted_insertion")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    run = _Run(RunConfig(molecule=args.molecule, grouping=args.grouping))
+    setup = time.perf_counter() - started
+    estimator, points = run.estimator, run.points_per_gradient()
+    predicted = gradient_cost(estimator, run.x0, points)
+    estimator.gradient(run.x0)  # warm-up: tables built once
+    times = []
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        estimator.gradient(run.x0)
+        times.append(time.perf_counter() - started)
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    print(f"{args.molecule} ({args.grouping}): {run.circuit.num_parameters} parameters, "
+          f"{points} points, {estimator.grouped.n_groups} groups; set-up {setup:.1f} s; "
+          f"gradient {[round(t, 2) for t in times]} s, median {statistics.median(times):.2f} "
+          f"s; peak RSS {peak_gb:.2f} GB; predicted {predicted.seconds:.2f} s, "
+          f"{predicted.peak_gb:.2f} GB (traced); load {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
