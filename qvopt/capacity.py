@@ -3,7 +3,7 @@
 The sampling work of one request is linear in its number of parameter points ``P`` (one
 state per point, every group's outcome probabilities and draws per point) on top of a fixed
 part (tables built once, work buffers of bounded size). :func:`gradient_cost` measures it:
-it samples ``P₁ = 8`` and ``P₂ = 32`` copies of the start point through the estimator's own
+it samples ``P₁ = 32`` and ``P₂ = 128`` copies of the start point through the estimator's own
 sampler (with a scratch random generator: the run's ledger, random streams and allocation
 are untouched), timing each call and recording its peak of traced allocations
 (``tracemalloc``, which numpy reports to), and fits ``t(P) = t₀ + t₁ P`` and
@@ -28,7 +28,7 @@ import numpy as np
 
 from .errors import InputError
 
-PROBE_POINTS = (8, 32)
+PROBE_POINTS = (32, 128)
 MEMORY_FRACTION = 0.8
 #: problems below this many qubits are not probed before a run (their gradients take
 #: milliseconds and megabytes)

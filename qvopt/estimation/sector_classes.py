@@ -262,6 +262,54 @@ def pauli_moments(index: int, group: MeasurementGroup, classes: OutcomeClasses,
     return PauliMoments(index, keys, pairs, possible, mix[possible])
 
 
+#: the flip-block products work on CHUNK_VALUES · this values at a time (32 MB): chunks of
+#: few points make many small dense products, whose call overhead then dominates
+BLOCK_CHUNK_FACTOR = 16
+
+
+@dataclass(frozen=True)
+class FlipBlock:
+    """The moments of one flip pattern ``f`` (X/Y bits): ``E[rows] = signs @ (ψ[first] ⊙
+    ψ[second])`` over the sector pairs with ``basis[first] ⊕ basis[second] = f``."""
+
+    rows: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    signs: np.ndarray
+
+
+def flip_blocks(moment_matrix: csr_matrix, pairs: tuple[np.ndarray, np.ndarray],
+                basis: np.ndarray) -> list[FlipBlock] | None:
+    """The moment matrix split by flip pattern: a moment ``⟨ψ|P|ψ⟩`` sums over the pairs
+    ``(d, d ⊕ f)`` of one flip ``f`` of ``P``, and a pair has one flip, so rows and columns
+    split into dense blocks, one per flip, each applied as one dense product (BLAS; on N₂
+    frozen core, 1261 points, 771 flips: 1.0 s against 5.2 s for the sparse product).
+    None if some moment mixes flips (then the sparse product is used)."""
+    coo = moment_matrix.tocoo()
+    first, second = pairs
+    flips = basis[first] ^ basis[second]
+    entry_flip = flips[coo.col]
+    row_flip = np.full(moment_matrix.shape[0], -1, dtype=np.int64)
+    row_flip[coo.row] = entry_flip
+    if np.any(row_flip[coo.row] != entry_flip) or np.any(row_flip < 0):
+        return None
+    blocks = []
+    row_order = np.argsort(row_flip, kind="stable")
+    col_order = np.argsort(flips, kind="stable")
+    row_keys, row_starts = np.unique(row_flip[row_order], return_index=True)
+    col_keys, col_starts = np.unique(flips[col_order], return_index=True)
+    col_index = {int(k): (a, b) for k, a, b in zip(
+        col_keys, col_starts, [*col_starts[1:], len(col_order)], strict=True)}
+    for k, a, b in zip(row_keys, row_starts, [*row_starts[1:], len(row_order)],
+                       strict=True):
+        rows = row_order[a:b]
+        c0, c1 = col_index[int(k)]
+        cols = col_order[c0:c1]
+        signs = moment_matrix[rows][:, cols].toarray()
+        blocks.append(FlipBlock(rows, first[cols], second[cols], signs))
+    return blocks
+
+
 class SectorClassProbabilities:
     """Class probabilities of every group of ``observable`` from sector states on
     ``basis``, each group by the cheapest exact method (see the module docstring)."""
@@ -341,15 +389,28 @@ class SectorClassProbabilities:
         self._mix = csr_matrix((np.concatenate(mix_vals),
                                 (np.concatenate(mix_rows), np.concatenate(mix_cols))),
                                shape=(offset, len(index)))
+        self._flip_blocks = flip_blocks(self._moment_matrix, self._pairs, self.basis)
 
     def _moment_classes(self, columns: np.ndarray) -> np.ndarray:
-        """Class probabilities of all moment groups, stacked (Σ C_g, P)."""
+        """Class probabilities of all moment groups, stacked (Σ C_g, P): the moments flip
+        block by flip block (:func:`flip_blocks`, one dense product each), or with the
+        sparse moment matrix where the moments do not split into flip blocks."""
         d, e = self._pairs
         out = np.empty((self._mix.shape[0], columns.shape[1]))
-        for rows in _chunks(columns.shape[1], len(d)):
-            part = columns[:, rows]
-            out[:, rows] = self._mix @ (self._moment_matrix @ (part[d] * part[e]))
-        return out
+        if self._flip_blocks is None:
+            for rows in _chunks(columns.shape[1], len(d)):
+                part = columns[:, rows]
+                out[:, rows] = self._mix @ (self._moment_matrix @ (part[d] * part[e]))
+            return out
+        moments = np.empty((self._moment_matrix.shape[0], columns.shape[1]))
+        widest = max(len(block.first) for block in self._flip_blocks)
+        # a block's product takes widest × points values: up to CHUNK_VALUES · factor
+        for points in _chunks(columns.shape[1], max(1, widest // BLOCK_CHUNK_FACTOR)):
+            part = np.ascontiguousarray(columns[:, points])
+            for block in self._flip_blocks:
+                moments[block.rows, points] = block.signs @ (part[block.first]
+                                                             * part[block.second])
+        return np.asarray(self._mix @ moments)
 
     def probabilities_columns(self, columns: np.ndarray) -> list[np.ndarray]:
         """``[g] -> (C_g, P)`` probabilities of group ``g``'s possible classes (values
