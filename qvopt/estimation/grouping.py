@@ -51,6 +51,19 @@ class MeasurementGroup:
         return parity_values(self.coeffs, self.supports, n_qubits)
 
 
+def gf2_basis(vectors: np.ndarray) -> list[int]:
+    """A basis of the GF(2) span of the bit masks ``vectors`` (Gaussian elimination),
+    largest first."""
+    basis: list[int] = []
+    for value in (int(v) for v in vectors):
+        for b in basis:
+            value = min(value, value ^ b)
+        if value:
+            basis.append(value)
+            basis.sort(reverse=True)
+    return basis
+
+
 def parity_values(coeffs, supports, n_qubits: int) -> np.ndarray:
     """``v(x) = Σ_t c_t (−1)^{popcount(x & support_t)}`` for every ``x`` in ``0 … 2^n − 1``:
     the value of each outcome of a group measured in its diagonal frame."""

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from .grouping import MeasurementGroup, OutcomeClasses
+from .grouping import MeasurementGroup, OutcomeClasses, gf2_basis
 from .moment_tables import PauliMoments
 from .observable import SampledObservable
 from .sector_stabilizer import (
@@ -101,18 +101,6 @@ def _expand(values: np.ndarray, qubits: list[int]) -> np.ndarray:
     for j, q in enumerate(qubits):
         out |= ((values >> j) & 1) << q
     return out
-
-
-def gf2_basis(supports: np.ndarray) -> list[int]:
-    """A basis of the GF(2) span of the bit masks ``supports`` (Gaussian elimination)."""
-    basis: list[int] = []
-    for value in (int(s) for s in supports):
-        for b in basis:
-            value = min(value, value ^ b)
-        if value:
-            basis.append(value)
-            basis.sort(reverse=True)
-    return basis
 
 
 def span(generators: list[int]) -> np.ndarray:

@@ -45,7 +45,7 @@ from scipy.sparse import csr_matrix
 
 from .clifford_rotation import Permutation, apply_steps, compile_clifford
 from .commuting import CommutingGroup
-from .grouping import OutcomeClasses
+from .grouping import OutcomeClasses, gf2_basis
 from .moment_tables import PauliMoments
 
 MAX_STABILIZER_RANK = 16
@@ -80,17 +80,6 @@ def stabilizers(group: CommutingGroup) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return x_mask, z_mask, np.where(evolved.phase == 2, -1.0, 1.0)
 
 
-def _gf2_basis(vectors: np.ndarray) -> list[int]:
-    basis: list[int] = []
-    for value in (int(v) for v in vectors):
-        for b in basis:
-            value = min(value, value ^ b)
-        if value:
-            basis.append(value)
-            basis.sort(reverse=True)
-    return basis
-
-
 def stabilizer_moments(index: int, group: CommutingGroup, classes: OutcomeClasses,
                        basis: np.ndarray) -> PauliMoments:
     """The :class:`~.moment_tables.PauliMoments` of FC ``group`` on the sorted sector ``basis`` (see
@@ -99,7 +88,7 @@ def stabilizer_moments(index: int, group: CommutingGroup, classes: OutcomeClasse
     r = group.rank
     x_s, z_s, sign_s = stabilizers(group)
     subsets = np.arange(2**r, dtype=np.int64)
-    diagonal = _gf2_basis(subsets[x_s == 0])  # b_1 … b_k
+    diagonal = gf2_basis(subsets[x_s == 0])  # b_1 … b_k
     k = len(diagonal)
     # blocks of sector states and of outcomes
     block_d = np.zeros(len(basis), dtype=np.int64)
