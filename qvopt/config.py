@@ -144,31 +144,30 @@ def _check_table(name: str, value: Any) -> dict:
     return dict(value)
 
 
-#: What ``grouping="auto"`` becomes on the statevector backend. Fully commuting groups
+#: What ``grouping="auto"`` becomes, for every backend and ansatz. Fully commuting groups
 #: ("fc") need 1.8–4.2x fewer shots for one precise energy, but whole default runs with
 #: them did not reach chemical accuracy with fewer shots (lih 0.6x, lih_fc 1.0x; they stop
-#: sooner and more often just outside it: benchmarks/grouping_defaults.py), so QWC sorted
-#: insertion stays the default. Circuit backends and ADAPT use :data:`CIRCUIT_GROUPING`
-#: (no extra two-qubit gates before measuring).
-STATEVECTOR_GROUPING = "sorted_insertion"
-CIRCUIT_GROUPING = "sorted_insertion"
+#: sooner and more often just outside it: benchmarks/grouping_defaults.py), and on devices
+#: their Cliffords add two-qubit gates not measured beyond H2
+#: (benchmarks/grouping_on_devices.py), so QWC sorted insertion stays the default.
+DEFAULT_GROUPING = "sorted_insertion"
 
 
-def _check_grouping(value: Any, backend: Any, ansatz: str) -> str:
-    """``"auto"`` → :data:`STATEVECTOR_GROUPING` for a fixed circuit on the statevector
-    backend, else :data:`CIRCUIT_GROUPING`; otherwise one of the estimator's groupings."""
+def _check_grouping(value: Any) -> str:
+    """``"auto"`` → :data:`DEFAULT_GROUPING`; otherwise one of the estimator's groupings."""
     from .estimation.partition import GROUPINGS
 
     if _is_auto(value):
-        return (STATEVECTOR_GROUPING if backend == "statevector" and ansatz != "adapt"
-                else CIRCUIT_GROUPING)
+        return DEFAULT_GROUPING
     return _check_choice("grouping", value, GROUPINGS)
 
 
 def _is_operator_name(text: str) -> bool:
     """``operator:<64 hex digits>``: see :mod:`qvopt.chem.operators`."""
-    head, _, digest = text.partition(":")
-    return head == "operator" and len(digest) == 64 and all(
+    from .chem.problem import OPERATOR_PREFIX
+
+    digest = text[len(OPERATOR_PREFIX):]
+    return text.startswith(OPERATOR_PREFIX) and len(digest) == 64 and all(
         c in "0123456789abcdef" for c in digest)
 
 
@@ -272,7 +271,7 @@ class RunConfig:
         device = self.device.upper() if isinstance(self.device, str) else self.device
         set_("device", _check_choice("device", device, DEVICES))
         set_("engine", _check_choice("engine", self.engine, ENGINES))
-        set_("grouping", _check_grouping(self.grouping, self.backend, self.ansatz))
+        set_("grouping", _check_grouping(self.grouping))
         if not isinstance(self.taper, bool):
             raise field_error("taper", "true or false", self.taper)
         if self.taper and self.ansatz in ("uccsd", "adapt"):
@@ -286,7 +285,7 @@ class RunConfig:
         set_("tol", _check_tol(self.tol))
         if not isinstance(self.guard, bool):
             raise field_error("guard", "true or false", self.guard)
-        set_("final_precision", _check_precision(self.final_precision, shots, self.ansatz))
+        set_("final_precision", _check_precision(self.final_precision, shots))
         set_("initial_point", _check_point(self.initial_point, self.ansatz))
         for name in ("checkpoint", "result"):
             set_(name, _check_output(name, getattr(self, name)))
@@ -457,7 +456,7 @@ def _check_tol(value: Any) -> float | None:
     return float(value)
 
 
-def _check_precision(value: Any, shots: int | None, ansatz: str = "uccsd") -> float | None:
+def _check_precision(value: Any, shots: int | None) -> float | None:
     """None (``"none"``: one evaluation with the run's shots), a standard error target > 0
     (Ha) for the final energy of a sampled run, or ``"auto"``:
     :data:`DEFAULT_FINAL_PRECISION` when sampling (ADAPT included), None in exact mode."""

@@ -37,10 +37,12 @@ def add_run_parser(sub, formatter) -> None:
         ADAPT_OPTIMIZER,
         AUTO,
         DEFAULT_ALLOCATION,
+        DEFAULT_GROUPING,
         DEFAULT_MAXITER,
         DEFAULT_OPTIMIZER,
         DEFAULT_SHOTS,
     )
+    from ..estimation.partition import GROUPINGS
 
     run = sub.add_parser("run", help="run VQE on a molecule", formatter_class=formatter,
                          description="Run VQE on a molecule and print a summary; every "
@@ -128,11 +130,10 @@ def add_run_parser(sub, formatter) -> None:
     run.add_argument("--engine", choices=["auto", "sector", "aer"], default="auto",
                      help="state simulation: sector (UCCSD/ADAPT particle-number sector, "
                           "fast), aer (any circuit), auto (sector when the circuit allows)")
-    run.add_argument("--grouping", choices=["auto", "fc", "sorted_insertion", "dsatur"],
-                     default="auto",
+    run.add_argument("--grouping", choices=[AUTO, *GROUPINGS], default=AUTO,
                      help="measurement groups: fc (fully commuting, measured after a "
                           "Clifford: fewest shots), sorted_insertion or dsatur (qubit-wise "
-                          "commuting: no extra gates); auto: sorted_insertion")
+                          f"commuting: no extra gates); auto: {DEFAULT_GROUPING}")
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     run.add_argument("--dry-run", action="store_true",
