@@ -121,9 +121,7 @@ def preview(config: RunConfig) -> dict[str, Any]:
         total = min(total, config.shot_budget)
         at_most = min(at_most, config.shot_budget)
     expected, expected_iterations = _expected(run, calibration, final)
-    from .capacity import gradient_cost
-
-    cost = gradient_cost(estimator, run.x0, run.points_per_gradient())
+    cost = run.gradient_cost()
     points = _points(run, request)
     start = run._start
     return {

@@ -164,15 +164,24 @@ class _Run:
 
         return 1 + int(points_per_parameter(self.estimator.shift_rules()).sum())
 
+    def gradient_cost(self):
+        """The predicted time and memory of one gradient (:func:`qvopt.capacity.gradient_cost`,
+        probed once per run: the capacity check and the dry run share it)."""
+        if not hasattr(self, "_gradient_cost"):
+            from .capacity import gradient_cost
+
+            self._gradient_cost = gradient_cost(self.estimator, self.x0,
+                                                self.points_per_gradient())
+        return self._gradient_cost
+
     def _check_capacity(self) -> None:
         """Refuse up front a sampled run whose gradient will not fit in memory (problems
         of :data:`~qvopt.capacity.CHECK_FROM_QUBITS` qubits or more; :mod:`qvopt.capacity`)."""
-        from .capacity import CHECK_FROM_QUBITS, check_fits, gradient_cost
+        from .capacity import CHECK_FROM_QUBITS, check_fits
 
         if self.problem.n_qubits < CHECK_FROM_QUBITS or self.estimator.shots is None:
             return
-        check_fits(gradient_cost(self.estimator, self.x0, self.points_per_gradient()),
-                   f"molecule {self.problem.name!r}")
+        check_fits(self.gradient_cost(), f"molecule {self.problem.name!r}")
 
     def _enough_shots(self, config: RunConfig) -> tuple[RunConfig, GroupedHamiltonian | None]:
         """The default shots (``"auto"``) with an allocation cover every measurement group
@@ -293,10 +302,7 @@ class _Run:
                         outcome.message + f"; the last iterate measured worse than iteration "
                         f"{best.iteration}, which is reported (measured again)",
                         outcome.state)
-        again = self._final_energy(loop, moved)
-        if again.value >= final.value or not self._budget_allows():
-            return outcome, final  # the fresh look did not confirm it: keep the last iterate
-        return moved, self._final_energy(loop, moved)
+        return self._confirmed(loop, outcome, final, moved)
 
     def _not_above_start(self, loop: Loop, outcome: Outcome, final: Estimate
                          ) -> tuple[Outcome, Estimate]:
@@ -313,11 +319,17 @@ class _Run:
         start = Outcome(np.array(self.x0), outcome.status,
                         outcome.message + "; the start measured lower than the final point "
                         "and is reported (measured again)", outcome.state)
-        if self._final_energy(loop, start).value >= final.value \
+        return self._confirmed(loop, outcome, final, start)
+
+    def _confirmed(self, loop: Loop, outcome: Outcome, final: Estimate,
+                   candidate: Outcome) -> tuple[Outcome, Estimate]:
+        """``candidate`` if a fresh (charged) measurement of it is lower than ``final``, and
+        then with a second fresh measurement (choosing by one measurement and reporting
+        another keeps the winner's curse out of ``fun``); else ``outcome`` and ``final``."""
+        if self._final_energy(loop, candidate).value >= final.value \
                 or not self._budget_allows():
             return outcome, final
-        # chosen by one measurement, reported by a fresh one: no winner's curse in fun
-        return start, self._final_energy(loop, start)
+        return candidate, self._final_energy(loop, candidate)
 
     def _budget_allows(self) -> bool:
         """Whether the shot budget leaves room for one more final measurement."""
