@@ -27,7 +27,7 @@ import numpy as np
 from .driver import Limits, Loop, drive
 from .estimation.base import Estimate
 from .estimation.parameter_shift import (
-    curvature_weights,
+    curvature_from_energies,
     gradient_from_energies,
     points_per_parameter,
     shifted_points,
@@ -95,9 +95,9 @@ class ExpectedReplies:
             grad, var = gradient_from_energies(weights, g_values, g_vars)
             gradient = Estimate(grad, np.sqrt(var), 0)
             if np.array_equal(at, x):
-                c_weights = curvature_weights(rules)
-                curvature = Estimate(c_weights @ g_values - value.value,
-                                     np.sqrt(c_weights**2 @ g_vars + variances[0]), 0)
+                h, h_var = curvature_from_energies(rules, float(value.value), variances[0],
+                                                   g_values, g_vars)
+                curvature = Estimate(h, np.sqrt(h_var), 0)
         return Reply(value=value, energies=energies, gradient=gradient, curvature=curvature)
 
 

@@ -37,7 +37,7 @@ from .metric import MetricEstimator
 from .observable import SampledObservable
 from .parameter_shift import (
     ShiftRule,
-    curvature_weights,
+    curvature_from_energies,
     gradient_from_energies,
     points_per_parameter,
     shift_rules,
@@ -454,10 +454,11 @@ class Estimator:
     def _curvature(self, value: Estimate, variance: float, shifted: np.ndarray,
                    shifted_variances: np.ndarray) -> Estimate:
         """Diagonal curvature ``∂²E/∂θ_i²`` at x from the gradient's shifted energies and
-        the energy at x (:func:`.parameter_shift.curvature_weights`); charges nothing."""
-        weights = curvature_weights(self.shift_rules())
-        return Estimate(weights @ shifted - value.value,
-                        np.sqrt(weights**2 @ shifted_variances + variance), 0)
+        the energy at x (:func:`.parameter_shift.curvature_from_energies`); charges
+        nothing."""
+        curvature, curvature_variance = curvature_from_energies(
+            self.shift_rules(), value.value, variance, shifted, shifted_variances)
+        return Estimate(curvature, np.sqrt(curvature_variance), 0)
 
     # ------------------------------------------------------------------ fidelity and metric
     def _require_statevector(self, what: str) -> None:

@@ -121,6 +121,16 @@ def points_per_parameter(rules: list[ShiftRule]) -> np.ndarray:
     return np.array([len(r.shifts) for r in rules], dtype=np.int64)
 
 
+def curvature_from_energies(rules: list[ShiftRule], energy: float, energy_variance: float,
+                            shifted: np.ndarray, shifted_variances: np.ndarray
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """``∂²E/∂θ_i² = (w @ E(shifted))_i − E(θ)`` with :func:`curvature_weights` ``w``, and
+    its variance ``(w² @ Var(E(shifted)))_i + Var(E(θ))`` (independent samples)."""
+    weights = curvature_weights(rules)
+    return (weights @ shifted - energy,
+            weights**2 @ shifted_variances + energy_variance)
+
+
 def gradient_from_energies(weights: np.ndarray, values: np.ndarray, variances: np.ndarray
                            ) -> tuple[np.ndarray, np.ndarray]:
     """``∂_iE = Σ_k w_ik E_k`` and ``Var(∂_iE) = Σ_k w_ik² Var(E_k)`` (the shifted energies
