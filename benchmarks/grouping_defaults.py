@@ -15,8 +15,9 @@ import argparse
 import json
 import math
 import os
-import time
 from pathlib import Path
+
+from defaults_robustness import one_run  # the per-seed run, shared by the benchmarks
 
 import qvopt
 
@@ -39,13 +40,11 @@ def _median(values):
 def measure(molecule: str, grouping: str, seeds: int) -> dict:
     runs = []
     for seed in range(seeds):
-        started = time.perf_counter()
-        r = qvopt.vqe(molecule, seed=seed, grouping=grouping)
-        runs.append({"seed": seed, "shots": int(r.shots_used),
-                     "s_ca": math.inf if r.shots_to_chemical_accuracy is None
-                     else int(r.shots_to_chemical_accuracy),
-                     "error_mha": float(r.error_mha), "nit": int(r.nit),
-                     "status": str(r.status.name), "wall_s": time.perf_counter() - started})
+        run = one_run(molecule, seed, {"grouping": grouping})
+        runs.append({"seed": seed, "shots": int(run["shots_used"]),
+                     "s_ca": math.inf if run["s_ca"] is None else int(run["s_ca"]),
+                     "error_mha": float(run["error_mha"]), "nit": int(run["nit"]),
+                     "status": qvopt.Status(run["status"]).name, "wall_s": run["wall_s"]})
     summary = {key: _median([run[key] for run in runs])
                for key in ("shots", "s_ca", "error_mha", "wall_s")}
     return {"molecule": Path(molecule).stem, "grouping": grouping, "median": summary,

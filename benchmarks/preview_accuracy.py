@@ -15,10 +15,10 @@ import argparse
 import json
 import os
 import statistics
-import time
 from pathlib import Path
 
-import qvopt
+from defaults_robustness import one_run  # the per-seed run, shared by the benchmarks
+
 from qvopt.config import RunConfig
 from qvopt.preview import preview
 
@@ -33,12 +33,11 @@ def measure(molecule: str, seeds: int) -> dict:
     predicted, low, high = (cost["shots_per_run_expected"], *cost["shots_per_run_range"])
     runs = []
     for seed in range(seeds):
-        started = time.perf_counter()
-        result = qvopt.vqe(molecule, seed=seed)
-        runs.append({"seed": seed, "shots": int(result.shots_used), "nit": int(result.nit),
-                     "ratio": result.shots_used / predicted,
-                     "in_range": bool(low <= result.shots_used <= high),
-                     "wall_s": round(time.perf_counter() - started, 2)})
+        run = one_run(molecule, seed, {})
+        shots = int(run["shots_used"])
+        runs.append({"seed": seed, "shots": shots, "nit": int(run["nit"]),
+                     "ratio": shots / predicted, "in_range": bool(low <= shots <= high),
+                     "wall_s": round(run["wall_s"], 2)})
     ratios = [r["ratio"] for r in runs]
     return {"molecule": Path(molecule).stem, "predicted": predicted, "range": [low, high],
             "pilot_iterations": cost["iterations_expected"],
