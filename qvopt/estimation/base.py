@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -14,7 +15,19 @@ MAX_SHOTS = 10**12
 allocation): far beyond any device budget, well inside int64 after summing over points."""
 
 
-def validate_shots(shots, name: str = "shots") -> int | None:
+@overload
+def validate_shots(shots: None, name: str = ...) -> None: ...
+
+
+@overload
+def validate_shots(shots: int | float, name: str = ...) -> int: ...
+
+
+@overload
+def validate_shots(shots: object, name: str = ...) -> int | None: ...
+
+
+def validate_shots(shots: object, name: str = "shots") -> int | None:
     """``None`` (exact) or an int in ``1 … MAX_SHOTS`` (10¹²); anything else is an
     :class:`~qvopt.errors.InputError` naming ``name``. Integral floats (``1e4``) are accepted."""
     if shots is None:
@@ -22,12 +35,13 @@ def validate_shots(shots, name: str = "shots") -> int | None:
     if isinstance(shots, bool) or not isinstance(shots, (numbers.Integral, float)) or (
             isinstance(shots, float) and not (np.isfinite(shots) and shots.is_integer())):
         raise InputError(f"{name} must be a positive integer or None (exact), got {shots!r}")
-    if shots <= 0:
+    value = int(shots)
+    if value <= 0:
         raise InputError(f"{name} must be a positive integer or None (exact), got {shots!r}")
-    if shots > MAX_SHOTS:
+    if value > MAX_SHOTS:
         raise InputError(f"{name} must be at most {MAX_SHOTS:.0e} (10**12) per measurement "
                          f"group, got {shots!r}")
-    return int(shots)
+    return value
 
 
 def as_points(theta, n_params: int, name: str = "theta") -> tuple[np.ndarray, bool]:

@@ -11,8 +11,9 @@ their variances; then
     Ê = c_I + Σ_g m_g,        stderr² = Σ_g Var(m_g) = Σ_g s_g² / N_g
 
 Each (point, group) is one circuit execution of ``N_g`` shots on the
-:class:`~.base.ShotLedger`. Gradients (:mod:`.parameter_shift`), fidelities
-(:mod:`.fidelity`) and the metric (:mod:`.metric`) are built on the same sampler; energies,
+:class:`~.base.ShotLedger`. Gradients (:mod:`.parameter_shift`) are built on the same
+sampler; fidelities and the metric (:mod:`.state_geometry`) on the noiseless reference
+engine; what a request costs is priced by :mod:`.pricing`. Energies,
 fidelities, metric shots and backend-job seeds use independent random streams
 (:mod:`.random_streams`).
 
@@ -31,9 +32,8 @@ from ..errors import CheckpointError, InputError
 from .allocation import ShotAllocator, predicted_stderr
 from .base import Estimate, ShotLedger, as_points, validate_shots
 from .engines import ENGINES, build_reference, choose_engine
-from .fidelity import sample_fidelities
 from .grouping import GroupedHamiltonian
-from .metric import MetricEstimator
+from .inputs import check_group_shots, check_problem
 from .observable import SampledObservable
 from .parameter_shift import (
     ShiftRule,
@@ -43,10 +43,12 @@ from .parameter_shift import (
     shift_rules,
     shifted_points,
 )
+from .pricing import ShotPrices
 from .random_streams import set_streams_state, spawn_streams, streams_state
 from .registry import SamplerContext, make_sampler
 from .request import Reply, Request
 from .sampler import GroupMoments
+from .state_geometry import StateGeometry
 from .term_sampling import (
     TERM_SAMPLING,
     draw_group_shots,
@@ -103,7 +105,7 @@ class Estimator:
                  backend="statevector", backend_options: dict | None = None,
                  threads: int | None = None, engine: str = "auto",
                  grouped: GroupedHamiltonian | None = None):
-        _check_problem(hamiltonian, circuit)
+        check_problem(hamiltonian, circuit)
         self.hamiltonian = hamiltonian
         self.circuit = circuit
         self.shots = validate_shots(shots)
@@ -117,7 +119,7 @@ class Estimator:
         self.engine, self.reference = build_reference(self.engine_name, circuit, hamiltonian,
                                                       self.observable, device, threads)
         self.grouped = self.observable.grouped
-        self.allocator = None
+        self.allocator: ShotAllocator | None = None
         if allocation is not None:
             if self.shots is None:
                 raise InputError("allocation needs a total number of shots (shots=None is exact)")
@@ -131,7 +133,9 @@ class Estimator:
         if calibration:
             self.ledger.charge_total(2, calibration, 0)
         self._rule_cache: list[ShiftRule] | None = None
-        self._metric = MetricEstimator(circuit)
+        self._prices = ShotPrices(self.shots, self.grouped.n_groups, self.n_params,
+                                  self.allocator is not None)
+        self._geometry = StateGeometry(circuit, self.reference, self.shots)
 
     # ------------------------------------------------------------------ shots and state
     @property
@@ -142,13 +146,7 @@ class Estimator:
     @property
     def shots_per_evaluation(self) -> int:
         """Shots one energy evaluation costs (0 in exact mode)."""
-        return self._evaluation_cost(self.shots)
-
-    def _evaluation_cost(self, shots: int | None) -> int:
-        """Shots of one evaluation with ``shots`` (per group, or the total with allocation)."""
-        if self.shots is None or shots is None:
-            return 0
-        return int(shots) if self.allocator is not None else int(shots) * self.grouped.n_groups
+        return self._prices.per_evaluation
 
     def group_shots(self, shots: int | None = None) -> np.ndarray:
         """Shots each measurement group gets in an evaluation with ``shots`` (default: the
@@ -169,12 +167,13 @@ class Estimator:
         if not isinstance(state, dict) or "streams" not in state:
             raise CheckpointError(f"not an estimator random state: {state!r}")
         variances = state.get("allocator_variances")
-        if (variances is None) != (self.allocator is None):
+        allocator = self.allocator
+        if (variances is None) != (allocator is None):
             raise CheckpointError("random state and estimator disagree on the shot allocation")
         set_streams_state(self._streams, state["streams"])
-        if variances is not None:
+        if variances is not None and allocator is not None:
             try:
-                self.allocator.set_state(variances)
+                allocator.set_state(variances)
             except InputError as exc:
                 raise CheckpointError(str(exc)) from None
 
@@ -227,31 +226,13 @@ class Estimator:
         values, variances = moments.energies()
         return values, variances, shots.sum(axis=1)
 
-    def _check_gradient_shots(self, gradient_shots) -> list[int]:
-        """``gradient_shots`` as p checked ints, or an InputError naming it."""
-        per = np.asarray(gradient_shots)
-        if per.shape != (self.n_params,):
-            raise InputError(f"gradient_shots must have shape ({self.n_params},), got "
-                             f"{per.shape}")
-        return [validate_shots(int(s), "gradient_shots") for s in per]
-
     def _gradient_shots(self, gradient_shots) -> np.ndarray:
         """(p, G) group shots of each parameter's shifted points (``gradient_shots`` (p,) in
         the meaning of ``shots``; None: the estimator's shots)."""
         if gradient_shots is None:
             return np.tile(self.group_shots(), (self.n_params, 1))
         return np.stack([self.group_shots(s)
-                         for s in self._check_gradient_shots(gradient_shots)])
-
-    def _gradient_totals(self, gradient_shots, term_sampling) -> np.ndarray:
-        """(p,) shots one shifted point of each parameter costs: an evaluation with
-        ``gradient_shots[i]`` in the meaning of ``shots`` — with ``term_sampling`` the total
-        itself — or, without ``gradient_shots``, one evaluation."""
-        if gradient_shots is None:
-            return np.full(self.n_params, self.shots_per_evaluation, dtype=np.int64)
-        per = self._check_gradient_shots(gradient_shots)
-        return np.array(per if term_sampling else [self._evaluation_cost(s) for s in per],
-                        dtype=np.int64)
+                         for s in self._prices.check_gradient_shots(gradient_shots)])
 
     def _check_term_sampling(self, term_sampling) -> None:
         """An InputError, before anything is sampled, for an unknown ``term_sampling`` or
@@ -303,7 +284,7 @@ class Estimator:
         if gradient_at is not None:
             g_values, g_variances, g_spent = (
                 self._measure_weighted_random(shifted, np.repeat(
-                    self._gradient_totals(gradient_shots, term_sampling), repeats))
+                    self._prices.gradient_totals(gradient_shots, term_sampling), repeats))
                 if random_terms else (values[n_e:], variances[n_e:], spent[n_e:]))
             grad, var = gradient_from_energies(weights, g_values, g_variances)
             gradient = Estimate(grad, np.sqrt(var), int(g_spent.sum()))
@@ -356,25 +337,11 @@ class Estimator:
         not learn from it. Works on every backend.
         """
         point = self._check_point(theta, "theta")
-        shots = self._check_group_shots(group_shots)
+        shots = check_group_shots(group_shots, self.grouped.n_groups)
         moments = self.sampler.sample(point[None, :], shots[None, :],
                                       self._streams[self.sampler.stream])
         self.ledger.charge_total(shots.size, int(shots.sum()), 1)
         return moments
-
-    def _check_group_shots(self, group_shots) -> np.ndarray:
-        """``group_shots`` as (G,) int64, or an InputError naming it."""
-        n_groups = self.grouped.n_groups
-        try:
-            shots = np.asarray(group_shots)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"group_shots must be {n_groups} positive integers") from exc
-        if shots.shape != (n_groups,):
-            raise InputError(f"group_shots must have shape ({n_groups},) (one count per "
-                             f"measurement group), got shape {shots.shape}")
-        for value in shots.tolist():
-            validate_shots(value, "group_shots")
-        return shots.astype(np.int64)
 
     def gradient(self, theta, *, term_sampling: str | None = None) -> Estimate:
         """Parameter-shift gradient at θ: all shifted points evaluated in one batch.
@@ -382,11 +349,12 @@ class Estimator:
         ``stderr[i] = sqrt(Σ_k w_ik² Var E_k)``: the shifted energies are independent samples.
         ``term_sampling``: as in :meth:`energy`, for every shifted point.
         """
-        return self.evaluate(gradient_at=theta, term_sampling=term_sampling)[1]
+        return _given(self.evaluate(gradient_at=theta, term_sampling=term_sampling)[1])
 
     def value_and_gradient(self, theta) -> tuple[Estimate, Estimate]:
         """Energy at θ and the parameter-shift gradient, sampled in one batched call."""
-        return self.evaluate(energies=theta, gradient_at=theta)
+        energy, gradient = self.evaluate(energies=theta, gradient_at=theta)
+        return _given(energy), _given(gradient)
 
     def evaluate(self, energies=None, gradient_at=None, term_sampling: str | None = None
                  ) -> tuple[Estimate | None, Estimate | None]:
@@ -409,21 +377,9 @@ class Estimator:
 
     # ------------------------------------------------------------------ requests
     def cost(self, request: Request) -> int:
-        """Shots :meth:`answer` will charge for ``request``, the energy at x included."""
-        if self.shots is None:
-            return 0
-        n_energies = 1 + (0 if request.energies is None
-                          else len(np.atleast_2d(request.energies)))
-        cost = n_energies * self.shots_per_evaluation
-        if request.gradient is not None:
-            counts = np.asarray(points_per_parameter(self.shift_rules()))
-            cost += int(counts @ self._gradient_totals(request.gradient_shots,
-                                                       request.term_sampling))
-        if request.fidelities is not None:
-            cost += len(np.atleast_2d(request.fidelities)) * self.shots
-        if request.metric is not None:
-            cost += self.metric_cost(request.metric_approx)
-        return cost
+        """Shots :meth:`answer` will charge for ``request``, the energy at x included
+        (priced by :meth:`.pricing.ShotPrices.request`)."""
+        return self._prices.request(request, self.shift_rules, self.metric_cost)
 
     def answer(self, x, request: Request) -> Reply:
         """Evaluate ``request`` plus the energy at ``x``: the energy at x, the requested
@@ -457,7 +413,7 @@ class Estimator:
         the energy at x (:func:`.parameter_shift.curvature_from_energies`); charges
         nothing."""
         curvature, curvature_variance = curvature_from_energies(
-            self.shift_rules(), value.value, variance, shifted, shifted_variances)
+            self.shift_rules(), float(value.value), variance, shifted, shifted_variances)
         return Estimate(curvature, np.sqrt(curvature_variance), 0)
 
     # ------------------------------------------------------------------ fidelity and metric
@@ -465,14 +421,6 @@ class Estimator:
         if self.sampler is not self.reference:
             raise InputError(f"{what} only available on the statevector backend, not "
                              f"{self.backend_name!r}")
-
-    def _fidelities(self, theta: np.ndarray, targets: np.ndarray, rng: np.random.Generator
-                    ) -> tuple[np.ndarray, np.ndarray]:
-        """Sampled (or exact) fidelities of ``targets`` with θ; charges the ledger."""
-        values, variances = sample_fidelities(self.reference.fidelities(theta, targets),
-                                              self.shots, rng)
-        self.ledger.charge(len(targets) if self.shots else 0, self.shots or 0, len(targets))
-        return values, variances
 
     def fidelity(self, theta, others) -> Estimate:
         """``|⟨ψ(θ)|ψ(θ')⟩|²`` for each θ' in ``others`` (one point or a batch).
@@ -484,15 +432,12 @@ class Estimator:
         self._require_statevector("fidelities are")
         base = self._check_point(theta, "theta")
         targets, single = self.check_points(others, "others")
-        values, variances = self._fidelities(base, targets, self._streams["fidelity"])
-        spent = len(targets) * (self.shots or 0)
-        if single:
-            return Estimate(float(values[0]), float(np.sqrt(variances[0])), spent)
-        return Estimate(values, np.sqrt(variances), spent)
+        return self._geometry.fidelity(base, targets, single, self._streams["fidelity"],
+                                       self.ledger)
 
     def metric_cost(self, approx: str | None = None) -> int:
         """Shots one :meth:`metric` call charges (0 in exact mode)."""
-        return self._metric.cost(approx, self.shots, self.shift_rules())
+        return self._geometry.metric_cost(approx, self.shift_rules())
 
     def metric(self, theta, approx: str | None = None) -> Estimate:
         """Fubini–Study metric g(θ) (QFI/4), ``approx`` ∈ {None, "block-diag", "diag"}.
@@ -503,35 +448,9 @@ class Estimator:
         from the ``metric`` stream.
         """
         self._require_statevector("the metric is")
-        theta = self._check_point(theta, "theta")
-
-        def fidelities(points, rng):  # charged to the ledger as they are drawn
-            return self._fidelities(theta, points, rng)
-
-        value, variance, executions = self._metric.estimate(
-            theta, approx, self.shots, self._streams["metric"], self.shift_rules(), fidelities)
-        if approx is not None:
-            self.ledger.charge(executions, self.shots or 0, 0)
-        return Estimate(value, np.sqrt(variance), executions * (self.shots or 0))
-
-
-def _check_problem(hamiltonian, circuit) -> None:
-    if not isinstance(hamiltonian, SparsePauliOp):
-        raise TypeError(f"hamiltonian must be a qiskit SparsePauliOp, got "
-                        f"{type(hamiltonian).__name__}")
-    if not isinstance(circuit, QuantumCircuit):
-        raise TypeError(f"circuit must be a qiskit QuantumCircuit, got "
-                        f"{type(circuit).__name__}")
-    if hamiltonian.num_qubits != circuit.num_qubits:
-        raise InputError(f"hamiltonian acts on {hamiltonian.num_qubits} qubits but the "
-                         f"circuit has {circuit.num_qubits}")
-    coeffs = np.asarray(hamiltonian.coeffs)
-    if not np.all(np.isfinite(coeffs)):
-        bad = int(np.flatnonzero(~np.isfinite(coeffs))[0])
-        raise InputError(f"hamiltonian coefficient {bad} ({hamiltonian.paulis[bad]}) is "
-                         f"{coeffs[bad]}: every coefficient must be a finite number")
-    if np.any(np.abs(coeffs.imag) > 1e-10 * max(1.0, float(np.max(np.abs(coeffs))))):
-        raise InputError("hamiltonian must be Hermitian: its Pauli coefficients must be real")
+        point = self._check_point(theta, "theta")
+        return self._geometry.metric(point, approx, self._streams["metric"],
+                                     self.shift_rules(), self.ledger)
 
 
 def _energy_estimate(values, variances, spent, single: bool) -> Estimate:
@@ -540,3 +459,10 @@ def _energy_estimate(values, variances, spent, single: bool) -> Estimate:
         return Estimate(float(values[0]), float(stderr[0]), int(spent[0]))
     return Estimate(values, stderr, int(np.sum(spent)))
 
+
+def _given(estimate: Estimate | None) -> Estimate:
+    """``estimate``, which :meth:`Estimator.evaluate` returns whenever its points were
+    given; an InputError for a missing point (``theta=None``)."""
+    if estimate is None:
+        raise InputError("theta must be one parameter vector, got None")
+    return estimate

@@ -74,6 +74,19 @@ class Sampler(Protocol):
         ...
 
 
+class ReferenceSampler(Sampler, Protocol):
+    """A noiseless sampler that also serves exact references from its states: the group
+    variances (``predicted_stderr``) and state fidelities (fidelities, the metric)."""
+
+    def group_variances(self, points: np.ndarray) -> np.ndarray:
+        """Exact variance of each measurement group's observable, shape (P, G)."""
+        ...
+
+    def fidelities(self, theta: np.ndarray, others: np.ndarray) -> np.ndarray:
+        """Exact ``|⟨ψ(θ)|ψ(θ')⟩|²`` for each row θ' of ``others``, shape (B,)."""
+        ...
+
+
 def moments_from_counts(counts: Sequence[np.ndarray], values: Sequence[np.ndarray],
                         shots: np.ndarray, constant: float) -> GroupMoments:
     """:class:`GroupMoments` from measured counts: ``counts[g]`` (P, 2^n) outcome counts of
