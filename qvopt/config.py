@@ -63,132 +63,52 @@ comment names the default where the example differs from it)::
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .checks import check_int, field_error
 from .errors import InputError, RunFileError
+from .run_defaults import (
+    ADAPT_OPTIMIZER,
+    ALLOCATIONS,
+    AUTO,
+    DEFAULT_ALLOCATION,
+    DEFAULT_FINAL_PRECISION,
+    DEFAULT_GROUPING,
+    DEFAULT_MAXITER,
+    DEFAULT_OPTIMIZER,
+    DEFAULT_SHOTS,
+    DEFAULT_TOL,
+    INITIAL_POINTS,
+    MIN_FINAL_PRECISION,
+    MIN_SHOTS_PER_GROUP,
+    default_initial_point,
+    default_shots,
+    is_auto,
+)
+from .setting_checks import (
+    check_allocation,
+    check_choice,
+    check_grouping,
+    check_gtol,
+    check_molecule,
+    check_output,
+    check_point,
+    check_precision,
+    check_shots,
+    check_table,
+    check_tol,
+)
 
-DEFAULT_MAXITER = 120
-DEFAULT_SHOTS = 1000
-#: With ``shots="auto"`` (the default) and an allocation, a problem with more measurement
-#: groups than ``DEFAULT_SHOTS / MIN_SHOTS_PER_GROUP`` gets this many shots per group
-#: instead (the allocation's floor: a sample variance needs two shots), rounded up to a
-#: hundred: NH3 with a frozen core has 567 groups (1200 shots).
-MIN_SHOTS_PER_GROUP = 2
-
-
-def default_shots(n_groups: int) -> int:
-    """What ``shots="auto"`` becomes for a problem of ``n_groups`` measurement groups with an
-    allocation: ``DEFAULT_SHOTS``, or enough for ``MIN_SHOTS_PER_GROUP`` in every group."""
-    needed = MIN_SHOTS_PER_GROUP * int(n_groups)
-    return max(DEFAULT_SHOTS, -(-needed // 100) * 100)
-#: The default of ``optimizer``, ``allocation``, ``initial_point`` and
-#: ``final_precision``: resolved from the other settings when a :class:`RunConfig` is made
-#: (see the module docstring); never stored.
-AUTO = "auto"
-#: What ``optimizer="auto"`` becomes; :data:`ADAPT_OPTIMIZER` with ``ansatz="adapt"``
-#: (ADAPT on H2, seed 1: icans 1.9e6 shots to chemical accuracy, adam 1.8e6 — no gain
-#: measured, so ADAPT keeps adam).
-DEFAULT_OPTIMIZER = "icans"
-ADAPT_OPTIMIZER = "adam"
-#: What ``allocation="auto"`` becomes when sampling (``shots`` is not None).
-DEFAULT_ALLOCATION = "variance"
-#: What ``final_precision="auto"`` becomes when sampling: the final energy is measured to a
-#: standard error of chemical accuracy (1.6 mHa), in Ha.
-DEFAULT_FINAL_PRECISION = 1.6e-3
-#: What ``tol="auto"`` becomes: the run stops when the guard's noise-aware test says
-#: further iterations cannot improve the energy by more than this (Ha, 95% bound; see
-#: :mod:`qvopt.guard`): chemical accuracy left to gain. Measured on the tuning set (h2,
-#: lih_fc, lih; 8 seeds, benchmarks/defaults_robustness.py): tol 1e-3 / 1.6e-3 / 2e-3 /
-#: 4e-3 gave whole-run shots 2.0e5 / 1.4e5 / 1.1e5 / 8.8e4 on h2 and 2.7e8 / 9.1e7 /
-#: 5.8e7 / 3.1e7 on lih, worst final error 0.5 / 1.3 / 1.3 / 1.9 mHa (4e-3: one h2 and
-#: one lih_fc run ended above its start).
-DEFAULT_TOL = 1.6e-3
-ALLOCATIONS = ("uniform", "weighted", "variance")
-INITIAL_POINTS = ("hf", "mp2")
-
-
-def check_shots(value: Any, name: str = "shots") -> int | None:
-    """``None``/``"exact"`` (exact energies) or a positive integer of at most
-    :data:`~qvopt.estimation.base.MAX_SHOTS` (the estimator's own check, with ``field``)."""
-    from .estimation.base import validate_shots
-
-    if isinstance(value, str) and value.strip().lower() in ("exact", "none"):
-        return None
-    try:
-        return validate_shots(value, name)
-    except InputError as exc:
-        exc.field = name
-        raise
-
-
-def _check_choice(name: str, value: Any, choices: tuple, optional: bool = False):
-    if value is None and optional:
-        return None
-    if value not in choices:
-        raise field_error(name, f"one of {list(choices)}" + (" or None" if optional else ""),
-                          value)
-    return value
-
-
-def _check_table(name: str, value: Any) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise field_error(name, "a table of options (dict)", value)
-    return dict(value)
-
-
-#: What ``grouping="auto"`` becomes, for every backend and ansatz. Fully commuting groups
-#: ("fc") need 1.8–4.2x fewer shots for one precise energy, but whole default runs with
-#: them did not reach chemical accuracy with fewer shots (lih 0.6x, lih_fc 1.0x; they stop
-#: sooner and more often just outside it: benchmarks/grouping_defaults.py), and on devices
-#: their Cliffords add two-qubit gates not measured beyond H2
-#: (benchmarks/grouping_on_devices.py), so QWC sorted insertion stays the default.
-DEFAULT_GROUPING = "sorted_insertion"
-
-
-def _check_grouping(value: Any) -> str:
-    """``"auto"`` → :data:`DEFAULT_GROUPING`; otherwise one of the estimator's groupings."""
-    from .estimation.partition import GROUPINGS
-
-    if _is_auto(value):
-        return DEFAULT_GROUPING
-    return _check_choice("grouping", value, GROUPINGS)
-
-
-def _is_operator_name(text: str) -> bool:
-    """``operator:<64 hex digits>``: see :mod:`qvopt.chem.operators`."""
-    from .chem.problem import OPERATOR_PREFIX
-
-    digest = text[len(OPERATOR_PREFIX):]
-    return text.startswith(OPERATOR_PREFIX) and len(digest) == 64 and all(
-        c in "0123456789abcdef" for c in digest)
-
-
-def _check_molecule(molecule: Any, base: Path | None = None) -> str:
-    """A shipped name, or a molecule file path made absolute (relative to ``base``)."""
-    from .chem.molecule import known_molecules, read_molecule_file
-
-    if not isinstance(molecule, (str, Path)) or not str(molecule):
-        raise field_error("molecule", "a shipped molecule name, a .toml molecule file or an "
-                          "FCIDUMP file path", molecule)
-    text = str(molecule)
-    if _is_operator_name(text):  # a Hamiltonian given as an operator (qvopt.vqe(op, …))
-        return text
-    path = Path(text)
-    if path.suffix in (".toml", ".fcidump") or "/" in text or (path.exists() and text not in
-                                                 known_molecules()):
-        if not path.is_absolute() and base is not None:
-            path = base / path
-        text = str(path.resolve())
-    read_molecule_file(text)  # unknown molecule / malformed file → MoleculeFileError
-    return text
+# The defaults (qvopt.run_defaults) and the field checks (qvopt.setting_checks) are
+# re-exported: ``from qvopt.config import DEFAULT_MAXITER, check_shots`` keeps working.
+__all__ = ["ADAPT_OPTIMIZER", "ALLOCATIONS", "AUTO", "CLI_FLAGS", "DEFAULT_ALLOCATION",
+           "DEFAULT_FINAL_PRECISION", "DEFAULT_GROUPING", "DEFAULT_MAXITER",
+           "DEFAULT_OPTIMIZER", "DEFAULT_SHOTS", "DEFAULT_TOL", "INITIAL_POINTS",
+           "MIN_FINAL_PRECISION", "MIN_SHOTS_PER_GROUP", "TOML_TABLES", "RunConfig",
+           "check_int", "check_shots", "default_initial_point", "default_shots",
+           "field_error"]
 
 
 @dataclass(frozen=True)
@@ -249,29 +169,29 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
-        set_("molecule", _check_molecule(self.molecule))
+        set_("molecule", check_molecule(self.molecule))
         if not isinstance(self.ansatz, str):
             raise field_error("ansatz", "an ansatz name", self.ansatz)
         for name in ("ansatz_options", "optimizer_options", "backend_options"):
-            set_(name, _check_table(name, getattr(self, name)))
+            set_(name, check_table(name, getattr(self, name)))
         auto = frozenset(name for name in ("shots", "optimizer", "allocation",
                                            "initial_point", "final_precision", "tol",
                                            "grouping")
-                         if _is_auto(getattr(self, name)))
+                         if is_auto(getattr(self, name)))
         shots = DEFAULT_SHOTS if "shots" in auto else check_shots(self.shots)
         set_("shots", shots)
         set_("_auto", auto)  # not a field: not compared, not in to_dict
         if "optimizer" in auto:
             set_("optimizer", ADAPT_OPTIMIZER if self.ansatz == "adapt"
                  else DEFAULT_OPTIMIZER)
-        set_("allocation", _check_allocation(self.allocation, shots))
+        set_("allocation", check_allocation(self.allocation, shots))
         from .estimation.estimator import ENGINES
         from .estimation.statevector import DEVICES
 
         device = self.device.upper() if isinstance(self.device, str) else self.device
-        set_("device", _check_choice("device", device, DEVICES))
-        set_("engine", _check_choice("engine", self.engine, ENGINES))
-        set_("grouping", _check_grouping(self.grouping))
+        set_("device", check_choice("device", device, DEVICES))
+        set_("engine", check_choice("engine", self.engine, ENGINES))
+        set_("grouping", check_grouping(self.grouping))
         if not isinstance(self.taper, bool):
             raise field_error("taper", "true or false", self.taper)
         if self.taper and self.ansatz in ("uccsd", "adapt"):
@@ -281,14 +201,14 @@ class RunConfig:
         set_("seed", check_int("seed", self.seed, 0, optional=True))
         set_("maxiter", check_int("maxiter", self.maxiter, 0))
         set_("shot_budget", check_int("shot_budget", self.shot_budget, 1, optional=True))
-        set_("gtol", _check_gtol(self.gtol))
-        set_("tol", _check_tol(self.tol))
+        set_("gtol", check_gtol(self.gtol))
+        set_("tol", check_tol(self.tol))
         if not isinstance(self.guard, bool):
             raise field_error("guard", "true or false", self.guard)
-        set_("final_precision", _check_precision(self.final_precision, shots))
-        set_("initial_point", _check_point(self.initial_point, self.ansatz))
+        set_("final_precision", check_precision(self.final_precision, shots))
+        set_("initial_point", check_point(self.initial_point, self.ansatz))
         for name in ("checkpoint", "result"):
-            set_(name, _check_output(name, getattr(self, name)))
+            set_(name, check_output(name, getattr(self, name)))
         from .io import check_distinct_files
 
         check_distinct_files([
@@ -373,7 +293,7 @@ class RunConfig:
         path = Path(path)
         settings = run_file_settings(path)
         try:
-            settings["molecule"] = _check_molecule(settings.get("molecule"), base=path.parent)
+            settings["molecule"] = check_molecule(settings.get("molecule"), base=path.parent)
             return cls(**settings)
         except InputError as exc:
             if isinstance(exc, RunFileError):
@@ -432,124 +352,3 @@ CLI_FLAGS = {"molecule": "MOLECULE", "result": "--out", "optimizer": "--optimize
              "ansatz": "--ansatz/--layers", "backend": "--backend/--mitigation"}
 TOML_TABLES = {"optimizer": "[optimizer]", "backend": "[backend]", "ansatz": "[ansatz]",
                "result": "[output]", "checkpoint": "[output]"}
-
-
-def _check_gtol(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or value < 0:
-        raise field_error("gtol", "a finite number >= 0 or None", value)
-    return float(value)
-
-
-def _check_tol(value: Any) -> float | None:
-    """``"auto"`` → :data:`DEFAULT_TOL`; None/``"none"`` → no convergence test; else an
-    improvement in Ha > 0 (see :mod:`qvopt.guard`)."""
-    if _is_auto(value):
-        return DEFAULT_TOL
-    if value is None or isinstance(value, str) and value.strip().lower() == "none":
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or value <= 0:
-        raise field_error("tol", "an energy in Ha > 0 (e.g. 0.001), 'auto' or None", value)
-    return float(value)
-
-
-def _check_precision(value: Any, shots: int | None) -> float | None:
-    """None (``"none"``: one evaluation with the run's shots), a standard error target > 0
-    (Ha) for the final energy of a sampled run, or ``"auto"``:
-    :data:`DEFAULT_FINAL_PRECISION` when sampling (ADAPT included), None in exact mode."""
-    if _is_auto(value):
-        return None if shots is None else DEFAULT_FINAL_PRECISION
-    if value is None or isinstance(value, str) and value.strip().lower() == "none":
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or value <= 0:
-        raise field_error("final_precision", "a standard error in Ha > 0 (e.g. 0.0016), "
-                          "'auto' or None", value)
-    if shots is None:
-        raise field_error("final_precision", "None in exact mode (shots='exact' energies "
-                          "have no error)", value)
-    if value < MIN_FINAL_PRECISION:
-        raise field_error("final_precision", f"at least {MIN_FINAL_PRECISION:g} Ha (a "
-                          "standard error ε needs ~ (σ₁/ε)² shots, σ₁ the one-shot spread of "
-                          "order 1 Ha: 1e-5 Ha is already ~1e10 shots)", value)
-    return float(value)
-
-
-#: The smallest final precision accepted (Ha): the shots a standard error ε needs grow as
-#: 1/ε² (water: 1.1e7 shots for 1.6 mHa, so 1e-5 Ha takes ~3e11).
-MIN_FINAL_PRECISION = 1e-5
-
-
-def _is_auto(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().lower() == AUTO
-
-
-def _check_allocation(value: Any, shots: int | None) -> str | None:
-    """``"auto"`` → ``"variance"`` when sampling, None in exact mode; None/``"none"`` → None
-    (shots per group); else one of :data:`ALLOCATIONS`, which needs ``shots``."""
-    if _is_auto(value):
-        return None if shots is None else DEFAULT_ALLOCATION
-    if isinstance(value, str) and value.strip().lower() == "none":
-        return None
-    if value is not None and value not in ALLOCATIONS:
-        raise field_error("allocation", f"one of {list(ALLOCATIONS)}, 'auto' or None",
-                          value)
-    if value is not None and shots is None:
-        raise field_error("allocation", "None when shots is exact (allocation splits a "
-                          "number of shots)", value)
-    return value
-
-
-def default_initial_point(ansatz: str) -> str | None:
-    """What ``initial_point="auto"`` becomes: ``"mp2"`` for the ``uccsd`` ansatz, else None
-    (zeros)."""
-    return "mp2" if ansatz == "uccsd" else None
-
-
-def _check_point(value: Any, ansatz: str = "uccsd") -> tuple[float, ...] | str | None:
-    """``"auto"`` (:func:`default_initial_point`), None/"hf" (zeros: the Hartree–Fock
-    state), "mp2" (UCCSD only), or real numbers."""
-    if _is_auto(value):
-        return default_initial_point(ansatz)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if value.lower() not in INITIAL_POINTS:
-            raise field_error("initial_point", f"one of {list(INITIAL_POINTS)}, 'auto', "
-                              "None or a list of numbers", value)
-        return value.lower()
-    try:
-        items = list(value)
-    except TypeError:
-        raise field_error("initial_point", "a list of real numbers", value) from None
-    for item in items:
-        if isinstance(item, (bool, complex)) or not isinstance(item, numbers.Real) \
-                or not math.isfinite(item):
-            raise field_error("initial_point", "a list of finite real numbers (no NaN or inf)",
-                              value)
-    return tuple(float(v) for v in items)
-
-
-def _check_output(name: str, value: Any) -> str | None:
-    """A file path that is not a directory and whose folder can be created."""
-    if value is None:
-        return None
-    if not isinstance(value, (str, os.PathLike)):
-        raise field_error(name, "a file path (string)", value)
-    path = Path(value)
-    if path.is_dir():
-        error = field_error(f"{name} path", "a file, not a directory", str(value))
-        error.field = name
-        raise error
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise field_error(name, "a path inside a folder (its parent is a file)", str(value))
-    if not os.access(parent, os.W_OK):
-        raise field_error(name, f"a path in a folder you can write ({parent} is not "
-                          "writable)", str(value))
-    return str(path)

@@ -1,0 +1,82 @@
+"""The defaults of a run, each measured (see the comment beside it), and what the
+``"auto"`` settings of a :class:`~qvopt.config.RunConfig` become.
+
+Plain values and pure functions only: :mod:`qvopt.setting_checks` resolves ``"auto"``
+with them, :mod:`qvopt.config` makes them the field defaults, and the CLI, studies and
+runs read them from here (or from :mod:`qvopt.config`, which re-exports them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ADAPT_OPTIMIZER", "ALLOCATIONS", "AUTO", "DEFAULT_ALLOCATION",
+           "DEFAULT_FINAL_PRECISION", "DEFAULT_GROUPING", "DEFAULT_MAXITER",
+           "DEFAULT_OPTIMIZER", "DEFAULT_SHOTS", "DEFAULT_TOL", "INITIAL_POINTS",
+           "MIN_FINAL_PRECISION", "MIN_SHOTS_PER_GROUP", "default_initial_point",
+           "default_shots", "is_auto"]
+
+#: Optimizer updates of a run (``maxiter``).
+DEFAULT_MAXITER = 120
+#: Shots of one energy evaluation (``shots="auto"``), split over the measurement groups.
+DEFAULT_SHOTS = 1000
+#: With ``shots="auto"`` (the default) and an allocation, a problem with more measurement
+#: groups than ``DEFAULT_SHOTS / MIN_SHOTS_PER_GROUP`` gets this many shots per group
+#: instead (the allocation's floor: a sample variance needs two shots), rounded up to a
+#: hundred: NH3 with a frozen core has 567 groups (1200 shots).
+MIN_SHOTS_PER_GROUP = 2
+
+#: The default of ``optimizer``, ``allocation``, ``initial_point`` and
+#: ``final_precision``: resolved from the other settings when a :class:`RunConfig` is made
+#: (see :mod:`qvopt.config`); never stored.
+AUTO = "auto"
+#: What ``optimizer="auto"`` becomes; :data:`ADAPT_OPTIMIZER` with ``ansatz="adapt"``
+#: (ADAPT on H2, seed 1: icans 1.9e6 shots to chemical accuracy, adam 1.8e6 — no gain
+#: measured, so ADAPT keeps adam).
+DEFAULT_OPTIMIZER = "icans"
+ADAPT_OPTIMIZER = "adam"
+#: What ``allocation="auto"`` becomes when sampling (``shots`` is not None).
+DEFAULT_ALLOCATION = "variance"
+#: What ``final_precision="auto"`` becomes when sampling: the final energy is measured to a
+#: standard error of chemical accuracy (1.6 mHa), in Ha.
+DEFAULT_FINAL_PRECISION = 1.6e-3
+#: What ``tol="auto"`` becomes: the run stops when the guard's noise-aware test says
+#: further iterations cannot improve the energy by more than this (Ha, 95% bound; see
+#: :mod:`qvopt.guard`): chemical accuracy left to gain. Measured on the tuning set (h2,
+#: lih_fc, lih; 8 seeds, benchmarks/defaults_robustness.py): tol 1e-3 / 1.6e-3 / 2e-3 /
+#: 4e-3 gave whole-run shots 2.0e5 / 1.4e5 / 1.1e5 / 8.8e4 on h2 and 2.7e8 / 9.1e7 /
+#: 5.8e7 / 3.1e7 on lih, worst final error 0.5 / 1.3 / 1.3 / 1.9 mHa (4e-3: one h2 and
+#: one lih_fc run ended above its start).
+DEFAULT_TOL = 1.6e-3
+ALLOCATIONS = ("uniform", "weighted", "variance")
+INITIAL_POINTS = ("hf", "mp2")
+
+#: What ``grouping="auto"`` becomes, for every backend and ansatz. Fully commuting groups
+#: ("fc") need 1.8–4.2x fewer shots for one precise energy, but whole default runs with
+#: them did not reach chemical accuracy with fewer shots (lih 0.6x, lih_fc 1.0x; they stop
+#: sooner and more often just outside it: benchmarks/grouping_defaults.py), and on devices
+#: their Cliffords add two-qubit gates not measured beyond H2
+#: (benchmarks/grouping_on_devices.py), so QWC sorted insertion stays the default.
+DEFAULT_GROUPING = "sorted_insertion"
+
+#: The smallest final precision accepted (Ha): the shots a standard error ε needs grow as
+#: 1/ε² (water: 1.1e7 shots for 1.6 mHa, so 1e-5 Ha takes ~3e11).
+MIN_FINAL_PRECISION = 1e-5
+
+
+def default_shots(n_groups: int) -> int:
+    """What ``shots="auto"`` becomes for a problem of ``n_groups`` measurement groups with an
+    allocation: ``DEFAULT_SHOTS``, or enough for ``MIN_SHOTS_PER_GROUP`` in every group."""
+    needed = MIN_SHOTS_PER_GROUP * int(n_groups)
+    return max(DEFAULT_SHOTS, -(-needed // 100) * 100)
+
+
+def default_initial_point(ansatz: str) -> str | None:
+    """What ``initial_point="auto"`` becomes: ``"mp2"`` for the ``uccsd`` ansatz, else None
+    (zeros)."""
+    return "mp2" if ansatz == "uccsd" else None
+
+
+def is_auto(value: Any) -> bool:
+    """Whether ``value`` is :data:`AUTO` (any case, surrounding spaces ignored)."""
+    return isinstance(value, str) and value.strip().lower() == AUTO
