@@ -69,6 +69,7 @@ from .checkpoint import (
     restore_ledger,
     write_archive,
 )
+from .checks import check_int
 from .chem.problem import Problem, load_problem
 from .driver import Halt, Limits, Loop, Status, drive
 from .errors import BackendError, CheckpointError, InputError
@@ -145,9 +146,10 @@ class AdaptSettings:
             _check_real("final_precision", self.final_precision, 1e-5)
             if self.shots is None:
                 raise InputError("final_precision needs shots (shots=None is exact)")
-        _check_int("max_operators", self.max_operators, 1, optional=True)
-        _check_int("maxiter_per_step", self.maxiter_per_step, 1)
-        _check_int("shot_budget", self.shot_budget, 1, optional=True)
+        for name, optional in (("max_operators", True), ("maxiter_per_step", False),
+                               ("shot_budget", True)):
+            object.__setattr__(self, name, check_int(name, getattr(self, name), 1,
+                                                     optional=optional))
         _check_real("gradient_threshold", self.gradient_threshold, 0.0)
         _check_real("lcb_z", self.lcb_z, 0.0)
         if self.gtol is not None:
@@ -188,13 +190,6 @@ class AdaptSettings:
             return cls(**{**data, "pool": pool})
         except (InputError, TypeError) as exc:
             raise CheckpointError(f"checkpoint field 'settings' is invalid: {exc}") from None
-
-
-def _check_int(name: str, value, low: int, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 def _check_real(name: str, value, low: float) -> None:
@@ -329,7 +324,7 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
     shots_used, adapt_step, operators``; True or ``StopIteration`` stops the run.
     """
     if seed is not None:
-        _check_int("seed", seed, 0)
+        seed = check_int("seed", seed, 0)
     loaded = problem if isinstance(problem, Problem) else load_problem(problem)
     molecule = loaded.source
     settings = AdaptSettings(
