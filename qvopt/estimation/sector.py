@@ -190,10 +190,17 @@ class SectorEngine:
         self.max_points = max(1, max_amplitudes // 2**self.n_qubits)
 
     def _pair_table(self, gate: Excitation) -> _PairTable:
+        """The gate's ``from ↔ to`` pairs within :attr:`basis`. A ``from`` state whose
+        partner is not in the basis is left out: the closure (:func:`reachable_basis`)
+        adds every present state's partner, so such a state is only reached by a *later*
+        gate and has amplitude 0 here, as has its partner. (Looking such a partner up would
+        land on an unrelated state and rotate it: a wrong, even non-unitary, state.)"""
         members = self.basis[(self.basis & gate.mask) == gate.from_bits]
         partners = members ^ (gate.from_bits ^ gate.to_bits)
-        return _PairTable(np.searchsorted(self.basis, members),
-                          np.searchsorted(self.basis, partners), gate.param, gate.angle)
+        found = np.minimum(np.searchsorted(self.basis, partners), self.dimension - 1)
+        present = self.basis[found] == partners
+        return _PairTable(np.searchsorted(self.basis, members[present]), found[present],
+                          gate.param, gate.angle)
 
     def sector_columns(self, points: np.ndarray) -> np.ndarray:
         """Real sector amplitudes ``(D, P)`` (one column per row of ``points`` (P, p))."""
