@@ -194,7 +194,7 @@ class AdaptSettings:
 
 def _check_real(name: str, value, low: float) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value) or value < low:
+            or not np.isfinite(float(value)) or value < low:
         raise InputError(f"{name} must be a finite number >= {low}, got {value!r}")
 
 
@@ -327,11 +327,13 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
         seed = check_int("seed", seed, 0)
     loaded = problem if isinstance(problem, Problem) else load_problem(problem)
     molecule = loaded.source
+    entropy = np.random.SeedSequence(seed).entropy
+    assert isinstance(entropy, int)  # an int or None seed gives (or draws) an int entropy
     settings = AdaptSettings(
         molecule=molecule, pool=pool if isinstance(pool, str) else tuple(
             _qubit_indices(w) for w in _wire_lists(pool)),
         optimizer=optimizer, optimizer_options=dict(optimizer_options or {}), shots=shots,
-        seed_entropy=int(np.random.SeedSequence(seed).entropy), max_operators=max_operators,
+        seed_entropy=entropy, max_operators=max_operators,
         gradient_threshold=gradient_threshold, maxiter_per_step=maxiter_per_step,
         shot_budget=shot_budget, allocation=allocation, selection=selection, lcb_z=lcb_z,
         gtol=gtol, drain_pool=drain_pool, screening_shots=screening_shots,
@@ -351,10 +353,14 @@ def resume_adapt(checkpoint: str | Path, max_operators: int | None = None,
         settings = AdaptSettings.from_dict(meta["settings"])
     except CheckpointError as exc:
         raise CheckpointError(f"{checkpoint}: {exc}") from None
-    settings = replace(settings, checkpoint=str(checkpoint), **(
-        {} if max_operators is None else {"max_operators": max_operators}))
-    check_molecule(settings.molecule, meta, checkpoint)
-    run = _AdaptRun(settings, load_problem(settings.molecule), threads)
+    settings = replace(settings, checkpoint=str(checkpoint))
+    if max_operators is not None:
+        settings = replace(settings, max_operators=max_operators)
+    molecule = settings.molecule
+    if molecule is None:  # unreachable: settings with a checkpoint name their molecule
+        raise CheckpointError(f"{checkpoint}: the checkpoint's settings name no molecule")
+    check_molecule(molecule, meta, checkpoint)
+    run = _AdaptRun(settings, load_problem(molecule), threads)
     run.restore(meta, arrays, checkpoint)
     return run.execute(callback)
 
@@ -451,7 +457,7 @@ class _AdaptRun:
         self.nit = 0
         self.elapsed = 0.0
         self.measured = False  # is the energy at self.x measured (by a screening)?
-        if settings.checkpoint is not None:
+        if settings.checkpoint is not None and settings.molecule is not None:
             self.digest = molecule_digest(settings.molecule)
 
     # ------------------------------------------------------------ pieces
@@ -529,13 +535,15 @@ class _AdaptRun:
             self.steps[-1].update(energy=float(energy.value), stderr=float(energy.stderr))
         excluded = self.chosen if s.drain_pool else ()
         index, score = select_operator(gradient, s.selection, s.lcb_z, excluded)
-        self.gradients.append(np.array(gradient.value, dtype=float))
+        values = np.array(gradient.value, dtype=float)
+        stderrs = np.asarray(gradient.stderr, dtype=float)
+        self.gradients.append(values)
         self.screenings.append({
             "step": step, "shots": spent, "energy": float(energy.value),
             "stderr": float(energy.stderr), "energy_exact": exact,
             "best": None if index < 0 else self.pool[index].label, "score": score,
-            "gradient": None if index < 0 else float(gradient.value[index]),
-            "gradient_stderr": None if index < 0 else float(gradient.stderr[index])})
+            "gradient": None if index < 0 else float(values[index]),
+            "gradient_stderr": None if index < 0 else float(stderrs[index])})
         if index < 0:
             raise Halt(Status.CONVERGED, "the pool is drained")
         if score < s.gradient_threshold:
@@ -557,7 +565,7 @@ class _AdaptRun:
                         np.random.default_rng(self.seed(step, OPTIMIZE)))
         self.x = np.array(outcome.x, dtype=float)
         exact = np.atleast_1d(estimator.exact_energy(np.array([r.x for r in loop.records]))) \
-            if loop.records else []
+            if loop.records else np.empty(0)
         for record, e in zip(loop.records, exact, strict=True):
             self.nit = nit0 + record.iteration
             self.log(step, "optimization", record.x, record.value, e, record.shots_used,
@@ -601,9 +609,9 @@ class _AdaptRun:
             last = self.screenings[-1]
             return Estimate(last["energy"], last["stderr"], 0)
         if status == Status.BACKEND:
-            last = self.history[-1] if self.history else None
-            return Estimate(float("nan") if last is None else last["energy"],
-                            float("nan") if last is None else last["stderr"], 0)
+            record = self.history[-1] if self.history else None
+            return Estimate(float("nan") if record is None else record["energy"],
+                            float("nan") if record is None else record["stderr"], 0)
         step = len(self.chosen)
         ops, x = self.operators, self.x
         if not ops:  # the Hartree–Fock state, on a circuit with one idle candidate

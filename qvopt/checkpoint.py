@@ -146,8 +146,9 @@ def decode_state(node: Any, template: Any, arrays, where: str = "optimizer_state
         table = node["dict"]
         if not isinstance(table, dict):
             raise CheckpointError(f"checkpoint field {where!r} is malformed")
-        like = template if isinstance(template, dict) else {}
-        return {k: decode_state(v, like.get(k), arrays, f"{where}.{k}") for k, v in table.items()}
+        entries = template if isinstance(template, dict) else {}
+        return {k: decode_state(v, entries.get(k), arrays, f"{where}.{k}")
+                for k, v in table.items()}
     if "array" in node:
         return _decode_array(node["array"], template, arrays, where)
     if "value" in node:
@@ -210,7 +211,8 @@ def write_archive(path: str | Path, kind: ArchiveKind, meta: dict,
     rename)."""
     meta = {**meta, "format": kind.format, "version": kind.version}
     buffer = io.BytesIO()
-    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
+    payload: dict[str, Any] = {"meta": np.array(json.dumps(meta)), **arrays}
+    np.savez(buffer, **payload)
     write_bytes_atomic(path, buffer.getvalue())
 
 

@@ -113,7 +113,9 @@ def preview(config: RunConfig) -> dict[str, Any]:
     per_iteration = estimator.cost(request)
     calibration = (2 * int(config.backend_options.get("calibration_shots", 10_000))
                    if "readout" in mitigation else 0)
-    final = _final_shots(run, config.final_precision)
+    precision = config.final_precision
+    assert not isinstance(precision, str)  # "auto" is resolved when the config is made
+    final = _final_shots(run, precision)
     most = _most_per_iteration(run, request, per_iteration)
     total = calibration + config.maxiter * per_iteration + final
     at_most = calibration + config.maxiter * most + final

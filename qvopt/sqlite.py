@@ -121,7 +121,7 @@ def _open(path: Path | None, create: bool, existed: bool, kind: str, application
         conn.close()
         raise StoreError(f"{path} is a SQLite file but not a {kind} (expected its "
                          f"{'/'.join(sorted(tables))} table(s); refusing to modify it)")
-    if create:
+    if schema is not None:  # create: the store is opened to be written
         if path is not None:
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -184,7 +185,7 @@ def _shots_label(shots) -> str:
 def table_rows(table) -> list[tuple[str, ...]]:
     """The summary ``table`` as text cells under :data:`TABLE_COLUMNS` (``–`` where a grid
     point has no finished run or never reached chemical accuracy)."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for row in table.itertuples():
         head = (str(row.molecule), str(row.optimizer), _shots_label(row.shots),
                 str(row.runs), str(row.failed))
@@ -271,7 +272,7 @@ def plot_study(runs, traces, folder: Path, stem: str) -> list[Path]:
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns → NaN
                 median = np.nanmedian(curves, axis=0)
                 q25, q75 = np.nanpercentile(curves, [25, 75], axis=0)
-            style = {"color": colours[optimizer],
+            style: dict[str, Any] = {"color": colours[optimizer],
                      "linestyle": "-" if _is_exact(shots) else styles.get(shots, "-")}
             ax.plot(grid, median, label=label, **style)
             ax.fill_between(grid, q25, q75, color=colours[optimizer], alpha=0.15)

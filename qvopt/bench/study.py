@@ -131,7 +131,7 @@ def check_shot_list(shots) -> tuple[int | None, ...]:
 
 def parse_shot_list(text: str) -> list[int | None]:
     """``"100,1000,exact"`` → ``[100, 1000, None]``; anything else raises InputError."""
-    values = []
+    values: list[int | None] = []
     for item in text.split(","):
         item = item.strip()
         if item.lower() in ("exact", "none"):

@@ -33,14 +33,15 @@ def qubit_hamiltonian(integrals: ActiveSpaceIntegrals, cutoff: float = 1e-12) ->
     qubit_op = qml.jordan_wigner(fermionic, ps=True, tol=cutoff)
     qubit_op.simplify(cutoff)
 
-    labels, coeffs = [], []
+    labels: list[str] = []
+    terms: list[complex] = []
     for word, coeff in qubit_op.items():
         chars = ["I"] * n_qubits
         for wire, pauli in word.items():
             chars[n_qubits - 1 - int(wire)] = pauli
         labels.append("".join(chars))
-        coeffs.append(coeff)
-    coeffs = np.asarray(coeffs, dtype=complex)
+        terms.append(coeff)
+    coeffs = np.asarray(terms, dtype=complex)
     if np.max(np.abs(coeffs.imag), initial=0.0) > 1e-10:
         raise RuntimeError("Jordan–Wigner Hamiltonian has complex coefficients")
     op = SparsePauliOp(labels, coeffs.real).simplify(atol=cutoff)

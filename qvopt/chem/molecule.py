@@ -177,7 +177,7 @@ def _parse_geometry(geometry: dict, path: Path
             f"{path}: field 'geometry.coordinates' has {len(coords)} rows but "
             f"'geometry.symbols' has {len(symbols)} atoms"
         )
-    parsed_coords = []
+    parsed_coords: list[tuple[float, float, float]] = []
     for i, row in enumerate(coords):
         if (not isinstance(row, list) or len(row) != 3
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -186,7 +186,8 @@ def _parse_geometry(geometry: dict, path: Path
                 f"{path}: field 'geometry.coordinates[{i}]' must be three finite numbers, "
                 f"got {row!r}"
             )
-        parsed_coords.append(tuple(float(v) for v in row))
+        x, y, z = (float(v) for v in row)
+        parsed_coords.append((x, y, z))
     return symbols, parsed_coords, units.lower()
 
 

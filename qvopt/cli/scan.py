@@ -162,12 +162,13 @@ def _default_out(request: dict) -> Path:
 
 def _flag(request: dict, field: str | None) -> str | None:
     """The flag (or scan-file key) an error's ``field`` came from."""
+    key = field or ""  # no field: the file alone, and no flag
     if request.get("config_file") is not None:
         names = {"values": f"scan.{request['coordinate']}", "atoms": "scan.atoms"}
-        return f"{request['config_file']}: " + names.get(field, field or "")
+        return f"{request['config_file']}: " + names.get(key, key)
     names = {"values": f"--{request['coordinate']} {request['values']}", "atoms": "--atoms",
              "optimizer_options": "-O", **RUN_FLAGS}
-    return names.get(field)
+    return names.get(key)
 
 
 def run_request(request: dict, store, progress=None) -> ScanResult:

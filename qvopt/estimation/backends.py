@@ -42,6 +42,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from qiskit import QuantumCircuit, transpile
@@ -236,7 +237,7 @@ class Device:
     ``target`` is what circuits are transpiled for (``None``: a generic CX basis)."""
 
     name: str
-    make: Callable[[int], object]
+    make: Callable[[int], Any]  # a SamplerV2-like object: run(pubs, shots=) -> job
     target: object = None
     recover: Callable[[], None] | None = None  # after a failed submission, before the retry
     close: Callable[[], None] | None = None  # when the sampler is done (or collected)
@@ -326,8 +327,8 @@ class CircuitSampler:
                     if "zne" in self.mitigations else None)
         self.calibration_shots = int(options.get("calibration_shots", 10_000))
         self.name, self._factory, self._recover = device.name, device.make, device.recover
-        if device.close is not None:
-            self.close = weakref.finalize(self, device.close)
+        self._finalizer = (None if device.close is None
+                           else weakref.finalize(self, device.close))
         level = int(options.get("optimization_level", 1))
         compile_kwargs = ({"backend": device.target} if device.target is not None
                           else {"basis_gates": ["rz", "sx", "x", "cx"]})
@@ -353,7 +354,10 @@ class CircuitSampler:
         return len(self.scales)
 
     def close(self) -> None:
-        """Release the device's execution mode (an IBM Batch/Session); no-op otherwise."""
+        """Release the device's execution mode (an IBM Batch/Session), once; no-op
+        otherwise."""
+        if self._finalizer is not None:
+            self._finalizer()
 
     def circuit_costs(self) -> list[dict]:
         """Depth and two-qubit gate count of every circuit a call runs, per scale factor
@@ -425,7 +429,7 @@ class CircuitSampler:
         for s in np.unique(shots[shots > 0]):  # a (point, circuit) with 0 shots is not run
             jobs = [(k, np.flatnonzero(shots[:, k] == s)) for k in range(len(circuits))]
             jobs = [(k, rows) for k, rows in jobs if len(rows)]
-            pubs = [(circuits[k], points[np.ix_(rows, self.columns[k])])
+            pubs = [(circuits[k], points[np.ix_(rows, np.asarray(self.columns[k], np.intp))])
                     if self.columns[k] else (circuits[k],) for k, rows in jobs]
             results = self._submit(pubs, int(s), rng)
             for (k, rows), result in zip(jobs, results, strict=True):

@@ -240,7 +240,7 @@ def sorted_insertion_fc(hamiltonian: SparsePauliOp) -> tuple[float, list[list[in
     constant = float(coeffs[is_identity].sum())
     labels = hamiltonian.paulis.to_labels()
     order = sorted(np.flatnonzero(~is_identity).tolist(),
-                   key=lambda t: (-round(abs(coeffs[t]), 10), labels[t]))
+                   key=lambda t: (-float(np.round(abs(coeffs[t]), 10)), labels[t]))
     commute = commutation_matrix(x, z)
     members: list[list[int]] = []
     for t in order:

@@ -14,7 +14,7 @@ from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import InputError
 from .observable import SampledObservable
-from .sampler import StatevectorSampler
+from .sampler import ReferenceSampler, StatevectorSampler
 from .sector import SectorEngine, sector_unsupported_reason
 from .sector_sampler import SectorSampler
 from .statevector import AerStatevectorEngine
@@ -23,14 +23,15 @@ ENGINES = ("auto", "aer", "sector")
 
 
 def build_reference(engine_name: str, circuit: QuantumCircuit, hamiltonian: SparsePauliOp,
-                    observable: SampledObservable, device: str, threads: int | None):
+                    observable: SampledObservable, device: str, threads: int | None
+                    ) -> tuple[SectorEngine | AerStatevectorEngine, ReferenceSampler]:
     """``(engine, sampler)`` for ``engine_name`` ("sector" or "aer", see
     :func:`choose_engine`): the state engine and the noiseless sampler on top of it."""
     if engine_name == "sector":
-        engine = SectorEngine(circuit)
-        return engine, SectorSampler(engine, observable, hamiltonian)
-    engine = AerStatevectorEngine(circuit, device=device, threads=threads)
-    return engine, StatevectorSampler(engine, observable)
+        sector = SectorEngine(circuit)
+        return sector, SectorSampler(sector, observable, hamiltonian)
+    aer = AerStatevectorEngine(circuit, device=device, threads=threads)
+    return aer, StatevectorSampler(aer, observable)
 
 
 def choose_engine(engine: str, circuit: QuantumCircuit, backend, device: str) -> str:

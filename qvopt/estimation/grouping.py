@@ -149,10 +149,10 @@ def _dsatur_groups(chars: np.ndarray, terms: np.ndarray) -> list[list[int]]:
     import rustworkx as rx
 
     active = chars[terms] != "I"
-    edges = []
+    edges: list[tuple[int, int]] = []
     for a in range(len(terms)):
         clash = (active[a] & active[a + 1:] & (chars[terms[a]] != chars[terms[a + 1:]])).any(1)
-        edges += [(a, a + 1 + b) for b in np.flatnonzero(clash)]
+        edges += [(a, a + 1 + int(b)) for b in np.flatnonzero(clash)]
     graph = rx.PyGraph()
     graph.add_nodes_from(range(len(terms)))
     graph.add_edges_from_no_data(edges)
@@ -182,8 +182,8 @@ def group_qubitwise_commuting(hamiltonian: SparsePauliOp, method: str = "sorted_
 
     if method == "dsatur":
         terms = np.flatnonzero(~is_identity)
-        members = _dsatur_groups(chars, terms) if len(terms) else []
-        bases = []
+        members: list[list[int]] = _dsatur_groups(chars, terms) if len(terms) else []
+        bases: list[np.ndarray] = []
         for member in members:
             basis = np.full(n, "I")
             for t in member:
@@ -194,10 +194,10 @@ def group_qubitwise_commuting(hamiltonian: SparsePauliOp, method: str = "sorted_
     # |c| rounded so that mathematically equal coefficients (which differ by ~1e-16 between
     # PySCF runs) tie, and ties broken by the Pauli label: the grouping is reproducible.
     labels = hamiltonian.paulis.to_labels()
-    order = sorted(np.flatnonzero(~is_identity),
-                   key=lambda t: (-round(abs(coeffs[t]), 10), labels[t]))
-    bases: list[np.ndarray] = []
-    members: list[list[int]] = []
+    order = sorted(np.flatnonzero(~is_identity).tolist(),
+                   key=lambda t: (-float(np.round(abs(coeffs[t]), 10)), labels[t]))
+    bases = []
+    members = []
     for t in order:
         term = chars[t]
         active = term != "I"

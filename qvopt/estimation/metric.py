@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from qiskit import QuantumCircuit
-from qiskit.circuit import Parameter
+from qiskit.circuit import Instruction, Parameter
 from qiskit.quantum_info import Operator, SparsePauliOp
 
 from ..ansatz.gates import DOUBLE_NAME, SINGLE_NAME
@@ -78,7 +78,7 @@ def apply_gate(states: np.ndarray, matrix: np.ndarray, qubits: list[int], n: int
 @dataclass(frozen=True)
 class _Step:
     qubits: list[int]
-    operation: object  # unbound instruction operation
+    operation: Instruction  # unbound instruction operation
     param_index: int | None  # position in circuit.parameters, if parameterized
     layer: int | None
 
@@ -139,7 +139,7 @@ class CircuitStructure:
                 prefixes[step.layer] = state[0].copy()
             matrix = self._matrix(step, theta)
             state = apply_gate(state, matrix, step.qubits, n)
-            if with_derivatives:
+            if derivatives is not None:
                 if seen:
                     derivatives[seen] = apply_gate(derivatives[seen], matrix, step.qubits, n)
                 if step.param_index is not None:
@@ -281,21 +281,17 @@ def full_metric_executions(rules) -> int:
     return sum(counts[i] * counts[j] for i in range(len(counts)) for j in range(i, len(counts)))
 
 
-def sampled_metric(theta: np.ndarray, approx: str | None, shots: int,
-                   rng: np.random.Generator, block: SampledBlockMetric, rules,
-                   fidelities) -> tuple[np.ndarray, np.ndarray, int]:
-    """(metric, variance of each entry, circuit executions) with ``shots`` per execution.
-
-    ``approx=None``: the double parameter-shift rule on fidelities,
+def sampled_full_metric(theta: np.ndarray, rng: np.random.Generator, rules, fidelities
+                        ) -> tuple[np.ndarray, np.ndarray, int]:
+    """(metric, variance of each entry, circuit executions) of the full metric by the
+    double parameter-shift rule on fidelities,
     ``g_ij = −½ Σ_{k,l} c_k c_l F(θ, θ + s_k e_i + s_l e_j)``, where
-    ``fidelities(points, rng) -> (F̂, Var F̂)``; otherwise ``block.estimate``.
+    ``fidelities(points, rng) -> (F̂, Var F̂)`` draws one execution per point.
     """
-    if approx is None:
-        points, terms = fidelity_shift_points(theta, rules)
-        values, variances = fidelities(points, rng)
-        metric, variance = metric_from_fidelities(len(rules), terms, values, variances)
-        return metric, variance, len(points)
-    return block.estimate(theta, approx, shots, rng)
+    points, terms = fidelity_shift_points(theta, rules)
+    values, variances = fidelities(points, rng)
+    metric, variance = metric_from_fidelities(len(rules), terms, values, variances)
+    return metric, variance, len(points)
 
 
 class MetricEstimator:
@@ -336,5 +332,6 @@ class MetricEstimator:
         if shots is None:
             value = exact_metric(self.structure(), theta, approx)
             return value, np.zeros_like(value), 0
-        block = None if approx is None else self.block()
-        return sampled_metric(theta, approx, shots, rng, block, rules, fidelities)
+        if approx is None:
+            return sampled_full_metric(theta, rng, rules, fidelities)
+        return self.block().estimate(theta, approx, shots, rng)

@@ -272,7 +272,7 @@ def extrapolate(means: np.ndarray, variances: np.ndarray, scales: Sequence[float
     return np.where(usable, exp_value, value), np.where(usable, exp_variance, variance)
 
 
-def split_shots(shots: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+def split_shots(shots: np.ndarray, weights: Sequence[float] | np.ndarray) -> np.ndarray:
     """Split each entry ``N`` of ``shots`` over ``K`` scales, ``N_k ∝ |γ_k|``, each ≥ 1,
     summing to ``N`` exactly (largest remainders). Returns (K, *shots.shape) int64."""
     shots = np.asarray(shots, dtype=np.int64)

@@ -12,6 +12,8 @@ every other backend.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
@@ -41,7 +43,7 @@ def _operations(circuit: QuantumCircuit):
     position = {p: i for i, p in enumerate(circuit.parameters)}
     simple = {"rx": qml.RX, "ry": qml.RY, "rz": qml.RZ}
     fixed = {"x": qml.PauliX, "h": qml.Hadamard, "cz": qml.CZ, "cx": qml.CNOT}
-    plan = []
+    plan: list[tuple[Any, float | None, int | float | None, list[int]]] = []
     for inst in circuit.data:
         op = inst.operation
         wires = [circuit.find_bit(q).index for q in inst.qubits]

@@ -28,7 +28,7 @@ def seed_sequence(seed) -> np.random.SeedSequence:
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence([int(v) for v in seed.integers(2**63, size=4)])
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
-                        and seed >= 0):
+                        and int(seed) >= 0):
         return np.random.SeedSequence(None if seed is None else int(seed))
     raise InputError(f"seed must be a non-negative int, None, a numpy SeedSequence or a "
                      f"numpy Generator, got {seed!r}")

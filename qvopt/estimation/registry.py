@@ -25,12 +25,17 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import InputError, missing_extra
+
+if TYPE_CHECKING:  # the backends are imported when a sampler is built, not with the table
+    from .backends import Device
+    from .sampler import ReferenceSampler
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class SamplerContext:
     backend: object
     circuit: QuantumCircuit
     hamiltonian: SparsePauliOp
-    reference: object  # the StatevectorSampler of the estimator (engine + observable)
+    reference: ReferenceSampler  # the estimator's noiseless sampler (engine + observable)
     shots: int | None
     options: dict
     rng: np.random.Generator  # the estimator's "backend" stream (calibration jobs)
@@ -105,7 +110,7 @@ def _build_statevector(ctx: SamplerContext):
     return ctx.reference
 
 
-def _circuit_builder(device_of: Callable[[SamplerContext], object]):
+def _circuit_builder(device_of: Callable[[SamplerContext], Device]):
     def build(ctx: SamplerContext):
         from .backends import CircuitSampler
 
@@ -118,14 +123,14 @@ def _circuit_builder(device_of: Callable[[SamplerContext], object]):
     return build
 
 
-def _device(kind: str):
-    def device_of(ctx: SamplerContext):
+def _device(kind: str) -> Callable[[SamplerContext], Device]:
+    def device_of(ctx: SamplerContext) -> Device:
         from . import backends
 
         if kind == "aer":
             return backends.aer_device(ctx.options)
         if kind == "ibm":
-            return backends.ibm_device(ctx.backend, ctx.options.get("mode", "batch"))
+            return backends.ibm_device(str(ctx.backend), ctx.options.get("mode", "batch"))
         return getattr(backends, f"{kind}_device")(ctx.backend)
 
     return device_of
@@ -135,7 +140,7 @@ def _build_pennylane(ctx: SamplerContext):
     from .pennylane_device import PennyLaneSampler
 
     return PennyLaneSampler(ctx.circuit, ctx.hamiltonian, ctx.reference.observable.grouped,
-                            ctx.backend.split(":", 1)[1])
+                            str(ctx.backend).split(":", 1)[1])
 
 
 def _is_device_object(backend) -> bool:

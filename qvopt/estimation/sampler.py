@@ -76,7 +76,10 @@ class Sampler(Protocol):
 
 class ReferenceSampler(Sampler, Protocol):
     """A noiseless sampler that also serves exact references from its states: the group
-    variances (``predicted_stderr``) and state fidelities (fidelities, the metric)."""
+    variances (``predicted_stderr``) and state fidelities (fidelities, the metric);
+    ``observable`` holds the measurement groups circuit backends measure."""
+
+    observable: SampledObservable
 
     def group_variances(self, points: np.ndarray) -> np.ndarray:
         """Exact variance of each measurement group's observable, shape (P, G)."""

@@ -404,14 +404,14 @@ class SectorClassProbabilities:
         """``[g] -> (C_g, P)`` probabilities of group ``g``'s possible classes (values
         ``values[g]``, mask ``possible[g]`` of its outcome classes) for sector states
         ``columns`` (D, P); every other class has probability exactly 0."""
-        out: list[np.ndarray | None] = [None] * self.n_groups
+        out: dict[int, np.ndarray] = {}
         for rot in self.rotations:
             out[rot.group] = rot.probabilities(columns)
         if self.moments:
             stacked = self._moment_classes(columns)
             for m, rows in zip(self.moments, self._class_rows, strict=True):
                 out[m.group] = stacked[rows]
-        return out
+        return [out[g] for g in range(self.n_groups)]
 
     def probabilities(self, states: np.ndarray) -> list[np.ndarray]:
         """``[g] -> (P, C_g)``: :meth:`probabilities_columns` of ``states`` (P, D)."""

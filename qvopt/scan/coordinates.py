@@ -114,8 +114,10 @@ class Coordinate:
             return [list(row) for row in self.geometries[index]]
         value = self.values[index]
         if self.kind == "bond":
-            return bond_geometry(coordinates, *self.atoms, value)
-        return angle_geometry(coordinates, *self.atoms, value)
+            i, j = self.atoms
+            return bond_geometry(coordinates, i, j, value)
+        i, j, k = self.atoms
+        return angle_geometry(coordinates, i, j, k, value)
 
 
 def make_coordinate(kind: str, values, atoms: Sequence[int] | None, n_atoms: int,

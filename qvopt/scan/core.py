@@ -71,7 +71,7 @@ class ScanResult:
     config: dict
     warm_start: bool
     points: list[dict]
-    equilibrium: dict
+    equilibrium: dict | None
     reused: int = 0
     wall_time: float = 0.0
     store: str | None = None
@@ -173,7 +173,7 @@ def scan_defaults(settings: dict, warm_start: bool) -> dict:
     """Run settings a scan sets unless given: ``maxiter`` (:data:`SCAN_MAXITER` with warm
     start, else the run default) and, for sampled runs, ``final_precision``
     (:data:`SCAN_FINAL_PRECISION`)."""
-    defaults = {"maxiter": SCAN_MAXITER if warm_start else DEFAULT_MAXITER}
+    defaults: dict[str, float] = {"maxiter": SCAN_MAXITER if warm_start else DEFAULT_MAXITER}
     shots = settings.get("shots", RUN_DEFAULT_SHOTS)
     if not (shots is None or isinstance(shots, str) and shots.strip().lower() in (
             "exact", "none")):
@@ -258,11 +258,13 @@ def run_point(config: RunConfig, threads: int | None = None) -> dict:
     from ..chem.problem import load_problem
 
     problem = load_problem(config.molecule)
+    spec = problem.spec
+    assert spec is not None  # a scan point is a molecule file, never a bare operator
     result = run(config, threads=threads, problem=problem)
     e_fci = _plain(problem.e_fci)
     error = None if e_fci is None else (result.energy_exact - e_fci) * 1000.0
-    return {"molecule": config.molecule, "symbols": list(problem.spec.symbols),
-            "geometry": [list(row) for row in problem.spec.coordinates],
+    return {"molecule": config.molecule, "symbols": list(spec.symbols),
+            "geometry": [list(row) for row in spec.coordinates],
             "energy": float(result.fun), "stderr": float(result.stderr),
             "energy_exact": float(result.energy_exact), "e_hf": float(problem.e_hf),
             "e_fci": e_fci, "error_mha": error,
