@@ -1,19 +1,27 @@
 """The habits of a maintained project, checked with the tests (issue 23): imports run
 downward only (import-linter's layers contract in pyproject.toml: no circles, no upward
-import), ruff is clean, and the entry points type-check with mypy."""
+import), ruff is clean, and the package type-checks with mypy (less the modules still pending)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# the public entry points and the modules of the run description and the loop
-TYPED = ["qvopt/api.py", "qvopt/guard.py", "qvopt/result.py", "qvopt/io.py",
-         "qvopt/driver.py", "qvopt/minimize.py", "qvopt/config.py", "qvopt/errors.py",
-         "qvopt/accuracy.py", "qvopt/pilot.py", "qvopt/capacity.py", "qvopt/scan/certify.py",
-         "qvopt/chem/operators.py", "qvopt/chem/fcidump.py"]
+# mypy runs over the whole package except the modules below, whose type errors are still
+# being fixed by the work that owns them (issue 23). Remove an entry as soon as
+# `.venv/bin/mypy <entry>` reports nothing for it; never add one to silence a new error.
+MYPY_PENDING = [
+    "qvopt/vqe.py",
+    "qvopt/optimizers/",
+    "qvopt/cli/__init__.py",
+    "qvopt/bench/runner.py",
+    # one error: Loop(estimator) needs driver.Evaluator to declare shots_used and
+    # shots_per_evaluation as read-only properties (the Estimator's are properties)
+    "qvopt/adapt.py",
+]
 
 
 def _run(*command: str) -> subprocess.CompletedProcess:
@@ -33,6 +41,10 @@ def test_ruff_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_entry_points_type_check():
-    result = _run(sys.executable, "-m", "mypy", *TYPED)
+def test_package_type_checks():
+    """mypy over ``qvopt`` (settings in pyproject.toml), :data:`MYPY_PENDING` excluded:
+    they are still analysed where imported (``follow_imports = "silent"``), only their own
+    errors are not reported."""
+    pending = "|".join(re.escape(path) for path in MYPY_PENDING)
+    result = _run(sys.executable, "-m", "mypy", "qvopt", "--exclude", f"^({pending})")
     assert result.returncode == 0, result.stdout + result.stderr
