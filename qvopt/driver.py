@@ -78,8 +78,11 @@ class Evaluator(Protocol):
     for the final energy).
     """
 
-    shots_used: int
-    shots_per_evaluation: int
+    @property
+    def shots_used(self) -> int: ...
+
+    @property
+    def shots_per_evaluation(self) -> int: ...
 
     def answer(self, x: np.ndarray, request: Request) -> Reply: ...
 
