@@ -54,9 +54,10 @@ def run_vqe(config: RunConfig, callback: Callable[[OptimizeResult], Any] | None 
 
 #: The constant steps round 2's VQE defaults gave the shot-adaptive optimizers: a round-2
 #: checkpoint that did not record them resumes with them (its state holds that step).
-ROUND_2_STEPS = {"icans": {"variant": "icans2", "lr": 0.5, "lipschitz": 1.0},
-                 "rosalin": {"variant": "icans2", "lr": 0.5, "lipschitz": 1.0},
-                 "gcans": {"lr": 0.3, "lipschitz": 1.0}}
+ROUND_2_STEPS: dict[str, dict[str, Any]] = {
+    "icans": {"variant": "icans2", "lr": 0.5, "lipschitz": 1.0},
+    "rosalin": {"variant": "icans2", "lr": 0.5, "lipschitz": 1.0},
+    "gcans": {"lr": 0.3, "lipschitz": 1.0}}
 
 
 def record_z(n_records: int) -> float:
@@ -83,7 +84,7 @@ def resume(checkpoint: str | Path, maxiter: int | None = None,
     config = saved_config(meta, checkpoint)
     # the checkpoint is the file the caller named; a result path stored inside it is not
     # obeyed (checkpoints are passed around: qvopt.io's write policy)
-    changes = {"checkpoint": str(checkpoint), "result": None}
+    changes: dict[str, Any] = {"checkpoint": str(checkpoint), "result": None}
     if maxiter is not None:
         changes["maxiter"] = maxiter
     options = config.optimizer_options
