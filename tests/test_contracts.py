@@ -18,9 +18,6 @@ MYPY_PENDING = [
     "qvopt/optimizers/",
     "qvopt/cli/__init__.py",
     "qvopt/bench/runner.py",
-    # one error: Loop(estimator) needs driver.Evaluator to declare shots_used and
-    # shots_per_evaluation as read-only properties (the Estimator's are properties)
-    "qvopt/adapt.py",
 ]
 
 
