@@ -65,7 +65,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .checks import check_int, field_error
 from .errors import InputError, RunFileError
@@ -106,9 +106,18 @@ from .setting_checks import (
 __all__ = ["ADAPT_OPTIMIZER", "ALLOCATIONS", "AUTO", "CLI_FLAGS", "DEFAULT_ALLOCATION",
            "DEFAULT_FINAL_PRECISION", "DEFAULT_GROUPING", "DEFAULT_MAXITER",
            "DEFAULT_OPTIMIZER", "DEFAULT_SHOTS", "DEFAULT_TOL", "INITIAL_POINTS",
-           "MIN_FINAL_PRECISION", "MIN_SHOTS_PER_GROUP", "TOML_TABLES", "RunConfig",
-           "check_int", "check_shots", "default_initial_point", "default_shots",
+           "MIN_FINAL_PRECISION", "MIN_SHOTS_PER_GROUP", "TOML_TABLES", "Resolved",
+           "RunConfig", "check_int", "check_shots", "default_initial_point", "default_shots",
            "field_error"]
+
+
+class Resolved(NamedTuple):
+    """The :class:`RunConfig` fields that accept strings (``"auto"``, ``"exact"``,
+    ``"none"``), typed as they hold once the value is made (:attr:`RunConfig.resolved`)."""
+
+    shots: int | None
+    tol: float | None
+    final_precision: float | None
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,8 @@ class RunConfig:
 
     The ``"auto"`` fields are resolved when the value is made (the attributes and
     :meth:`to_dict` hold the resolved values; :attr:`auto_fields` names them), and resolved
-    again by :meth:`replace` unless it sets them.
+    again by :meth:`replace` unless it sets them. :attr:`resolved` gives ``shots``, ``tol``
+    and ``final_precision`` with the types they hold then (no strings).
     """
 
     molecule: str
@@ -220,6 +230,16 @@ class RunConfig:
     def auto_fields(self) -> frozenset[str]:
         """The fields given as ``"auto"`` (their defaults) and resolved from the others."""
         return self.__dict__.get("_auto", frozenset())
+
+    @property
+    def resolved(self) -> Resolved:
+        """``shots``, ``tol`` and ``final_precision`` with their resolved types: the fields
+        are typed for what may be given (``"auto"``, ``"exact"``, ``"none"``), and hold
+        only ``int``/``float``/None once the value is made."""
+        shots, tol, precision = self.shots, self.tol, self.final_precision
+        assert not isinstance(shots, str) and not isinstance(tol, str) \
+            and not isinstance(precision, str), "__post_init__ resolves these fields"
+        return Resolved(shots, tol, precision)
 
     def _check_components(self) -> None:
         """Optimizer name and options, ansatz name, backend name: cheap checks, no run."""

@@ -130,8 +130,9 @@ class _Run:
         estimator_seed, self.optimizer_seed = np.random.SeedSequence(config.seed).spawn(2)
         config, grouped = self._enough_shots(config)
         self.config = config
+        resolved = config.resolved
         self.estimator = Estimator(
-            self.problem.hamiltonian, self.circuit, shots=config.shots, seed=estimator_seed,
+            self.problem.hamiltonian, self.circuit, shots=resolved.shots, seed=estimator_seed,
             device=config.device, engine=config.engine, allocation=config.allocation,
             grouping=config.grouping,
             backend=backend if backend is not None else config.backend,
@@ -146,8 +147,8 @@ class _Run:
         self._compare_with_start = isinstance(self.optimizer, ScipyMethod) or (
             optimizer is None and not uses_gradient(config.optimizer))
         if not isinstance(self.optimizer, ScipyMethod) and (config.guard
-                                                            or config.tol is not None):
-            self.optimizer = Guarded(self.optimizer, config.tol, guard=config.guard)
+                                                            or resolved.tol is not None):
+            self.optimizer = Guarded(self.optimizer, resolved.tol, guard=config.guard)
         if config.checkpoint is not None:
             self._check_checkpointable(problem, circuit, optimizer, backend)
         self.x0 = self._initial_point()
@@ -261,7 +262,8 @@ class _Run:
         return self._result(loop, outcome, final)
 
     def _checkpointer(self):
-        if self.config.checkpoint is None:
+        path = self.config.checkpoint
+        if path is None:
             return None
         from .checkpoint import molecule_digest, save
 
@@ -273,8 +275,7 @@ class _Run:
         saved = self.config.replace(optimizer_options=built)
 
         def write(loop: Loop, state) -> None:
-            save(self.config.checkpoint, saved, loop, state, self.estimator, digest,
-                 self.earlier_final_shots)
+            save(path, saved, loop, state, self.estimator, digest, self.earlier_final_shots)
 
         return write
 
@@ -344,13 +345,14 @@ class _Run:
         kept one evaluation in reserve); after a backend failure, the last measured value
         (nothing more is measured)."""
         if outcome.status != Status.BACKEND:
-            if self.config.final_precision is not None:
+            precision = self.config.resolved.final_precision
+            if precision is not None:
                 from .final_energy import measure_to_precision
 
                 budget = self.config.shot_budget
                 left = None if budget is None else budget - self.estimator.shots_used
-                final, _ = measure_to_precision(self.estimator, outcome.x,
-                                                self.config.final_precision, max_shots=left)
+                final, _ = measure_to_precision(self.estimator, outcome.x, precision,
+                                                max_shots=left)
                 return final
             return self.estimator.energy(outcome.x)
         if loop.records:
@@ -374,7 +376,7 @@ class _Run:
         if self.earlier_final_shots:
             message += (f"; {self.earlier_final_shots:,} shots of final-energy measurements "
                          "made before resuming are not in shots_used (earlier_final_shots)")
-        precision = config.final_precision
+        precision = config.resolved.final_precision
         if precision is not None and final.stderr > precision:
             message += (f"; final energy ± {final.stderr * 1e3:.2f} mHa, not the requested "
                         f"{precision * 1e3:.2f} mHa"

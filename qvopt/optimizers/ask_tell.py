@@ -14,10 +14,21 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from ..errors import InputError
+from ..estimation.base import Estimate
 from ..estimation.request import Reply, Request
 from .base import GradientTransformation
 
-__all__ = ["AskTellOptimizer", "FirstOrderOptimizer", "FirstOrderState", "Reply", "Request"]
+__all__ = ["AskTellOptimizer", "FirstOrderOptimizer", "FirstOrderState", "Reply", "Request",
+           "answered"]
+
+
+def answered(estimate: Estimate | None, what: str) -> Estimate:
+    """A :class:`Reply`'s ``what`` (``reply.gradient``, …), which the optimizer's request
+    asked for; an evaluator that left it out is an :class:`~qvopt.errors.InputError`."""
+    if estimate is None:
+        raise InputError(f"the reply holds no {what}, which the optimizer's request asked for")
+    return estimate
 
 
 class AskTellOptimizer(Protocol):
@@ -60,7 +71,7 @@ class FirstOrderOptimizer:
         return Request(gradient=state.x)
 
     def tell(self, state: FirstOrderState, reply: Reply) -> FirstOrderState:
-        grad = np.asarray(reply.gradient.value, dtype=float)
+        grad = np.asarray(answered(reply.gradient, "gradient").value, dtype=float)
         updates, rule_state = self.rule.update(grad, state.rule_state, state.x,
                                                value=float(reply.value.value))
         return FirstOrderState(state.x + updates, rule_state, state.step + 1)

@@ -37,10 +37,10 @@ class EmptyState(NamedTuple):
     """State of a stateless rule."""
 
 
-class CountState(NamedTuple):
-    """Number of updates applied so far (``t − 1`` during the ``t``-th update)."""
-
-    count: int
+# The functional form: a ``count`` field declared in a class body shadows ``tuple.count``,
+# which type checkers reject; the field keeps its name, under which checkpoints store it.
+CountState = NamedTuple("CountState", [("count", int)])
+CountState.__doc__ = "Number of updates applied so far (``t − 1`` during the ``t``-th update)."
 
 
 def identity() -> GradientTransformation:

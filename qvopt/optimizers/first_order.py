@@ -60,11 +60,10 @@ def trace(momentum: float, dampening: float = 0.0, nesterov: bool = False
     return GradientTransformation(lambda params: TraceState(None), update)
 
 
-class AdamState(NamedTuple):
-    count: int
-    mu: np.ndarray
-    nu: np.ndarray
-    nu_max: np.ndarray
+# (the functional form keeps the field name ``count``, which checkpoints store: see
+# :data:`.base.CountState`)
+AdamState = NamedTuple("AdamState", [("count", int), ("mu", np.ndarray), ("nu", np.ndarray),
+                                     ("nu_max", np.ndarray)])
 
 
 def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
@@ -99,11 +98,8 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
     return GradientTransformation(init, update)
 
 
-class NadamState(NamedTuple):
-    count: int
-    mu: np.ndarray
-    nu: np.ndarray
-    mu_product: float
+NadamState = NamedTuple("NadamState", [("count", int), ("mu", np.ndarray), ("nu", np.ndarray),
+                                       ("mu_product", float)])
 
 
 def scale_by_nadam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,

@@ -63,7 +63,7 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from ..errors import InputError
-from .ask_tell import Reply, Request
+from .ask_tell import Reply, Request, answered
 from .base import check_number
 
 DEFAULT_LR = 0.1
@@ -94,11 +94,10 @@ def lipschitz_bound(hamiltonian: SparsePauliOp) -> float:
 
 def resolve_rate(lr: float | None, lipschitz: float | None) -> tuple[float, float]:
     """``(α, L)`` from the options (see the module docstring); checks ``α L < 2``."""
-    if lr is None and lipschitz is None:
-        lr = DEFAULT_LR
     if lipschitz is None:
+        lr = DEFAULT_LR if lr is None else lr
         lipschitz = 1.0 / lr
-    if lr is None:
+    elif lr is None:
         lr = 1.0 / lipschitz
     if lr * lipschitz >= 2.0:
         raise InputError(f"option lr must be < 2/lipschitz = {2.0 / lipschitz:g} (the "
@@ -134,9 +133,8 @@ class _CoupledAdaptiveShots:
             raise InputError("option lr does not apply with lipschitz='measured' (the step "
                              "is step_fraction / L_i per component): give step_fraction")
         lr = check_number("lr", lr, 0.0, low_open=True, none_ok=True)
-        if not self.measured:
-            lipschitz = check_number("lipschitz", lipschitz, 0.0, low_open=True,
-                                     none_ok=True)
+        bound: float | None = None if self.measured else check_number(
+            "lipschitz", lipschitz, 0.0, low_open=True, none_ok=True)
         self.min_shots = check_number("min_shots", min_shots, 2, integer=True)
         self.max_shots = check_number("max_shots", max_shots, self.min_shots, integer=True,
                                       none_ok=True)
@@ -144,31 +142,46 @@ class _CoupledAdaptiveShots:
         self.b = check_number("b", b, 0.0)
         self.step_fraction = check_number("step_fraction", step_fraction, 0.0, 2.0,
                                           low_open=True, high_open=True)
+        self.lr: float | None  # None with lipschitz="measured" (no constant rate)
+        self.lipschitz: float | str
         if self.measured:
             self.lr, self.lipschitz = None, MEASURED
         else:
-            self.lr, self.lipschitz = resolve_rate(lr, lipschitz)
-        self.options = {"lr": lr, "lipschitz": lipschitz, "min_shots": self.min_shots,
-                        "max_shots": self.max_shots, "mu": self.mu, "b": self.b,
-                        "step_fraction": self.step_fraction}
+            self.lr, self.lipschitz = resolve_rate(lr, bound)
+        self.options = {"lr": lr, "lipschitz": lipschitz if self.measured else bound,
+                        "min_shots": self.min_shots, "max_shots": self.max_shots, "mu": self.mu,
+                        "b": self.b, "step_fraction": self.step_fraction}
 
     def init(self, x0: np.ndarray, rng: np.random.Generator | None = None) -> CANSState:
         x0 = np.array(x0, dtype=float)
         p = len(x0)
         return CANSState(x0, np.zeros(p), np.zeros(p), np.full(p, self.min_shots, dtype=np.int64),
-                         np.full(p, 1.0 if self.measured else self.lr), 0, np.zeros(p))
+                         np.full(p, 1.0 if self.measured else self._constant_rate()[0]), 0,
+                         np.zeros(p))
+
+    def _constant_rate(self) -> tuple[float, float]:
+        """``(α, L)``: the learning rate and the Lipschitz constant when ``L`` is a number
+        (not ``lipschitz="measured"``)."""
+        lr, lipschitz = self.lr, self.lipschitz
+        if lr is None or isinstance(lipschitz, str):
+            raise InputError(f"{self.name}: no constant learning rate with "
+                             "lipschitz='measured'")
+        return lr, lipschitz
 
     @property
     def beta(self) -> float:
         """``β = α L``: ``step_fraction`` with measured curvature, else ``lr · lipschitz``."""
-        return self.step_fraction if self.measured else self.lr * self.lipschitz
+        if self.measured:
+            return self.step_fraction
+        lr, lipschitz = self._constant_rate()
+        return lr * lipschitz
 
     def step_sizes(self, state: CANSState, reply: Reply) -> tuple[np.ndarray, np.ndarray]:
         """``(α, η)``: the learning rate per component before iCANS2's factor ``ρ`` and the
         new running average of the curvature (unchanged with a constant ``L``; see the
         module docstring)."""
         if not self.measured:
-            return np.full(len(state.x), self.lr), state.curvature
+            return np.full(len(state.x), self._constant_rate()[0]), state.curvature
         if reply.curvature is None:
             raise InputError(f"{self.name}: lipschitz='measured' needs the diagonal curvature "
                              "in each reply (the VQE estimator measures it with the gradient); "
@@ -195,8 +208,9 @@ class _CoupledAdaptiveShots:
         return state.x
 
     def tell(self, state: CANSState, reply: Reply) -> CANSState:
-        grad = np.asarray(reply.gradient.value, dtype=float)
-        stderr = np.asarray(reply.gradient.stderr, dtype=float)
+        gradient = answered(reply.gradient, "gradient")
+        grad = np.asarray(gradient.value, dtype=float)
+        stderr = np.asarray(gradient.stderr, dtype=float)
         per_shot = state.shots * stderr**2  # S_i: Var g_i = S_i / s_i
         alpha, curvature = self.step_sizes(state, reply)
         mu, t = self.mu, state.step

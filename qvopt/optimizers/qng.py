@@ -10,12 +10,12 @@ positive definite for λ > 0. ``metric_every = k`` re-uses a metric for k steps.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from ..errors import InputError
-from .ask_tell import Reply, Request
+from .ask_tell import Reply, Request, answered
 from .base import ScalarOrSchedule, as_schedule, check_number
 
 
@@ -26,6 +26,20 @@ class QNGState(NamedTuple):
     step: int
 
 
+class _MetricState(Protocol):
+    """What the QNG family's shared steps read of a state (:class:`QNGState`,
+    :class:`MomentumQNGState`)."""
+
+    @property
+    def x(self) -> np.ndarray: ...
+
+    @property
+    def metric(self) -> np.ndarray | None: ...
+
+    @property
+    def metric_age(self) -> int: ...
+
+
 def regularized_inverse_apply(metric: np.ndarray, vector: np.ndarray, lam: float) -> np.ndarray:
     """``(g̃ + λI)⁻¹ v`` with ``g̃`` the PSD part of the symmetrised metric."""
     sym = 0.5 * (metric + metric.T)
@@ -34,10 +48,11 @@ def regularized_inverse_apply(metric: np.ndarray, vector: np.ndarray, lam: float
     return eigvecs @ ((eigvecs.T @ vector) / eigvals)
 
 
-class QuantumNaturalGradient:
-    """Ask/tell QNG: asks for the gradient and (every ``metric_every`` steps) the metric."""
+class _NaturalGradientBase:
+    """What QNG and momentum QNG share: the options, the requests, the natural direction.
+    Each has a state of its own (``init``/``tell``), so neither derives from the other."""
 
-    name = "qng"
+    name: str
 
     def __init__(self, lr: ScalarOrSchedule = 0.1, lam: float = 0.01,
                  approx: str | None = "block-diag", metric_every: int = 1):
@@ -53,34 +68,41 @@ class QuantumNaturalGradient:
         self.options = {"lr": lr if not callable(lr) else repr(lr), "lam": lam,
                         "approx": approx, "metric_every": metric_every}
 
-    def init(self, x0: np.ndarray, rng: np.random.Generator | None = None) -> QNGState:
-        return QNGState(np.array(x0, dtype=float), None, 0, 0)
-
-    def _needs_metric(self, state: QNGState) -> bool:
+    def _needs_metric(self, state: _MetricState) -> bool:
         return state.metric is None or state.metric_age >= self.metric_every
 
-    def ask(self, state: QNGState) -> Request:
+    def ask(self, state: _MetricState) -> Request:
         if self._needs_metric(state):
             return Request(gradient=state.x, metric=state.x, metric_approx=self.approx)
         return Request(gradient=state.x)
 
-    def _natural_direction(self, state, reply: Reply) -> tuple[np.ndarray, np.ndarray, int]:
+    def _natural_direction(self, state: _MetricState, reply: Reply
+                           ) -> tuple[np.ndarray, np.ndarray, int]:
         """``((g̃+λI)⁻¹∇E, metric, metric age)`` with the reply's metric if it has one."""
         metric, age = state.metric, state.metric_age
         if reply.metric is not None:
             metric, age = np.asarray(reply.metric.value, dtype=float), 0
         if metric is None:
             raise InputError(f"{self.name} needs a metric in the first reply")
-        grad = np.asarray(reply.gradient.value, dtype=float)
+        grad = np.asarray(answered(reply.gradient, "gradient").value, dtype=float)
         return regularized_inverse_apply(metric, grad, self.lam), metric, age
+
+    def params(self, state: _MetricState) -> np.ndarray:
+        return state.x
+
+
+class QuantumNaturalGradient(_NaturalGradientBase):
+    """Ask/tell QNG: asks for the gradient and (every ``metric_every`` steps) the metric."""
+
+    name = "qng"
+
+    def init(self, x0: np.ndarray, rng: np.random.Generator | None = None) -> QNGState:
+        return QNGState(np.array(x0, dtype=float), None, 0, 0)
 
     def tell(self, state: QNGState, reply: Reply) -> QNGState:
         direction, metric, age = self._natural_direction(state, reply)
         x = state.x - self.schedule(state.step) * direction
         return QNGState(x, metric, age + 1, state.step + 1)
-
-    def params(self, state: QNGState) -> np.ndarray:
-        return state.x
 
 
 class MomentumQNGState(NamedTuple):
@@ -91,7 +113,7 @@ class MomentumQNGState(NamedTuple):
     velocity: np.ndarray
 
 
-class MomentumQNG(QuantumNaturalGradient):
+class MomentumQNG(_NaturalGradientBase):
     """QNG with heavy-ball momentum (as PennyLane's ``MomentumQNGOptimizer``):
 
         a_t = ρ a_{t−1} + η_t (g̃ + λI)⁻¹ ∇E(θ_{t−1}),     a_0 = 0

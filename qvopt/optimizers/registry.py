@@ -161,8 +161,8 @@ def _checked(factory, options: dict, rules: dict[str, dict[str, Any] | str]):
     for key, rule in rules.items():
         if key in options:
             value = options[key]
-            options[key] = check_flag(key, value) if rule == "flag" \
-                else check_number(key, value, **rule)
+            options[key] = check_number(key, value, **rule) if isinstance(rule, dict) \
+                else check_flag(key, value)
     return factory(**options)
 
 
@@ -360,7 +360,7 @@ def get_optimizer(name: str, vqe_defaults: bool = False, *, estimator=None,
         derived = problem_options(key, estimator)
         given_min = options.get("min_shots")
         if "max_shots" in derived and isinstance(given_min, numbers.Integral) \
-                and not isinstance(given_min, bool) and given_min > 0:
+                and not isinstance(given_min, bool) and int(given_min) > 0:
             derived["max_shots"] = CANS_MAX_SHOTS_FACTOR * given_min  # the cap follows it
         options = {**derived, **options}
     try:

@@ -39,12 +39,12 @@ the order here.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..errors import InputError
-from .ask_tell import Reply, Request
+from .ask_tell import Reply, Request, answered
 
 GIVENS_FREQUENCIES = (0.5, 1.0)
 PAULI_FREQUENCIES = (1.0,)
@@ -125,7 +125,7 @@ class SMOState(NamedTuple):
     x: np.ndarray
     order: np.ndarray  # coordinates of the current sweep
     position: int  # index into ``order`` of the coordinate of the next round
-    rng_state: dict  # bit-generator state for the next random permutation
+    rng_state: dict[str, Any]  # bit-generator state for the next random permutation
     step: int
 
 
@@ -145,17 +145,17 @@ class SequentialMinimalOptimizer:
         self.shifts = reconstruction_shifts(self.frequencies)
         self.options = {"frequencies": self.frequencies, "order": order}
 
-    def _sweep(self, p: int, rng_state: dict) -> tuple[np.ndarray, dict]:
+    def _sweep(self, p: int, rng_state: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
         if self.order == "cyclic":
             return np.arange(p), rng_state
         generator = np.random.Generator(np.random.PCG64())
         generator.bit_generator.state = rng_state
-        return generator.permutation(p), generator.bit_generator.state
+        return generator.permutation(p), dict(generator.bit_generator.state)
 
     def init(self, x0: np.ndarray, rng: np.random.Generator | None = None) -> SMOState:
         rng = rng if rng is not None else np.random.default_rng()
         x0 = np.array(x0, dtype=float)
-        order, rng_state = self._sweep(len(x0), rng.bit_generator.state)
+        order, rng_state = self._sweep(len(x0), dict(rng.bit_generator.state))
         return SMOState(x0, order, 0, rng_state, 0)
 
     def coordinate(self, state: SMOState) -> int:
@@ -171,7 +171,7 @@ class SequentialMinimalOptimizer:
     def tell(self, state: SMOState, reply: Reply) -> SMOState:
         i = self.coordinate(state)
         r = len(self.frequencies)
-        others = np.asarray(reply.energies.value, dtype=float)
+        others = np.asarray(answered(reply.energies, "energies").value, dtype=float)
         energies = np.concatenate([others[:r], [float(reply.value.value)], others[r:]])
         step, _ = minimize_trig(self.frequencies, reconstruct(self.frequencies, energies))
         x = state.x.copy()

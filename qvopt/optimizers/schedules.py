@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -152,7 +153,7 @@ def scale_by_plateau(factor: float = 0.5, patience: int = 10, threshold: float =
     return GradientTransformation(lambda params: PlateauState(1.0, math.inf, 0, 0), update)
 
 
-SCHEDULES = {
+SCHEDULES: dict[str, Callable[..., Schedule]] = {
     "constant": constant,
     "step": step_decay,
     "exponential": exponential_decay,

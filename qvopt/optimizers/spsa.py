@@ -31,12 +31,12 @@ first step, and with blocking each step takes two rounds (gradient, then check).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..errors import InputError
-from .ask_tell import Reply, Request
+from .ask_tell import Reply, Request, answered
 from .base import check_flag, check_number
 
 
@@ -51,6 +51,13 @@ def rademacher(rng: np.random.Generator, shape) -> np.ndarray:
     return 2.0 * rng.integers(0, 2, size=shape) - 1.0
 
 
+def _held(value: np.ndarray | None, what: str) -> np.ndarray:
+    """``value``, an array of :class:`SPSAState` that the state's phase always holds."""
+    if value is None:
+        raise ValueError(f"SPSA state holds no {what} in this phase")
+    return value
+
+
 class SPSAState(NamedTuple):
     x: np.ndarray
     k: int
@@ -60,7 +67,7 @@ class SPSAState(NamedTuple):
     deltas2: np.ndarray | None  # second perturbations (2-SPSA, QN-SPSA)
     candidate: np.ndarray | None
     curvature: np.ndarray | None  # running average of Ĥ (2-SPSA) or ĝ_F (QN-SPSA)
-    rng_state: dict  # bit-generator state: ask and tell redraw the same perturbations
+    rng_state: dict[str, Any]  # bit-generator state: ask and tell redraw the same perturbations
     accepted: int
     rejected: int
 
@@ -110,13 +117,15 @@ class SPSA:
         rng = rng if rng is not None else np.random.default_rng()
         phase = "calibrate" if self.a is None else "gradient"
         return SPSAState(np.array(x0, dtype=float), 0, self.a, phase, None, None, None, None,
-                         rng.bit_generator.state, 0, 0)
+                         dict(rng.bit_generator.state), 0, 0)
 
     def _draw(self, state: SPSAState) -> SPSAState:
         """The perturbations of this round, drawn from the stored RNG state (pure)."""
         generator = np.random.Generator(np.random.PCG64())
         generator.bit_generator.state = state.rng_state
         p = len(state.x)
+        deltas: np.ndarray | None
+        deltas2: np.ndarray | None
         if state.phase == "calibrate":
             deltas, deltas2 = rademacher(generator, (self.calibration_steps, p)), None
         elif state.phase == "check":
@@ -126,37 +135,42 @@ class SPSA:
             deltas2 = (rademacher(generator, (self.resamplings, p))
                        if self.second_order is not None else None)
         return state._replace(deltas=deltas, deltas2=deltas2,
-                              rng_state=generator.bit_generator.state)
+                              rng_state=dict(generator.bit_generator.state))
 
     def params(self, state: SPSAState) -> np.ndarray:
         return state.x
 
     def gains(self, state: SPSAState) -> tuple[float, float]:
+        if state.a is None:
+            raise ValueError("SPSA gains: `a` is not calibrated yet (phase 'calibrate')")
         return spsa_gains(state.a, self.c, self.A, self.alpha, self.gamma, state.k)
 
     def ask(self, state: SPSAState) -> Request:
         drawn = self._draw(state)
         x = state.x
         if state.phase == "calibrate":
-            deltas = drawn.deltas
+            deltas = _held(drawn.deltas, "perturbations")
             return Request(energies=np.concatenate([x + self.c * deltas, x - self.c * deltas]))
         if state.phase == "check":
-            return Request(energies=state.candidate[None, :])
+            return Request(energies=_held(state.candidate, "candidate")[None, :])
         _, c_k = self.gains(state)
-        deltas, deltas2 = drawn.deltas, drawn.deltas2
+        deltas = _held(drawn.deltas, "perturbations")
         blocks = [x + c_k * deltas, x - c_k * deltas]
         fidelities = None
         if self.second_order == "2spsa":
             c2 = c_k * self.hessian_c_factor
+            deltas2 = _held(drawn.deltas2, "second perturbations")
             blocks += [x + c_k * deltas + c2 * deltas2, x - c_k * deltas + c2 * deltas2]
         elif self.second_order == "qnspsa":
+            deltas2 = _held(drawn.deltas2, "second perturbations")
             fidelities = np.concatenate([x + c_k * deltas + c_k * deltas2, x + c_k * deltas,
                                          x - c_k * deltas + c_k * deltas2, x - c_k * deltas])
         return Request(energies=np.concatenate(blocks), fidelities=fidelities)
 
     def tell(self, state: SPSAState, reply: Reply) -> SPSAState:
         state = self._draw(state)
-        energies = np.asarray(reply.energies.value, dtype=float)
+        measured = answered(reply.energies, "energies")
+        energies = np.asarray(measured.value, dtype=float)
         if state.phase == "calibrate":
             n = self.calibration_steps
             magnitude = np.mean(np.abs(energies[:n] - energies[n:])) / (2 * self.c)
@@ -167,10 +181,11 @@ class SPSA:
             return state._replace(a=a, phase="gradient", deltas=None)
         if state.phase == "check":
             e_candidate = float(energies[0])
-            err = float(np.hypot(reply.energies.stderr[0], reply.value.stderr))
+            err = float(np.hypot(np.atleast_1d(measured.stderr)[0], reply.value.stderr))
             tol = self.allowed_increase if self.allowed_increase is not None else 2 * err
             if e_candidate < float(reply.value.value) + tol:
-                return state._replace(x=state.candidate, k=state.k + 1, phase="gradient",
+                return state._replace(x=_held(state.candidate, "candidate"), k=state.k + 1,
+                                      phase="gradient",
                                       candidate=None, accepted=state.accepted + 1)
             return state._replace(k=state.k + 1, phase="gradient", candidate=None,
                                   rejected=state.rejected + 1)
