@@ -76,6 +76,7 @@ from .errors import BackendError, CheckpointError, InputError
 from .estimation.base import Estimate, ShotLedger, validate_shots
 from .estimation.estimator import Estimator
 from .estimation.parameter_shift import ShiftRule
+from .guard import Guarded
 from .optimizers.registry import get_optimizer
 from .result import VQEResult
 
@@ -102,8 +103,18 @@ TIE_RTOL = 1e-12
 #: ``max_operators`` may repeat each pool operator at most this often (an operator chosen
 #: again is legitimate, hundreds of times is noise being fitted).
 MAX_OPERATORS_PER_POOL_OPERATOR = 2
-# roles of the per-step random streams: SeedSequence(entropy, spawn_key=(step, role))
-SCREEN, ESTIMATE, OPTIMIZE, FINAL = 0, 1, 2, 3
+# roles of the per-step random streams: SeedSequence(entropy, spawn_key=(step, role[, r]))
+SCREEN, ESTIMATE, OPTIMIZE, FINAL, REFINE = 0, 1, 2, 3, 4
+#: A screening is measured again while no pool gradient is this many σ from zero.
+SIGNIFICANCE_Z = 3.0
+#: At most this many refinements (the r-th measures 3·4^r × the screening's shots).
+MAX_REFINEMENTS = 5
+#: What ``qvopt run --ansatz adapt`` (RunConfig) uses when sampling, where the run's own
+#: settings are "auto": iCANS re-optimizations under the convergence test of
+#: :mod:`qvopt.guard` with ``step_tol``, and screenings refined up to 64× their shots.
+SAMPLED_OPTIMIZER = "icans"
+SAMPLED_STEP_TOL = 5e-4
+SAMPLED_REFINEMENTS = 3
 
 
 # ---------------------------------------------------------------- settings
@@ -133,6 +144,8 @@ class AdaptSettings:
     checkpoint: str | None = None
     screening_shots: int | None = None
     final_precision: float | None = None
+    step_tol: float | None = None
+    screening_refinements: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.drain_pool, bool):
@@ -142,6 +155,14 @@ class AdaptSettings:
                            validate_shots(self.screening_shots, "screening_shots"))
         if self.screening_shots is not None and self.shots is None:
             raise InputError("screening_shots needs shots (shots=None is exact)")
+        if self.step_tol is not None:
+            _check_real("step_tol", self.step_tol, 0.0)
+        object.__setattr__(self, "screening_refinements", check_int(
+            "screening_refinements", self.screening_refinements, 0))
+        if self.screening_refinements > MAX_REFINEMENTS:
+            raise InputError(f"screening_refinements must be at most {MAX_REFINEMENTS} (the "
+                             f"last screening would take {3 * 4 ** MAX_REFINEMENTS}× the "
+                             f"shots), got {self.screening_refinements}")
         if self.final_precision is not None:
             _check_real("final_precision", self.final_precision, 1e-5)
             if self.shots is None:
@@ -178,8 +199,10 @@ class AdaptSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AdaptSettings:
         names = {f for f in cls.__dataclass_fields__}
-        if isinstance(data, dict) and "final_precision" not in data:
-            data = {**data, "final_precision": None}  # written before qvopt 0.3: one evaluation
+        if isinstance(data, dict):
+            # written before qvopt 0.3: one final evaluation, no step test, no refinements
+            data = {"final_precision": None, "step_tol": None, "screening_refinements": 0,
+                    **data}
         if not isinstance(data, dict) or set(data) != names:
             raise CheckpointError(f"checkpoint field 'settings' must have the keys "
                                   f"{sorted(names)}")
@@ -278,6 +301,21 @@ def pool_gradients(estimator: Estimator, x: np.ndarray) -> tuple[Estimate, Estim
     return energy, Estimate(gradient, gradient_stderr, values.shots - per_point)
 
 
+def pooled(estimates: Sequence[tuple[float, Estimate]]) -> Estimate:
+    """``Σ_r w_r x̂_r`` with ``w_r`` ∝ the given weights (normalized), standard error
+    ``sqrt(Σ_r w_r² σ_r²)`` and the summed shots."""
+    weights = np.array([w for w, _ in estimates], dtype=float)
+    weights /= weights.sum()
+    value = sum(w * np.asarray(e.value, dtype=float) for w, (_, e) in zip(weights, estimates,
+                                                                           strict=True))
+    variance = sum(w**2 * np.asarray(e.stderr, dtype=float) ** 2
+                   for w, (_, e) in zip(weights, estimates, strict=True))
+    stderr = np.sqrt(variance)
+    if np.ndim(value) == 0:
+        return Estimate(float(value), float(stderr), sum(e.shots for _, e in estimates))
+    return Estimate(value, stderr, sum(e.shots for _, e in estimates))
+
+
 def select_operator(gradient: Estimate, selection: str = "largest", lcb_z: float = 2.0,
                     excluded: Sequence[int] = ()) -> tuple[int, float]:
     """``(k*, score_{k*})``: the candidate with the best score (see the module docstring);
@@ -304,7 +342,8 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
               callback: Callable[[OptimizeResult], Any] | None = None, *,
               lcb_z: float = 2.0, gtol: float | None = None, drain_pool: bool = False,
               screening_shots: int | None = None, threads: int | None = None,
-              final_precision: float | None = None) -> AdaptResult:
+              final_precision: float | None = None, step_tol: float | None = None,
+              screening_refinements: int = 0) -> AdaptResult:
     """ADAPT-VQE on ``problem`` (a :class:`Problem`, or a molecule name or file path).
 
     ``pool``: ``"singles_doubles"`` (default), ``"doubles"``, ``"singles"``,
@@ -320,6 +359,11 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
     screening; default ``shots``. ``checkpoint``: an ``.npz`` written after each growth step
     (see :func:`resume_adapt`). ``final_precision``: the standard error (Ha) the final
     energy is measured to (None: one evaluation or the last screening's).
+    ``step_tol`` (Ha; with shots): each re-optimization runs under the step guard and
+    convergence test of :mod:`qvopt.guard` with this ``tol`` and ends when converged (None:
+    ``maxiter_per_step`` updates, unguarded). ``screening_refinements``: how many times a
+    screening in which no gradient is 3σ from zero is measured again, the r-th with
+    ``3·4^r`` × its shots, pooled (0: never).
     ``callback(intermediate)`` after every optimizer update, with ``x, fun, stderr, nit,
     shots_used, adapt_step, operators``; True or ``StopIteration`` stops the run.
     """
@@ -338,7 +382,8 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
         shot_budget=shot_budget, allocation=allocation, selection=selection, lcb_z=lcb_z,
         gtol=gtol, drain_pool=drain_pool, screening_shots=screening_shots,
         checkpoint=None if checkpoint is None else str(checkpoint),
-        final_precision=final_precision)
+        final_precision=final_precision, step_tol=step_tol,
+        screening_refinements=screening_refinements)
     return _AdaptRun(settings, loaded, threads).execute(callback)
 
 
@@ -372,8 +417,13 @@ def run_config(config, callback: Callable[[OptimizeResult], Any] | None = None,
     ``ansatz_options`` are the ADAPT options of :data:`ANSATZ_OPTIONS`; ``maxiter`` is the
     per-step limit unless ``maxiter_per_step`` is given there; ``optimizer``,
     ``optimizer_options``, ``shots``, ``seed``, ``shot_budget``, ``gtol``, ``allocation``
-    and ``checkpoint`` map onto :func:`adapt_vqe`. Only the statevector backend on the CPU
-    and the Hartree–Fock start are supported (anything else is an InputError).
+    and ``checkpoint`` map onto :func:`adapt_vqe`; ``tol`` becomes ``step_tol``. Only the
+    statevector backend on the CPU and the Hartree–Fock start are supported (anything else
+    is an InputError).
+
+    With shots, what the configuration left "auto" becomes :data:`SAMPLED_OPTIMIZER`
+    (``optimizer``), :data:`SAMPLED_STEP_TOL` (``tol``), and the ansatz option
+    ``screening_refinements`` defaults to :data:`SAMPLED_REFINEMENTS`.
     """
     options = dict(config.ansatz_options)
     unknown = sorted(set(options) - set(ANSATZ_OPTIONS))
@@ -387,18 +437,25 @@ def run_config(config, callback: Callable[[OptimizeResult], Any] | None = None,
         raise InputError("ansatz 'adapt' starts from Hartree-Fock: initial_point must be unset")
     options.setdefault("maxiter_per_step", config.maxiter)
     problem, shots = load_problem(config.molecule), config.shots
-    if "shots" in getattr(config, "auto_fields", ()) and config.allocation is not None:
+    auto: frozenset[str] = getattr(config, "auto_fields", frozenset())
+    optimizer, step_tol = config.optimizer, getattr(config, "tol", None)
+    if shots is not None:
+        options.setdefault("screening_refinements", SAMPLED_REFINEMENTS)
+        optimizer = SAMPLED_OPTIMIZER if "optimizer" in auto else optimizer
+        step_tol = SAMPLED_STEP_TOL if "tol" in auto else step_tol
+    if "shots" in auto and config.allocation is not None:
         # shots="auto" covers every measurement group, as for a fixed circuit (vqe.py)
         from .config import default_shots
         from .estimation.grouping import group_qubitwise_commuting
 
         shots = default_shots(group_qubitwise_commuting(problem.hamiltonian).n_groups)
-    return adapt_vqe(problem, optimizer=config.optimizer,
+    return adapt_vqe(problem, optimizer=optimizer,
                      optimizer_options=config.optimizer_options, shots=shots,
                      seed=config.seed, shot_budget=config.shot_budget,
                      allocation=config.allocation, gtol=config.gtol,
                      checkpoint=config.checkpoint, callback=callback, threads=threads,
-                     final_precision=getattr(config, "final_precision", None), **options)
+                     final_precision=getattr(config, "final_precision", None),
+                     step_tol=step_tol if shots is not None else None, **options)
 
 
 def is_adapt_checkpoint(path: str | Path) -> bool:
@@ -480,8 +537,11 @@ class _AdaptRun:
         circuit and groups (:func:`~qvopt.optimizers.registry.problem_options`: the
         shot-adaptive methods' Lipschitz bound and shot floor grow with the circuit)."""
         s = self.settings
-        return get_optimizer(s.optimizer, vqe_defaults=True, estimator=estimator,
-                             **s.optimizer_options)
+        optimizer = get_optimizer(s.optimizer, vqe_defaults=True, estimator=estimator,
+                                  **s.optimizer_options)
+        if s.step_tol is not None and s.shots is not None:
+            optimizer = Guarded(optimizer, s.step_tol)
+        return optimizer
 
     def clock(self) -> float:
         return self.elapsed + time.perf_counter() - self.started
@@ -522,6 +582,7 @@ class _AdaptRun:
         before = self.ledger.shots_used
         try:
             energy, gradient = pool_gradients(estimator, self.x)
+            energy, gradient, refinements = self.refine(step, estimator, energy, gradient)
         except BackendError as exc:
             raise Halt(Status.BACKEND, f"stopped: {exc}") from exc
         if not np.isfinite(energy.value) or not np.all(np.isfinite(gradient.value)):
@@ -542,6 +603,8 @@ class _AdaptRun:
             "step": step, "shots": spent, "energy": float(energy.value),
             "stderr": float(energy.stderr), "energy_exact": exact,
             "best": None if index < 0 else self.pool[index].label, "score": score,
+            "refinements": refinements,
+            "pool_stderr": stderrs.tolist(),
             "gradient": None if index < 0 else float(values[index]),
             "gradient_stderr": None if index < 0 else float(stderrs[index])})
         if index < 0:
@@ -550,6 +613,37 @@ class _AdaptRun:
             raise Halt(Status.CONVERGED, f"largest pool gradient score {score:.3g} below "
                                          f"gradient_threshold ({s.gradient_threshold})")
         return index
+
+    def refine(self, step: int, estimator: Estimator, energy: Estimate, gradient: Estimate
+               ) -> tuple[Estimate, Estimate, int]:
+        """While no pool gradient is :data:`SIGNIFICANCE_Z` σ from zero, measure the
+        screening again (refinement ``r`` with ``3·4^r`` × its shots, so each one at least
+        halves σ; at most ``screening_refinements``, within the shot budget) and pool all
+        of them with weights proportional to their shots (fixed in advance, so the pooled
+        value is unbiased): ``ĝ = Σ_r w_r ĝ_r``, ``σ² = Σ_r w_r² σ_r²``. Returns the
+        pooled energy and gradients and the number of refinements made."""
+        s = self.settings
+        base = s.screening_shots or s.shots
+        if base is None:
+            return energy, gradient, 0
+        rounds = [(1, energy, gradient)]
+        for r in range(s.screening_refinements):
+            if np.any(np.abs(gradient.value) - SIGNIFICANCE_Z * gradient.stderr > 0):
+                break
+            factor = 3 * 4**r
+            if s.shot_budget is not None and self.ledger.shots_used + factor * (
+                    gradient.shots + energy.shots) + estimator.shots_per_evaluation \
+                    > s.shot_budget:
+                break
+            more = Estimator(self.problem.hamiltonian, estimator.circuit, shots=factor * base,
+                             seed=np.random.SeedSequence(s.seed_entropy,
+                                                         spawn_key=(step, REFINE, r)),
+                             ledger=self.ledger, allocation=s.allocation,
+                             threads=self.threads)
+            rounds.append((factor, *pool_gradients(more, self.x)))
+            energy, gradient = pooled([(w, e) for w, e, _ in rounds]), \
+                pooled([(w, g) for w, _, g in rounds])
+        return energy, gradient, len(rounds) - 1
 
     def grow(self, step: int, index: int, callback) -> None:
         """Append pool operator ``index`` (angle 0) and re-optimize every angle."""

@@ -14,6 +14,7 @@ from qvopt.adapt import (
     adapt_circuit,
     adapt_vqe,
     pool_gradients,
+    pooled,
     resume_adapt,
     screening_points,
     select_operator,
@@ -181,6 +182,96 @@ def test_variance_allocation_and_lcb_run(h2):
     assert result.operators[0] == "D(0,1,2,3)"
     assert result.shots_used == (result.screening_shots + result.optimization_shots
                                  + result.final_shots)
+
+
+# ---------------------------------------------------------------- noise-aware screening
+def test_pooled_weights_values_and_errors_by_hand():
+    a = Estimate(np.array([1.0, -2.0]), np.array([0.4, 0.2]), 100)
+    b = Estimate(np.array([2.0, 0.0]), np.array([0.2, 0.1]), 300)
+    both = pooled([(1, a), (3, b)])
+    np.testing.assert_allclose(both.value, [1.75, -0.5])
+    np.testing.assert_allclose(both.stderr, np.sqrt([(0.1**2 + 0.15**2), 0.05**2 + 0.075**2]))
+    assert both.shots == 400
+    one = pooled([(1, Estimate(-1.0, 0.5, 10)), (1, Estimate(-3.0, 0.5, 10))])
+    assert one.value == -2.0 and np.isclose(one.stderr, 0.5 / np.sqrt(2))
+
+
+def test_pooled_screenings_are_unbiased_with_calibrated_errors(h2):
+    """300 seeds of an H2 screening pooled with a 3× refinement (as ADAPT refines): every
+    candidate's mean pooled gradient is within 4 standard errors of the exact one, and the
+    reported σ equals the spread (±20%)."""
+    pool = build_pool(h2)
+    exact = pool_gradients(_screening_estimator(h2, [], pool), np.zeros(0))[1].value
+    draws, sigmas = [], []
+    for seed in range(300):
+        first = pool_gradients(_screening_estimator(h2, [], pool, 20, seed), np.zeros(0))
+        more = pool_gradients(_screening_estimator(h2, [], pool, 60, 10_000 + seed),
+                              np.zeros(0))
+        g = pooled([(1, first[1]), (3, more[1])])
+        draws.append(g.value)
+        sigmas.append(g.stderr)
+    draws, sigma = np.array(draws), np.mean(sigmas, axis=0)
+    assert np.all(np.abs(draws.mean(0) - exact) < 4 * sigma / np.sqrt(len(draws)))
+    np.testing.assert_allclose(draws.std(0, ddof=1), sigma, rtol=0.2)
+
+
+def test_refinements_measure_until_a_gradient_is_significant(lih_fc):
+    kwargs = {"shots": 20, "seed": 3, "max_operators": 1, "maxiter_per_step": 1,
+              "allocation": None}
+    plain = adapt_vqe(lih_fc, **kwargs)
+    refined = adapt_vqe(lih_fc, screening_refinements=3, **kwargs)
+    g0, s0 = plain.pool_gradients[0], plain.screenings[0]
+    g1 = refined.pool_gradients[0]
+    sigma = refined.screenings[0]
+    assert np.max(np.abs(g0) / _stderrs(plain)) < 3  # 20 shots: nothing 3σ from zero
+    assert sigma["shots"] > s0["shots"] and sigma["shots"] % s0["shots"] == 0
+    rounds = sigma["shots"] // s0["shots"]
+    assert rounds in (1 + 3, 1 + 3 + 12, 1 + 3 + 12 + 48)  # 3·4^r × the first
+    if rounds < 64:
+        assert np.max(np.abs(g1) / _stderrs(refined)) >= 3
+    assert refined.shots_used == (refined.screening_shots + refined.optimization_shots
+                                  + refined.final_shots)
+    again = adapt_vqe(lih_fc, screening_refinements=3, **kwargs)
+    np.testing.assert_array_equal(again.pool_gradients[0], g1)
+
+
+def _stderrs(result):
+    return np.asarray(result.screenings[0]["pool_stderr"])
+
+
+def test_step_tol_ends_each_reoptimization_when_converged(h2):
+    result = adapt_vqe(h2, optimizer="icans", shots=1000, seed=1, step_tol=1.6e-3,
+                       max_operators=1, maxiter_per_step=200)
+    assert result.steps[0]["inner_message"].startswith("converged")
+    assert result.steps[0]["nit"] < 200 and result.error_mha < 1.6
+    exact = adapt_vqe(h2, optimizer="adam", shots=None, step_tol=1.6e-3, max_operators=1,
+                      maxiter_per_step=30)
+    assert exact.steps[0]["nit"] == 30  # exact runs keep their per-step limit
+
+
+def test_sampled_run_config_defaults(tmp_path):
+    from qvopt.adapt import (
+        SAMPLED_OPTIMIZER,
+        SAMPLED_REFINEMENTS,
+        SAMPLED_STEP_TOL,
+        run_config,
+    )
+    from qvopt.config import RunConfig
+
+    config = RunConfig(molecule="h2", ansatz="adapt", seed=0,
+                       ansatz_options={"max_operators": 1})
+    result = run_config(config)
+    assert result.optimizer == f"adapt+{SAMPLED_OPTIMIZER}"
+    assert result.config["step_tol"] == SAMPLED_STEP_TOL
+    assert result.config["screening_refinements"] == SAMPLED_REFINEMENTS
+    chosen = run_config(RunConfig(molecule="h2", ansatz="adapt", seed=0, optimizer="adam",
+                                  tol=None, ansatz_options={"max_operators": 1,
+                                                            "screening_refinements": 0}))
+    assert chosen.optimizer == "adapt+adam" and chosen.config["step_tol"] is None
+    assert chosen.config["screening_refinements"] == 0
+    exact = run_config(RunConfig(molecule="h2", ansatz="adapt", shots="exact",
+                                 ansatz_options={"max_operators": 1}))
+    assert exact.config["step_tol"] is None and exact.config["screening_refinements"] == 0
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -354,6 +445,10 @@ def test_run_config_bridge_and_checkpoint_probe(tmp_path):
     ({"seed": -1}, "seed"),
     ({"screening_shots": 0}, "screening_shots"),
     ({"shots": None, "screening_shots": 10}, "screening_shots"),
+    ({"screening_refinements": -1}, "screening_refinements"),
+    ({"screening_refinements": 6}, "screening_refinements must be at most 5"),
+    ({"screening_refinements": 1.5}, "screening_refinements"),
+    ({"step_tol": -1e-3}, "step_tol"),
 ])
 def test_bad_inputs_raise_input_error_naming_them(h2, kwargs, name):
     with pytest.raises(InputError, match=name):

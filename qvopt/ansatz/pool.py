@@ -116,4 +116,5 @@ def _checked_excitation(problem: Problem, wires: list) -> Excitation:
 #: The options of ``ansatz="adapt"`` (``RunConfig.ansatz_options``), checked here so the
 #: run description never imports :mod:`qvopt.adapt`, which reads them.
 ANSATZ_OPTIONS = ("pool", "max_operators", "gradient_threshold", "maxiter_per_step",
-                  "selection", "lcb_z", "drain_pool", "screening_shots")
+                  "selection", "lcb_z", "drain_pool", "screening_shots",
+                  "screening_refinements")
