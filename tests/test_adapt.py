@@ -366,6 +366,24 @@ def test_tampered_adapt_checkpoint_names_the_file_and_field(adapt_checkpoint, tm
     assert str(info.value).startswith(str(path))
 
 
+def test_checkpoint_from_before_refinements_resumes_as_it_ran(adapt_checkpoint, tmp_path):
+    """A checkpoint written before step_tol and screening_refinements existed resumes with
+    neither (its run had none): the same continuation as today's with both off."""
+    def drop(meta, arrays):
+        for key in ("step_tol", "screening_refinements", "final_precision"):
+            meta["settings"].pop(key)
+
+    path = _tampered(tmp_path / "old.npz", adapt_checkpoint, drop)
+    resumed = resume_adapt(path, max_operators=2)
+    assert resumed.config["step_tol"] is None
+    assert resumed.config["screening_refinements"] == 0
+    assert all(s.get("refinements", 0) == 0 for s in resumed.screenings)
+    current = tmp_path / "now.npz"
+    current.write_bytes(adapt_checkpoint)
+    again = resume_adapt(current, max_operators=2)
+    assert again.operators == resumed.operators and again.shots_used == resumed.shots_used
+
+
 def test_adapt_checkpoint_with_a_pickle_is_refused(adapt_checkpoint, tmp_path):
     path = _tampered(tmp_path / "p.npz", adapt_checkpoint,
                      lambda m, a: a.update(x=np.array([{"code": 1}], dtype=object)))
