@@ -115,6 +115,7 @@ MAX_REFINEMENTS = 5
 SAMPLED_OPTIMIZER = "icans"
 SAMPLED_STEP_TOL = 5e-4
 SAMPLED_REFINEMENTS = 3
+SAMPLED_NOISE_STOP = True
 
 
 # ---------------------------------------------------------------- settings
@@ -146,10 +147,16 @@ class AdaptSettings:
     final_precision: float | None = None
     step_tol: float | None = None
     screening_refinements: int = 0
+    noise_stop: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.drain_pool, bool):
             raise InputError(f"drain_pool must be true or false, got {self.drain_pool!r}")
+        if not isinstance(self.noise_stop, bool):
+            raise InputError(f"noise_stop must be true or false, got {self.noise_stop!r}")
+        if self.noise_stop and self.shots is None:
+            raise InputError("noise_stop needs shots (shots=None is exact: use "
+                             "gradient_threshold)")
         object.__setattr__(self, "shots", validate_shots(self.shots))
         object.__setattr__(self, "screening_shots",
                            validate_shots(self.screening_shots, "screening_shots"))
@@ -202,7 +209,7 @@ class AdaptSettings:
         if isinstance(data, dict):
             # written before qvopt 0.3: one final evaluation, no step test, no refinements
             data = {"final_precision": None, "step_tol": None, "screening_refinements": 0,
-                    **data}
+                    "noise_stop": False, **data}
         if not isinstance(data, dict) or set(data) != names:
             raise CheckpointError(f"checkpoint field 'settings' must have the keys "
                                   f"{sorted(names)}")
@@ -316,6 +323,31 @@ def pooled(estimates: Sequence[tuple[float, Estimate]]) -> Estimate:
     return Estimate(value, stderr, sum(e.shots for _, e in estimates))
 
 
+def pool_noise_test(gradient: Estimate, excluded: Sequence[int] = ()) -> str | None:
+    """A sentence if the pool gradients are consistent with all being zero, else None.
+
+    Under that hypothesis ``χ² = Σ_k (ĝ_k/σ_k)²`` over the ``m`` candidates is χ²-distributed
+    with ``m`` degrees of freedom (the gradients are independent Gaussian estimates), so
+    ``χ² ≤ χ²_m(95%)`` means no candidate's gradient is distinguishable from zero at the
+    screening's noise: growing further would pick operators by their noise. Candidates with
+    ``σ_k = 0`` (exactly zero by symmetry) and ``excluded`` ones are left out."""
+    from scipy.stats import chi2
+
+    values = np.asarray(gradient.value, dtype=float)
+    stderrs = np.asarray(gradient.stderr, dtype=float)
+    keep = stderrs > 0
+    keep[list(excluded)] = False
+    m = int(keep.sum())
+    if m == 0:
+        return None
+    statistic = float(np.sum((values[keep] / stderrs[keep]) ** 2))
+    level = float(chi2.ppf(0.95, m))
+    if statistic > level:
+        return None
+    return (f"no pool gradient distinguishable from zero (χ² = {statistic:.3g} over {m} "
+            f"candidates ≤ {level:.3g}, the 95% level; σ ≈ {np.median(stderrs[keep]):.2g})")
+
+
 def select_operator(gradient: Estimate, selection: str = "largest", lcb_z: float = 2.0,
                     excluded: Sequence[int] = ()) -> tuple[int, float]:
     """``(k*, score_{k*})``: the candidate with the best score (see the module docstring);
@@ -343,7 +375,7 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
               lcb_z: float = 2.0, gtol: float | None = None, drain_pool: bool = False,
               screening_shots: int | None = None, threads: int | None = None,
               final_precision: float | None = None, step_tol: float | None = None,
-              screening_refinements: int = 0) -> AdaptResult:
+              screening_refinements: int = 0, noise_stop: bool = False) -> AdaptResult:
     """ADAPT-VQE on ``problem`` (a :class:`Problem`, or a molecule name or file path).
 
     ``pool``: ``"singles_doubles"`` (default), ``"doubles"``, ``"singles"``,
@@ -363,7 +395,8 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
     convergence test of :mod:`qvopt.guard` with this ``tol`` and ends when converged (None:
     ``maxiter_per_step`` updates, unguarded). ``screening_refinements``: how many times a
     screening in which no gradient is 3σ from zero is measured again, the r-th with
-    ``3·4^r`` × its shots, pooled (0: never).
+    ``3·4^r`` × its shots, pooled (0: never). ``noise_stop``: stop growing when the
+    (refined) pool gradients are consistent with all zero (:func:`pool_noise_test`).
     ``callback(intermediate)`` after every optimizer update, with ``x, fun, stderr, nit,
     shots_used, adapt_step, operators``; True or ``StopIteration`` stops the run.
     """
@@ -383,7 +416,7 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
         gtol=gtol, drain_pool=drain_pool, screening_shots=screening_shots,
         checkpoint=None if checkpoint is None else str(checkpoint),
         final_precision=final_precision, step_tol=step_tol,
-        screening_refinements=screening_refinements)
+        screening_refinements=screening_refinements, noise_stop=noise_stop)
     return _AdaptRun(settings, loaded, threads).execute(callback)
 
 
@@ -441,6 +474,7 @@ def run_config(config, callback: Callable[[OptimizeResult], Any] | None = None,
     optimizer, step_tol = config.optimizer, getattr(config, "tol", None)
     if shots is not None:
         options.setdefault("screening_refinements", SAMPLED_REFINEMENTS)
+        options.setdefault("noise_stop", SAMPLED_NOISE_STOP)
         optimizer = SAMPLED_OPTIMIZER if "optimizer" in auto else optimizer
         step_tol = SAMPLED_STEP_TOL if "tol" in auto else step_tol
     if "shots" in auto and config.allocation is not None:
@@ -609,6 +643,9 @@ class _AdaptRun:
             "gradient_stderr": None if index < 0 else float(stderrs[index])})
         if index < 0:
             raise Halt(Status.CONVERGED, "the pool is drained")
+        noise = pool_noise_test(gradient, excluded) if s.noise_stop else None
+        if noise is not None:
+            raise Halt(Status.CONVERGED, noise)
         if score < s.gradient_threshold:
             raise Halt(Status.CONVERGED, f"largest pool gradient score {score:.3g} below "
                                          f"gradient_threshold ({s.gradient_threshold})")
