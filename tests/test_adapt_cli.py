@@ -78,3 +78,16 @@ def test_adapt_progress_does_not_claim_the_iteration_limit(capsys):
                  "--ansatz-option", "max_operators=1"]) == 0
     out = capsys.readouterr().out
     assert "ADAPT-VQE h2" in out and "/120" not in out
+
+
+def test_cli_sampled_adapt_defaults_stop_when_the_pool_is_quiet(tmp_path, capsys):
+    """`qvopt run h2 --ansatz adapt`: iCANS steps under the convergence test, refined
+    screenings, and growth that ends by the noise test instead of at the pool size."""
+    out = tmp_path / "a.json"
+    assert main(["run", "h2", "--ansatz", "adapt", "--seed", "2", "--out", str(out),
+                 "--no-progress"]) == 0
+    result = json.loads(out.read_text())
+    assert result["optimizer"] == "adapt+icans" and result["operators"][0] == "D(0,1,2,3)"
+    assert "no pool gradient distinguishable from zero" in result["message"]
+    assert abs(result["error_mha"]) < 1.6
+    assert "no pool gradient distinguishable" in capsys.readouterr().out
