@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,6 +73,10 @@ class CompareSummary:
 
 DASK_CONNECT_TIMEOUT_S = 5
 PARENT_POLL_S = 0.5
+#: how often the pool loop looks for a noted signal (the longest wait for a stop)
+SIGNAL_POLL_S = 0.2
+#: how long a stop waits for the pool's manager thread to finish
+MANAGER_JOIN_S = 10
 
 
 def _check_workers(workers) -> None:
@@ -152,8 +156,18 @@ def _sigterm_as_interrupt():
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and end the workers now (their runs are redone later)."""
+    """Cancel what has not started and end the workers now (their runs are redone later).
+
+    A worker ended while it sends its result (a run's result is larger than a pipe's
+    buffer, so the send waits for the pool's manager thread to read) leaves part of a
+    message in the result pipe; the manager thread would wait for the rest forever, and
+    interpreter exit joins that thread: the process never ends. With every worker gone,
+    closing the driver's own write end of that pipe (the driver never writes to it) ends the
+    read; the manager thread then finds the pool broken and exits."""
+    # the executor's internals (no public API ends workers or unblocks the manager thread)
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    results = getattr(pool, "_result_queue", None)
+    manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
@@ -162,26 +176,63 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         if process.is_alive():
             process.kill()
             process.join(timeout=5)
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        writer.close()
+    if manager is not None:
+        manager.join(timeout=MANAGER_JOIN_S)
+
+
+@contextmanager
+def _signals_noted() -> Iterator[list[int]]:
+    """While the pool runs, SIGTERM and Ctrl-C (SIGINT, unless it is ignored or has a
+    handler of the caller's) only append their number to the list yielded; the pool loop
+    looks at it between waits and stops there. A ``KeyboardInterrupt`` raised wherever the
+    driver happens to be could land inside ``concurrent.futures``' own code, between taking
+    the futures' locks and letting them go: the pool's manager thread would then wait for
+    those locks forever, and the driver with it when it exits."""
+    noted: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+
+    def note(signum, frame):
+        noted.append(signum)
+
+    wanted = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        wanted.append(signal.SIGINT)
+    previous = {sig: signal.signal(sig, note) for sig in wanted}
+    try:
+        yield noted
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _run_pool(todo: list[dict], n_workers: int, record: Callable[[dict, dict], None]) -> None:
-    """Run ``todo`` on local worker processes; on any interruption stop them and re-raise."""
+    """Run ``todo`` on local worker processes; on a signal (see :func:`_signals_noted`) or
+    any error stop them, then raise (``KeyboardInterrupt`` for a signal)."""
     # "spawn": forking a parent that already runs threads (Aer's OpenMP, the sampling
     # thread pool) can deadlock the children.
     context = multiprocessing.get_context("spawn")
     share = max(1, (os.cpu_count() or 1) // n_workers)
-    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=context,
-                               initializer=_worker_init, initargs=(os.getpid(),))
-    try:
-        pending = {pool.submit(execute_run, c, share): c for c in todo}
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                record(pending.pop(future), future.result())
-    except BaseException:
-        _stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)
+    with _signals_noted() as signals:
+        pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=context,
+                                   initializer=_worker_init, initargs=(os.getpid(),))
+        try:
+            pending = {pool.submit(execute_run, c, share): c for c in todo}
+            while pending:
+                if signals:
+                    raise KeyboardInterrupt(f"signal {signals[0]}")
+                finished, _ = wait(pending, timeout=SIGNAL_POLL_S,
+                                   return_when=FIRST_COMPLETED)
+                for future in finished:
+                    record(pending.pop(future), future.result())
+        except BaseException:
+            _stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
 
 
 def _run_dask(client, todo: list[dict], record: Callable[[dict, dict], None]) -> None:
@@ -218,8 +269,10 @@ def compare(molecules=None, optimizers=None, shots=None, seeds: int = 5, store="
                            study_seed=study_seed, shot_budget=shot_budget, maxiter=maxiter,
                            ansatz=ansatz, allocation=allocation)
     configs = study.runs()
+    if executor is None:
+        return _record_study(configs, store, workers, None, progress)
     # connect first: an unreachable scheduler must not leave a new empty store behind
-    client, owned = _dask_client(executor) if executor is not None else (None, False)
+    client, owned = _dask_client(executor)
     try:
         return _record_study(configs, store, workers, client, progress)
     finally:
