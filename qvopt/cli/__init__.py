@@ -88,8 +88,9 @@ def _commands(args, console: Console, typed: set[str]) -> dict:
 
 def _typed_flags(parser: argparse.ArgumentParser, command: str, argv: list[str]) -> set[str]:
     """The options of ``command`` typed in ``argv`` (long names; MOLECULE if given)."""
-    sub = next(a for a in parser._subparsers._group_actions  # noqa: SLF001 (no public API)
-               ).choices[command]
+    commands = next(action for action in parser._actions  # noqa: SLF001 (no public API)
+                    if isinstance(action, argparse._SubParsersAction))  # noqa: SLF001
+    sub = commands.choices[command]
     typed = set()
     for token in argv:
         action = sub._option_string_actions.get(token.split("=", 1)[0])  # noqa: SLF001
