@@ -110,13 +110,22 @@ def test_sigterm_stops_a_run_with_one_line_and_status_143(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "qvopt.cli", "run", "h2", "--tol", "none", "--maxiter",
          "100000", "--checkpoint", str(ck), "--no-progress"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
-    while not ck.exists() and time.time() < deadline:
+    while not ck.exists() and process.poll() is None and time.time() < deadline:
         time.sleep(0.2)
+    ended = process.poll()
+    if ended is not None or not ck.exists():
+        # the run ended by itself, or never reached its first iteration: not what this test
+        # is about, and a signal sent now would only hide what happened
+        process.kill()
+        out, err = process.communicate()
+        what = (f"ended by itself with status {ended}" if ended is not None
+                else "wrote no checkpoint within 120 s")
+        pytest.fail(f"the run {what}, before the signal:\n{err}\n{out}")
     process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 143, err  # stderr says why when it is not
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 143, f"{err}\n{out}"  # stderr says why when it is not
     assert "stopped by SIGTERM" in err and "Traceback" not in err
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert qvopt.resume(ck, maxiter=qvopt.checkpoint.load(ck)[0]["nit"] + 1).success
