@@ -50,7 +50,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from qiskit.circuit import ParameterVector, QuantumCircuit
@@ -75,7 +75,7 @@ from .driver import Halt, Limits, Loop, Status, drive
 from .errors import BackendError, CheckpointError, InputError
 from .estimation.base import Estimate, ShotLedger, validate_shots
 from .estimation.estimator import Estimator
-from .estimation.parameter_shift import ShiftRule
+from .estimation.parameter_shift import ShiftRule, curvature_from_energies
 from .guard import Guarded
 from .optimizers.registry import get_optimizer
 from .result import VQEResult
@@ -115,7 +115,10 @@ MAX_REFINEMENTS = 5
 SAMPLED_OPTIMIZER = "icans"
 SAMPLED_STEP_TOL = 5e-4
 SAMPLED_REFINEMENTS = 3
-SAMPLED_NOISE_STOP = True
+SAMPLED_GROWTH_TOL = SAMPLED_STEP_TOL
+#: A candidate whose curvature at angle 0 is below this fraction of the pool's largest
+#: counts as that flat in the gain test (as the guard floors its curvatures).
+GAIN_CURVATURE_FLOOR = 0.02
 
 
 # ---------------------------------------------------------------- settings
@@ -147,16 +150,16 @@ class AdaptSettings:
     final_precision: float | None = None
     step_tol: float | None = None
     screening_refinements: int = 0
-    noise_stop: bool = False
+    growth_tol: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.drain_pool, bool):
             raise InputError(f"drain_pool must be true or false, got {self.drain_pool!r}")
-        if not isinstance(self.noise_stop, bool):
-            raise InputError(f"noise_stop must be true or false, got {self.noise_stop!r}")
-        if self.noise_stop and self.shots is None:
-            raise InputError("noise_stop needs shots (shots=None is exact: use "
-                             "gradient_threshold)")
+        if self.growth_tol is not None:
+            _check_real("growth_tol", self.growth_tol, 0.0)
+            if self.shots is None:
+                raise InputError("growth_tol needs shots (shots=None is exact: use "
+                                 "gradient_threshold)")
         object.__setattr__(self, "shots", validate_shots(self.shots))
         object.__setattr__(self, "screening_shots",
                            validate_shots(self.screening_shots, "screening_shots"))
@@ -209,7 +212,7 @@ class AdaptSettings:
         if isinstance(data, dict):
             # written before qvopt 0.3: one final evaluation, no step test, no refinements
             data = {"final_precision": None, "step_tol": None, "screening_refinements": 0,
-                    "noise_stop": False, **data}
+                    "growth_tol": None, **data}
         if not isinstance(data, dict) or set(data) != names:
             raise CheckpointError(f"checkpoint field 'settings' must have the keys "
                                   f"{sorted(names)}")
@@ -288,13 +291,25 @@ def screening_points(x: np.ndarray, rules: Sequence[ShiftRule]
     return np.array(rows), weights
 
 
-def pool_gradients(estimator: Estimator, x: np.ndarray) -> tuple[Estimate, Estimate]:
-    """(energy at ``x``, pool gradients ``g``) from ONE batched ``estimator.energy`` call.
+class Screening(NamedTuple):
+    """One measured pool screening: the energy at the current angles, and each candidate's
+    gradient and curvature at angle 0 (from the same shifted energies)."""
+
+    energy: Estimate
+    gradient: Estimate
+    curvature: Estimate
+
+
+def pool_screening(estimator: Estimator, x: np.ndarray) -> Screening:
+    """The energy at ``x``, the pool gradients ``g`` and curvatures ``h`` from ONE batched
+    ``estimator.energy`` call.
 
     ``estimator`` must be built on ``U(θ)`` followed by every candidate (see
     :func:`adapt_circuit`); its last ``m = n_params − len(x)`` parameters are the
-    candidates'. ``g_k = Σ_s w_ks E_s``, ``σ(g_k)² = Σ_s w_ks² σ(E_s)²``; each Estimate's
-    ``shots`` is what its points cost (together: the ledger's growth).
+    candidates'. ``g_k = Σ_s w_ks E_s``, ``σ(g_k)² = Σ_s w_ks² σ(E_s)²``; ``h_k`` by
+    :func:`~qvopt.estimation.parameter_shift.curvature_from_energies` (no extra shot). Each
+    Estimate's ``shots`` is what its points cost (energy and gradient together: the
+    ledger's growth; the curvature reuses them and reports 0).
     """
     x = np.asarray(x, dtype=float)
     rules = estimator.shift_rules()[len(x):]
@@ -304,8 +319,18 @@ def pool_gradients(estimator: Estimator, x: np.ndarray) -> tuple[Estimate, Estim
     per_point = values.shots // len(points)
     gradient = weights @ energies
     gradient_stderr = np.sqrt(weights**2 @ stderrs**2)
-    energy = Estimate(float(energies[0]), float(stderrs[0]), per_point)
-    return energy, Estimate(gradient, gradient_stderr, values.shots - per_point)
+    curvature, curvature_variance = curvature_from_energies(
+        list(rules), float(energies[0]), float(stderrs[0]) ** 2, energies[1:],
+        stderrs[1:] ** 2)
+    return Screening(Estimate(float(energies[0]), float(stderrs[0]), per_point),
+                     Estimate(gradient, gradient_stderr, values.shots - per_point),
+                     Estimate(curvature, np.sqrt(curvature_variance), 0))
+
+
+def pool_gradients(estimator: Estimator, x: np.ndarray) -> tuple[Estimate, Estimate]:
+    """(energy at ``x``, pool gradients ``g``) of :func:`pool_screening`."""
+    screening = pool_screening(estimator, x)
+    return screening.energy, screening.gradient
 
 
 def pooled(estimates: Sequence[tuple[float, Estimate]]) -> Estimate:
@@ -323,29 +348,39 @@ def pooled(estimates: Sequence[tuple[float, Estimate]]) -> Estimate:
     return Estimate(value, stderr, sum(e.shots for _, e in estimates))
 
 
-def pool_noise_test(gradient: Estimate, excluded: Sequence[int] = ()) -> str | None:
-    """A sentence if the pool gradients are consistent with all being zero, else None.
+def pool_gain_test(gradient: Estimate, curvature: Estimate, tol: float,
+                   excluded: Sequence[int] = ()) -> str | None:
+    """A sentence if no candidate is predicted to lower the energy by more than ``tol``
+    (95% bound), else None.
 
-    Under that hypothesis ``χ² = Σ_k (ĝ_k/σ_k)²`` over the ``m`` candidates is χ²-distributed
-    with ``m`` degrees of freedom (the gradients are independent Gaussian estimates), so
-    ``χ² ≤ χ²_m(95%)`` means no candidate's gradient is distinguishable from zero at the
-    screening's noise: growing further would pick operators by their noise. Candidates with
-    ``σ_k = 0`` (exactly zero by symmetry) and ``excluded`` ones are left out."""
-    from scipy.stats import chi2
-
-    values = np.asarray(gradient.value, dtype=float)
-    stderrs = np.asarray(gradient.stderr, dtype=float)
-    keep = stderrs > 0
+    Appended at angle 0 with gradient ``g_k`` and curvature ``h_k`` (both from the
+    screening's shifted energies), candidate ``k`` alone would gain ``G_k = g_k²/(2h_k)``
+    (the quadratic model of :mod:`qvopt.guard`, ``h_k`` floored at
+    :data:`GAIN_CURVATURE_FLOOR` of the pool's largest). ``ĝ² − σ²`` is unbiased for ``g²``
+    with variance ``≈ 4 max(ĝ² − σ², 0) σ² + 2σ⁴``; the bound is ``Ĝ_k + 1.645 sd(Ĝ_k)``.
+    (A flat or concave direction thus counts as nearly flat: a gradient there predicts a
+    large gain.) ``excluded`` candidates and those with ``σ_k = 0`` and ``g_k = 0`` (zero by
+    symmetry) are left out. The single-operator gain is a lower bound on what adding ``k``
+    and re-optimizing every angle gains."""
+    g = np.asarray(gradient.value, dtype=float)
+    s = np.asarray(gradient.stderr, dtype=float)
+    h = np.asarray(curvature.value, dtype=float)
+    keep = (s > 0) | (g != 0)
     keep[list(excluded)] = False
-    m = int(keep.sum())
-    if m == 0:
+    if not np.any(keep):
         return None
-    statistic = float(np.sum((values[keep] / stderrs[keep]) ** 2))
-    level = float(chi2.ppf(0.95, m))
-    if statistic > level:
+    top = float(np.max(h[keep]))
+    if top <= 0:
         return None
-    return (f"no pool gradient distinguishable from zero (χ² = {statistic:.3g} over {m} "
-            f"candidates ≤ {level:.3g}, the 95% level; σ ≈ {np.median(stderrs[keep]):.2g})")
+    floor = np.maximum(h[keep], GAIN_CURVATURE_FLOOR * top)
+    signal = np.maximum(g[keep] ** 2 - s[keep] ** 2, 0.0)
+    bound = (signal + 1.645 * np.sqrt(4 * signal * s[keep] ** 2 + 2 * s[keep] ** 4)) \
+        / (2 * floor)
+    largest = float(np.max(bound))
+    if largest > tol:
+        return None
+    return (f"no pool operator is predicted to lower the energy by more than "
+            f"{largest * 1e3:.3g} mHa (95% bound; growth_tol {tol * 1e3:.3g} mHa)")
 
 
 def select_operator(gradient: Estimate, selection: str = "largest", lcb_z: float = 2.0,
@@ -375,7 +410,8 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
               lcb_z: float = 2.0, gtol: float | None = None, drain_pool: bool = False,
               screening_shots: int | None = None, threads: int | None = None,
               final_precision: float | None = None, step_tol: float | None = None,
-              screening_refinements: int = 0, noise_stop: bool = False) -> AdaptResult:
+              screening_refinements: int = 0, growth_tol: float | None = None
+              ) -> AdaptResult:
     """ADAPT-VQE on ``problem`` (a :class:`Problem`, or a molecule name or file path).
 
     ``pool``: ``"singles_doubles"`` (default), ``"doubles"``, ``"singles"``,
@@ -395,8 +431,9 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
     convergence test of :mod:`qvopt.guard` with this ``tol`` and ends when converged (None:
     ``maxiter_per_step`` updates, unguarded). ``screening_refinements``: how many times a
     screening in which no gradient is 3σ from zero is measured again, the r-th with
-    ``3·4^r`` × its shots, pooled (0: never). ``noise_stop``: stop growing when the
-    (refined) pool gradients are consistent with all zero (:func:`pool_noise_test`).
+    ``3·4^r`` × its shots, pooled (0: never). ``growth_tol`` (Ha; with shots): stop
+    growing when no pool operator is predicted to lower the energy by more than this
+    (95% bound, :func:`pool_gain_test`).
     ``callback(intermediate)`` after every optimizer update, with ``x, fun, stderr, nit,
     shots_used, adapt_step, operators``; True or ``StopIteration`` stops the run.
     """
@@ -416,7 +453,7 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
         gtol=gtol, drain_pool=drain_pool, screening_shots=screening_shots,
         checkpoint=None if checkpoint is None else str(checkpoint),
         final_precision=final_precision, step_tol=step_tol,
-        screening_refinements=screening_refinements, noise_stop=noise_stop)
+        screening_refinements=screening_refinements, growth_tol=growth_tol)
     return _AdaptRun(settings, loaded, threads).execute(callback)
 
 
@@ -474,7 +511,7 @@ def run_config(config, callback: Callable[[OptimizeResult], Any] | None = None,
     optimizer, step_tol = config.optimizer, getattr(config, "tol", None)
     if shots is not None:
         options.setdefault("screening_refinements", SAMPLED_REFINEMENTS)
-        options.setdefault("noise_stop", SAMPLED_NOISE_STOP)
+        options.setdefault("growth_tol", SAMPLED_GROWTH_TOL)
         optimizer = SAMPLED_OPTIMIZER if "optimizer" in auto else optimizer
         step_tol = SAMPLED_STEP_TOL if "tol" in auto else step_tol
     if "shots" in auto and config.allocation is not None:
@@ -615,8 +652,8 @@ class _AdaptRun:
             raise Halt(Status.BUDGET, f"shot budget ({s.shot_budget}) reached")
         before = self.ledger.shots_used
         try:
-            energy, gradient = pool_gradients(estimator, self.x)
-            energy, gradient, refinements = self.refine(step, estimator, energy, gradient)
+            screening = pool_screening(estimator, self.x)
+            energy, gradient, curvature, refinements = self.refine(step, estimator, screening)
         except BackendError as exc:
             raise Halt(Status.BACKEND, f"stopped: {exc}") from exc
         if not np.isfinite(energy.value) or not np.all(np.isfinite(gradient.value)):
@@ -643,44 +680,45 @@ class _AdaptRun:
             "gradient_stderr": None if index < 0 else float(stderrs[index])})
         if index < 0:
             raise Halt(Status.CONVERGED, "the pool is drained")
-        noise = pool_noise_test(gradient, excluded) if s.noise_stop else None
-        if noise is not None:
-            raise Halt(Status.CONVERGED, noise)
+        quiet = None if s.growth_tol is None else \
+            pool_gain_test(gradient, curvature, s.growth_tol, excluded)
+        if quiet is not None:
+            raise Halt(Status.CONVERGED, quiet)
         if score < s.gradient_threshold:
             raise Halt(Status.CONVERGED, f"largest pool gradient score {score:.3g} below "
                                          f"gradient_threshold ({s.gradient_threshold})")
         return index
 
-    def refine(self, step: int, estimator: Estimator, energy: Estimate, gradient: Estimate
-               ) -> tuple[Estimate, Estimate, int]:
+    def refine(self, step: int, estimator: Estimator, screening: Screening
+               ) -> tuple[Estimate, Estimate, Estimate, int]:
         """While no pool gradient is :data:`SIGNIFICANCE_Z` σ from zero, measure the
         screening again (refinement ``r`` with ``3·4^r`` × its shots, so each one at least
         halves σ; at most ``screening_refinements``, within the shot budget) and pool all
         of them with weights proportional to their shots (fixed in advance, so the pooled
-        value is unbiased): ``ĝ = Σ_r w_r ĝ_r``, ``σ² = Σ_r w_r² σ_r²``. Returns the
-        pooled energy and gradients and the number of refinements made."""
+        values are unbiased): ``ĝ = Σ_r w_r ĝ_r``, ``σ² = Σ_r w_r² σ_r²``, and the same for
+        the energy and the curvatures. Returns the pooled energy, gradients, curvatures and
+        the number of refinements made."""
         s = self.settings
         base = s.screening_shots or s.shots
-        if base is None:
-            return energy, gradient, 0
-        rounds = [(1, energy, gradient)]
-        for r in range(s.screening_refinements):
+        rounds = [(1, screening)]
+        gradient = screening.gradient
+        for r in range(s.screening_refinements if base is not None else 0):
             if np.any(np.abs(gradient.value) - SIGNIFICANCE_Z * gradient.stderr > 0):
                 break
             factor = 3 * 4**r
             if s.shot_budget is not None and self.ledger.shots_used + factor * (
-                    gradient.shots + energy.shots) + estimator.shots_per_evaluation \
-                    > s.shot_budget:
+                    screening.energy.shots + screening.gradient.shots) \
+                    + estimator.shots_per_evaluation > s.shot_budget:
                 break
             more = Estimator(self.problem.hamiltonian, estimator.circuit, shots=factor * base,
                              seed=np.random.SeedSequence(s.seed_entropy,
                                                          spawn_key=(step, REFINE, r)),
                              ledger=self.ledger, allocation=s.allocation,
                              threads=self.threads)
-            rounds.append((factor, *pool_gradients(more, self.x)))
-            energy, gradient = pooled([(w, e) for w, e, _ in rounds]), \
-                pooled([(w, g) for w, _, g in rounds])
-        return energy, gradient, len(rounds) - 1
+            rounds.append((factor, pool_screening(more, self.x)))
+            gradient = pooled([(w, one.gradient) for w, one in rounds])
+        return (pooled([(w, one.energy) for w, one in rounds]), gradient,
+                pooled([(w, one.curvature) for w, one in rounds]), len(rounds) - 1)
 
     def grow(self, step: int, index: int, callback) -> None:
         """Append pool operator ``index`` (angle 0) and re-optimize every angle."""

@@ -117,4 +117,4 @@ def _checked_excitation(problem: Problem, wires: list) -> Excitation:
 #: run description never imports :mod:`qvopt.adapt`, which reads them.
 ANSATZ_OPTIONS = ("pool", "max_operators", "gradient_threshold", "maxiter_per_step",
                   "selection", "lcb_z", "drain_pool", "screening_shots",
-                  "screening_refinements", "noise_stop")
+                  "screening_refinements", "growth_tol")
