@@ -27,12 +27,11 @@ from .errors import InputError, OutputError
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix."""
     path = Path(path)
+    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # created inside this try: a signal arriving right after mkstemp still removes it
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -40,8 +39,10 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     except BaseException as exc:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and tmp is None:  # no folder, or no temporary file
+            raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc} (the "
                               "previous file there, if any, is intact)") from None
