@@ -50,7 +50,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from qiskit.circuit import ParameterVector, QuantumCircuit
@@ -75,9 +75,17 @@ from .driver import Halt, Limits, Loop, Status, drive
 from .errors import BackendError, CheckpointError, InputError
 from .estimation.base import Estimate, ShotLedger, validate_shots
 from .estimation.estimator import Estimator
-from .estimation.parameter_shift import ShiftRule, curvature_from_energies
 from .guard import Guarded
 from .optimizers.registry import get_optimizer
+from .pool_screening import (
+    Screening,
+    pool_gain_test,
+    pool_gradients,
+    pool_screening,
+    pooled,
+    screening_points,
+    select_operator,
+)
 from .result import VQEResult
 
 __all__ = [
@@ -99,7 +107,6 @@ CHECKPOINT_VERSION = 1
 CHECKPOINT = ArchiveKind("ADAPT checkpoint", CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
                          {"settings": dict, "chosen": list, "steps": list,
                           "screenings": list, "history": list, "split": dict}, ("x",))
-TIE_RTOL = 1e-12
 #: ``max_operators`` may repeat each pool operator at most this often (an operator chosen
 #: again is legitimate, hundreds of times is noise being fitted).
 MAX_OPERATORS_PER_POOL_OPERATOR = 2
@@ -116,9 +123,6 @@ SAMPLED_OPTIMIZER = "icans"
 SAMPLED_STEP_TOL = 5e-4
 SAMPLED_REFINEMENTS = 3
 SAMPLED_GROWTH_TOL = SAMPLED_STEP_TOL
-#: A candidate whose curvature at angle 0 is below this fraction of the pool's largest
-#: counts as that flat in the gain test (as the guard floors its curvatures).
-GAIN_CURVATURE_FLOOR = 0.02
 
 
 # ---------------------------------------------------------------- settings
@@ -267,135 +271,6 @@ def adapt_circuit(problem: Problem, operators: Sequence[Excitation],
         circuit.append(op.gate(theta[k]), list(op.wires))
     circuit.metadata = {"ansatz": "adapt", "operators": [list(op.wires) for op in operators]}
     return circuit
-
-
-def screening_points(x: np.ndarray, rules: Sequence[ShiftRule]
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Points of one pool screening and the weights that turn their energies into ``g``.
-
-    ``x`` (n,) are the current angles; ``rules`` the shift rules of the m appended
-    candidates. Row 0 is ``(x, 0…0)`` (the current state); then, for candidate k, one row
-    ``(x, s·e_k)`` per shift ``s`` of its rule. ``weights`` (m, M) has
-    ``g = weights @ E(points)`` (column 0 is zero).
-    """
-    x = np.asarray(x, dtype=float)
-    m = len(rules)
-    rows = [np.concatenate([x, np.zeros(m)])]
-    weights = np.zeros((m, 1 + sum(len(r.shifts) for r in rules)))
-    for k, rule in enumerate(rules):
-        for shift, coeff in zip(rule.shifts, rule.coeffs, strict=True):
-            row = rows[0].copy()
-            row[len(x) + k] = shift
-            weights[k, len(rows)] = coeff
-            rows.append(row)
-    return np.array(rows), weights
-
-
-class Screening(NamedTuple):
-    """One measured pool screening: the energy at the current angles, and each candidate's
-    gradient and curvature at angle 0 (from the same shifted energies)."""
-
-    energy: Estimate
-    gradient: Estimate
-    curvature: Estimate
-
-
-def pool_screening(estimator: Estimator, x: np.ndarray) -> Screening:
-    """The energy at ``x``, the pool gradients ``g`` and curvatures ``h`` from ONE batched
-    ``estimator.energy`` call.
-
-    ``estimator`` must be built on ``U(θ)`` followed by every candidate (see
-    :func:`adapt_circuit`); its last ``m = n_params − len(x)`` parameters are the
-    candidates'. ``g_k = Σ_s w_ks E_s``, ``σ(g_k)² = Σ_s w_ks² σ(E_s)²``; ``h_k`` by
-    :func:`~qvopt.estimation.parameter_shift.curvature_from_energies` (no extra shot). Each
-    Estimate's ``shots`` is what its points cost (energy and gradient together: the
-    ledger's growth; the curvature reuses them and reports 0).
-    """
-    x = np.asarray(x, dtype=float)
-    rules = estimator.shift_rules()[len(x):]
-    points, weights = screening_points(x, rules)
-    values = estimator.energy(points)
-    energies, stderrs = np.asarray(values.value), np.asarray(values.stderr)
-    per_point = values.shots // len(points)
-    gradient = weights @ energies
-    gradient_stderr = np.sqrt(weights**2 @ stderrs**2)
-    curvature, curvature_variance = curvature_from_energies(
-        list(rules), float(energies[0]), float(stderrs[0]) ** 2, energies[1:],
-        stderrs[1:] ** 2)
-    return Screening(Estimate(float(energies[0]), float(stderrs[0]), per_point),
-                     Estimate(gradient, gradient_stderr, values.shots - per_point),
-                     Estimate(curvature, np.sqrt(curvature_variance), 0))
-
-
-def pool_gradients(estimator: Estimator, x: np.ndarray) -> tuple[Estimate, Estimate]:
-    """(energy at ``x``, pool gradients ``g``) of :func:`pool_screening`."""
-    screening = pool_screening(estimator, x)
-    return screening.energy, screening.gradient
-
-
-def pooled(estimates: Sequence[tuple[float, Estimate]]) -> Estimate:
-    """``Σ_r w_r x̂_r`` with ``w_r`` ∝ the given weights (normalized), standard error
-    ``sqrt(Σ_r w_r² σ_r²)`` and the summed shots."""
-    weights = np.array([w for w, _ in estimates], dtype=float)
-    weights /= weights.sum()
-    value = sum(w * np.asarray(e.value, dtype=float) for w, (_, e) in zip(weights, estimates,
-                                                                           strict=True))
-    variance = sum(w**2 * np.asarray(e.stderr, dtype=float) ** 2
-                   for w, (_, e) in zip(weights, estimates, strict=True))
-    stderr = np.sqrt(variance)
-    if np.ndim(value) == 0:
-        return Estimate(float(value), float(stderr), sum(e.shots for _, e in estimates))
-    return Estimate(value, stderr, sum(e.shots for _, e in estimates))
-
-
-def pool_gain_test(gradient: Estimate, curvature: Estimate, tol: float,
-                   excluded: Sequence[int] = ()) -> str | None:
-    """A sentence if no candidate is predicted to lower the energy by more than ``tol``
-    (95% bound), else None.
-
-    Appended at angle 0 with gradient ``g_k`` and curvature ``h_k`` (both from the
-    screening's shifted energies), candidate ``k`` alone would gain ``G_k = g_k²/(2h_k)``
-    (the quadratic model of :mod:`qvopt.guard`, ``h_k`` floored at
-    :data:`GAIN_CURVATURE_FLOOR` of the pool's largest). ``ĝ² − σ²`` is unbiased for ``g²``
-    with variance ``≈ 4 max(ĝ² − σ², 0) σ² + 2σ⁴``; the bound is ``Ĝ_k + 1.645 sd(Ĝ_k)``.
-    (A flat or concave direction thus counts as nearly flat: a gradient there predicts a
-    large gain.) ``excluded`` candidates and those with ``σ_k = 0`` and ``g_k = 0`` (zero by
-    symmetry) are left out. The single-operator gain is a lower bound on what adding ``k``
-    and re-optimizing every angle gains."""
-    g = np.asarray(gradient.value, dtype=float)
-    s = np.asarray(gradient.stderr, dtype=float)
-    h = np.asarray(curvature.value, dtype=float)
-    keep = (s > 0) | (g != 0)
-    keep[list(excluded)] = False
-    if not np.any(keep):
-        return None
-    top = float(np.max(h[keep]))
-    if top <= 0:
-        return None
-    floor = np.maximum(h[keep], GAIN_CURVATURE_FLOOR * top)
-    signal = np.maximum(g[keep] ** 2 - s[keep] ** 2, 0.0)
-    bound = (signal + 1.645 * np.sqrt(4 * signal * s[keep] ** 2 + 2 * s[keep] ** 4)) \
-        / (2 * floor)
-    largest = float(np.max(bound))
-    if largest > tol:
-        return None
-    return (f"no pool operator is predicted to lower the energy by more than "
-            f"{largest * 1e3:.3g} mHa (95% bound; growth_tol {tol * 1e3:.3g} mHa)")
-
-
-def select_operator(gradient: Estimate, selection: str = "largest", lcb_z: float = 2.0,
-                    excluded: Sequence[int] = ()) -> tuple[int, float]:
-    """``(k*, score_{k*})``: the candidate with the best score (see the module docstring);
-    ``excluded`` candidates (a drained pool) are skipped; ties go to the lowest index."""
-    value = np.abs(np.asarray(gradient.value, dtype=float))
-    score = value if selection == "largest" else value - lcb_z * np.asarray(gradient.stderr)
-    score = np.array(score, dtype=float)
-    score[list(excluded)] = -np.inf
-    best = float(np.max(score))
-    if not np.isfinite(best):
-        return -1, best
-    tied = np.flatnonzero(score >= best - TIE_RTOL * max(1.0, abs(best)))
-    return int(tied[0]), best
 
 
 # ---------------------------------------------------------------- public entry points
