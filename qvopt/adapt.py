@@ -24,11 +24,18 @@ Grimsley et al., Nat. Commun. 10, 3007 (2019). Starting from Hartree–Fock, eac
    default 2: prefers a slightly smaller gradient that is surely non-zero). Scores within
    1e-12 (relative) of the best count as ties and the first in pool order wins, so the
    exact mode is deterministic.
-3. **stops** with ``Status.CONVERGED`` if ``score_{k*} < gradient_threshold``; otherwise
+3. **stops** with ``Status.CONVERGED`` if ``score_{k*} < gradient_threshold``, or, with
+   ``growth_tol``, when no candidate is predicted to gain more than it (95% bound on
+   ``g_k²/(2h_k)``, :func:`~qvopt.pool_screening.pool_gain_test`); otherwise
    appends ``G_{k*}`` with angle 0 (the energy is unchanged) and
 4. **re-optimizes all angles** (warm start ``(θ, 0)``, fresh optimizer state) with any qvopt
    optimizer through the one loop of :mod:`qvopt.driver` (``maxiter_per_step`` updates,
-   ``gtol``), on an estimator that charges the same ledger.
+   ``gtol``; with ``step_tol``, behind the guard and convergence test of
+   :mod:`qvopt.guard`), on an estimator that charges the same ledger.
+
+With shots, a screening in which no gradient is 3σ from zero can be measured again
+(``screening_refinements``, pooled: :meth:`_AdaptRun.refine`) before step 2. ``qvopt run``
+turns all three on for sampled runs (:func:`run_config`); :func:`adapt_vqe` leaves them off.
 
 The run also stops after ``max_operators`` operators (``Status.MAXITER``), when the next
 screening or evaluation would pass ``shot_budget`` (``Status.BUDGET``, one final energy kept
