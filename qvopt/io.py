@@ -16,7 +16,7 @@ import io
 import json
 import os
 import re
-import tempfile
+import secrets
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -25,23 +25,33 @@ from .errors import InputError, OutputError
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix."""
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix.
+
+    The data go to a temporary file beside ``path`` (``.NAME.<random>.tmp``, created with
+    ``O_EXCL``), which then replaces it. The temporary name is chosen *before* the file is
+    created, so an exception at any point — a SIGTERM turned into one by the CLI, even one
+    raised right as the file appears — finds it and removes it. (``tempfile.mkstemp`` names
+    the file only on return, after Python code that a signal handler can interrupt: a run
+    stopped there left its ``.tmp`` behind.)"""
     path = Path(path)
     tmp: str | None = None
+    created = False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # created inside this try: a signal arriving right after mkstemp still removes it
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        # the usual mode: the system applies the umask to 0o666
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o666)
+        created = True
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     except BaseException as exc:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and tmp is None:  # no folder, or no temporary file
+        if isinstance(exc, OSError) and not created:  # no folder, or no file in it
             raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc} (the "
@@ -106,13 +116,6 @@ def save_figure_atomic(figure, path: str | Path, dpi: int = 110) -> Path:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     return write_bytes_atomic(path, buffer.getvalue())
-
-
-def _umask() -> int:
-    """The process umask (read by setting and restoring it)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def write_json_atomic(path: str | Path, payload: Any) -> Path:

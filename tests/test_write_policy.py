@@ -199,3 +199,26 @@ def test_a_store_is_never_written_through_a_planted_link(tmp_path, capsys):
                  "--maxiter", "1", "--store", str(link), "--no-progress"]) == 2
     assert "symbolic link" in capsys.readouterr().err
     assert victim.read_bytes() == b""
+
+
+def test_a_signal_as_the_temporary_file_appears_leaves_nothing_behind(tmp_path, monkeypatch):
+    """The CLI turns SIGTERM into an exception, which may be raised right after the
+    temporary file is created (before a name for it was returned, with mkstemp)."""
+    import os
+
+    from qvopt.io import write_bytes_atomic
+
+    real_open = os.open
+
+    def open_then_interrupted(*args, **kwargs):
+        real_open(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    target = tmp_path / "ck.npz"
+    target.write_bytes(b"old")
+    monkeypatch.setattr(os, "open", open_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_bytes_atomic(target, b"new")
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
+    assert target.read_bytes() == b"old"
