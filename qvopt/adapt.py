@@ -123,13 +123,11 @@ SCREEN, ESTIMATE, OPTIMIZE, FINAL, REFINE = 0, 1, 2, 3, 4
 SIGNIFICANCE_Z = 3.0
 #: At most this many refinements (the r-th measures 3·4^r × the screening's shots).
 MAX_REFINEMENTS = 5
-#: What ``qvopt run --ansatz adapt`` (RunConfig) uses when sampling, where the run's own
-#: settings are "auto": iCANS re-optimizations under the convergence test of
-#: :mod:`qvopt.guard` with ``step_tol``, and screenings refined up to 64× their shots.
-SAMPLED_OPTIMIZER = "icans"
-SAMPLED_STEP_TOL = 5e-4
+#: Screening refinements of a sampled ``qvopt run --ansatz adapt`` (RunConfig), unless its
+#: ansatz options say otherwise: up to 64× the screening's shots. (Its optimizer and
+#: ``tol`` defaults are RunConfig's: :data:`~qvopt.run_defaults.ADAPT_SAMPLED_OPTIMIZER`,
+#: :data:`~qvopt.run_defaults.ADAPT_SAMPLED_TOL`.)
 SAMPLED_REFINEMENTS = 3
-SAMPLED_GROWTH_TOL = SAMPLED_STEP_TOL
 
 
 # ---------------------------------------------------------------- settings
@@ -161,11 +159,14 @@ class AdaptSettings:
     final_precision: float | None = None
     step_tol: float | None = None
     screening_refinements: int = 0
+    guard: bool = False
     growth_tol: float | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.drain_pool, bool):
-            raise InputError(f"drain_pool must be true or false, got {self.drain_pool!r}")
+        for name in ("drain_pool", "guard"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"{name} must be true or false, got "
+                                 f"{getattr(self, name)!r}")
         if self.growth_tol is not None:
             _check_real("growth_tol", self.growth_tol, 0.0)
             if self.shots is None:
@@ -223,7 +224,7 @@ class AdaptSettings:
         if isinstance(data, dict):
             # written before qvopt 0.3: one final evaluation, no step test, no refinements
             data = {"final_precision": None, "step_tol": None, "screening_refinements": 0,
-                    "growth_tol": None, **data}
+                    "growth_tol": None, "guard": False, **data}
         if not isinstance(data, dict) or set(data) != names:
             raise CheckpointError(f"checkpoint field 'settings' must have the keys "
                                   f"{sorted(names)}")
@@ -292,8 +293,8 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
               lcb_z: float = 2.0, gtol: float | None = None, drain_pool: bool = False,
               screening_shots: int | None = None, threads: int | None = None,
               final_precision: float | None = None, step_tol: float | None = None,
-              screening_refinements: int = 0, growth_tol: float | None = None
-              ) -> AdaptResult:
+              screening_refinements: int = 0, growth_tol: float | None = None,
+              guard: bool = False) -> AdaptResult:
     """ADAPT-VQE on ``problem`` (a :class:`Problem`, or a molecule name or file path).
 
     ``pool``: ``"singles_doubles"`` (default), ``"doubles"``, ``"singles"``,
@@ -309,13 +310,14 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
     screening; default ``shots``. ``checkpoint``: an ``.npz`` written after each growth step
     (see :func:`resume_adapt`). ``final_precision``: the standard error (Ha) the final
     energy is measured to (None: one evaluation or the last screening's).
-    ``step_tol`` (Ha; with shots): each re-optimization runs under the step guard and
-    convergence test of :mod:`qvopt.guard` with this ``tol`` and ends when converged (None:
-    ``maxiter_per_step`` updates, unguarded). ``screening_refinements``: how many times a
-    screening in which no gradient is 3σ from zero is measured again, the r-th with
-    ``3·4^r`` × its shots, pooled (0: never). ``growth_tol`` (Ha; with shots): stop
-    growing when no pool operator is predicted to lower the energy by more than this
-    (95% bound, :func:`pool_gain_test`).
+    ``step_tol`` (Ha; with shots): each re-optimization runs under the convergence test of
+    :mod:`qvopt.guard` with this ``tol`` and ends when converged (None: ``maxiter_per_step``
+    updates). ``guard`` (with shots): each re-optimization's steps are checked against
+    the measured energies (the step guard of :mod:`qvopt.guard`).
+    ``screening_refinements``: how many times a screening in which no gradient is 3σ from
+    zero is measured again, the r-th with ``3·4^r`` × its shots, pooled (0: never).
+    ``growth_tol`` (Ha; with shots): stop growing when no pool operator is predicted to
+    lower the energy by more than this (95% bound, :func:`pool_gain_test`).
     ``callback(intermediate)`` after every optimizer update, with ``x, fun, stderr, nit,
     shots_used, adapt_step, operators``; True or ``StopIteration`` stops the run.
     """
@@ -335,7 +337,7 @@ def adapt_vqe(problem: Problem | str | Path, pool: str | Sequence[Sequence[int]]
         gtol=gtol, drain_pool=drain_pool, screening_shots=screening_shots,
         checkpoint=None if checkpoint is None else str(checkpoint),
         final_precision=final_precision, step_tol=step_tol,
-        screening_refinements=screening_refinements, growth_tol=growth_tol)
+        screening_refinements=screening_refinements, growth_tol=growth_tol, guard=guard)
     return _AdaptRun(settings, loaded, threads).execute(callback)
 
 
@@ -369,13 +371,11 @@ def run_config(config, callback: Callable[[OptimizeResult], Any] | None = None,
     ``ansatz_options`` are the ADAPT options of :data:`ANSATZ_OPTIONS`; ``maxiter`` is the
     per-step limit unless ``maxiter_per_step`` is given there; ``optimizer``,
     ``optimizer_options``, ``shots``, ``seed``, ``shot_budget``, ``gtol``, ``allocation``
-    and ``checkpoint`` map onto :func:`adapt_vqe`; ``tol`` becomes ``step_tol``. Only the
-    statevector backend on the CPU and the Hartree–Fock start are supported (anything else
-    is an InputError).
-
-    With shots, what the configuration left "auto" becomes :data:`SAMPLED_OPTIMIZER`
-    (``optimizer``), :data:`SAMPLED_STEP_TOL` (``tol``), and the ansatz option
-    ``screening_refinements`` defaults to :data:`SAMPLED_REFINEMENTS`.
+    and ``checkpoint`` map onto :func:`adapt_vqe`; with shots, ``tol`` becomes ``step_tol``
+    and the default ``growth_tol``, ``guard`` is passed on, and ``screening_refinements``
+    defaults to :data:`SAMPLED_REFINEMENTS` (RunConfig resolves a sampled ADAPT run's
+    optimizer to iCANS and its ``tol`` to 5e-4). Only the statevector backend on the CPU and
+    the Hartree–Fock start are supported (anything else is an InputError).
     """
     options = dict(config.ansatz_options)
     unknown = sorted(set(options) - set(ANSATZ_OPTIONS))
@@ -390,25 +390,25 @@ def run_config(config, callback: Callable[[OptimizeResult], Any] | None = None,
     options.setdefault("maxiter_per_step", config.maxiter)
     problem, shots = load_problem(config.molecule), config.shots
     auto: frozenset[str] = getattr(config, "auto_fields", frozenset())
-    optimizer, step_tol = config.optimizer, getattr(config, "tol", None)
+    sampled: dict[str, Any] = {}
     if shots is not None:
+        step_tol = getattr(config, "tol", None)
         options.setdefault("screening_refinements", SAMPLED_REFINEMENTS)
-        options.setdefault("growth_tol", SAMPLED_GROWTH_TOL)
-        optimizer = SAMPLED_OPTIMIZER if "optimizer" in auto else optimizer
-        step_tol = SAMPLED_STEP_TOL if "tol" in auto else step_tol
+        options.setdefault("growth_tol", step_tol)
+        sampled = {"step_tol": step_tol, "guard": getattr(config, "guard", True)}
     if "shots" in auto and config.allocation is not None:
         # shots="auto" covers every measurement group, as for a fixed circuit (vqe.py)
         from .config import default_shots
         from .estimation.grouping import group_qubitwise_commuting
 
         shots = default_shots(group_qubitwise_commuting(problem.hamiltonian).n_groups)
-    return adapt_vqe(problem, optimizer=optimizer,
+    return adapt_vqe(problem, optimizer=config.optimizer,
                      optimizer_options=config.optimizer_options, shots=shots,
                      seed=config.seed, shot_budget=config.shot_budget,
                      allocation=config.allocation, gtol=config.gtol,
                      checkpoint=config.checkpoint, callback=callback, threads=threads,
                      final_precision=getattr(config, "final_precision", None),
-                     step_tol=step_tol if shots is not None else None, **options)
+                     **sampled, **options)
 
 
 def is_adapt_checkpoint(path: str | Path) -> bool:
@@ -492,8 +492,8 @@ class _AdaptRun:
         s = self.settings
         optimizer = get_optimizer(s.optimizer, vqe_defaults=True, estimator=estimator,
                                   **s.optimizer_options)
-        if s.step_tol is not None and s.shots is not None:
-            optimizer = Guarded(optimizer, s.step_tol)
+        if (s.step_tol is not None or s.guard) and s.shots is not None:
+            optimizer = Guarded(optimizer, s.step_tol, guard=s.guard)
         return optimizer
 
     def clock(self) -> float:
@@ -535,7 +535,8 @@ class _AdaptRun:
         before = self.ledger.shots_used
         try:
             screening = pool_screening(estimator, self.x)
-            energy, gradient, curvature, refinements = self.refine(step, estimator, screening)
+            energy, gradient, curvature, refinements = self.refine(
+                step, estimator, screening, self.chosen if s.drain_pool else ())
         except BackendError as exc:
             raise Halt(Status.BACKEND, f"stopped: {exc}") from exc
         if not np.isfinite(energy.value) or not np.all(np.isfinite(gradient.value)):
@@ -571,21 +572,28 @@ class _AdaptRun:
                                          f"gradient_threshold ({s.gradient_threshold})")
         return index
 
-    def refine(self, step: int, estimator: Estimator, screening: Screening
-               ) -> tuple[Estimate, Estimate, Estimate, int]:
-        """While no pool gradient is :data:`SIGNIFICANCE_Z` σ from zero, measure the
-        screening again (refinement ``r`` with ``3·4^r`` × its shots, so each one at least
-        halves σ; at most ``screening_refinements``, within the shot budget) and pool all
-        of them with weights proportional to their shots (fixed in advance, so the pooled
-        values are unbiased): ``ĝ = Σ_r w_r ĝ_r``, ``σ² = Σ_r w_r² σ_r²``, and the same for
-        the energy and the curvatures. Returns the pooled energy, gradients, curvatures and
-        the number of refinements made."""
+    def refine(self, step: int, estimator: Estimator, screening: Screening,
+               excluded: Sequence[int] = ()) -> tuple[Estimate, Estimate, Estimate, int]:
+        """While no pool gradient (``excluded`` ones aside) is :data:`SIGNIFICANCE_Z` σ from
+        zero, measure the screening again (refinement ``r`` with ``3·4^r`` × its shots, so
+        each one at least halves σ; at most ``screening_refinements``, within the shot
+        budget) and pool all of them with weights proportional to their shots:
+        ``ĝ = Σ_r w_r ĝ_r``, ``σ² = Σ_r w_r² σ_r²``, and the same for the energy and the
+        curvatures. Each round is unbiased, but *when* the rounds stop depends on the data
+        (it stops once a gradient looks large), so the pooled gradients lean away from
+        zero: by up to 0.3σ of the first round for a true gradient of 1–3σ (a simulation
+        of this rule by a reviewer). That makes the growth test more cautious, never less;
+        the recorded ``pool_gradients`` carry the same lean. Returns the pooled energy,
+        gradients, curvatures and the number of refinements made."""
         s = self.settings
         base = s.screening_shots or s.shots
         rounds = [(1, screening)]
         gradient = screening.gradient
         for r in range(s.screening_refinements if base is not None else 0):
-            if np.any(np.abs(gradient.value) - SIGNIFICANCE_Z * gradient.stderr > 0):
+            margin = np.abs(np.asarray(gradient.value, dtype=float)) \
+                - SIGNIFICANCE_Z * np.asarray(gradient.stderr, dtype=float)
+            margin[list(excluded)] = -np.inf
+            if np.any(margin > 0):
                 break
             factor = 3 * 4**r
             if s.shot_budget is not None and self.ledger.shots_used + factor * (

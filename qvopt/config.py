@@ -12,7 +12,8 @@ per energy evaluation split across the measurement groups by ``allocation="varia
 and the MP2 start for the ``uccsd`` ansatz; the final energy is measured to a standard
 error of 1.6 mHa. ``optimizer``, ``allocation``, ``initial_point`` and
 ``final_precision`` default to :data:`AUTO` (``"auto"``), resolved when the value is made:
-``"icans"`` (``"adam"`` for ``ansatz="adapt"``: no gain from icans measured there);
+``"icans"`` (for ``ansatz="adapt"``: ``"adam"`` in exact mode, and ``"icans"`` with ``tol``
+5e-4 per re-optimization when sampling);
 ``"variance"`` when sampling and None (no allocation) in exact mode; ``"mp2"`` for
 ``ansatz="uccsd"`` and None (zeros) for any other ansatz; 1.6e-3 Ha when sampling and
 None in exact mode and for ADAPT. The resolved values are what :meth:`RunConfig.to_dict`
@@ -71,6 +72,8 @@ from .checks import check_int, field_error
 from .errors import InputError, RunFileError
 from .run_defaults import (
     ADAPT_OPTIMIZER,
+    ADAPT_SAMPLED_OPTIMIZER,
+    ADAPT_SAMPLED_TOL,
     ALLOCATIONS,
     AUTO,
     DEFAULT_ALLOCATION,
@@ -124,7 +127,7 @@ class Resolved(NamedTuple):
 class RunConfig:
     """Everything that defines a VQE run (see the module docstring for the file form).
 
-    Defaults (shot-frugal): ``optimizer="icans"`` (``"adam"`` for ``ansatz="adapt"``),
+    Defaults (shot-frugal): ``optimizer="icans"`` (``"adam"`` for an exact ADAPT run),
     ``shots=1000`` per energy evaluation split across the measurement groups by
     ``allocation="variance"``, the MP2 start for ``ansatz="uccsd"`` (zeros for other
     ansätze), ``maxiter=120``, the final energy to ``final_precision=1.6e-3`` Ha.
@@ -191,9 +194,10 @@ class RunConfig:
         shots = DEFAULT_SHOTS if "shots" in auto else check_shots(self.shots)
         set_("shots", shots)
         set_("_auto", auto)  # not a field: not compared, not in to_dict
+        sampled_adapt = self.ansatz == "adapt" and shots is not None
         if "optimizer" in auto:
-            set_("optimizer", ADAPT_OPTIMIZER if self.ansatz == "adapt"
-                 else DEFAULT_OPTIMIZER)
+            set_("optimizer", DEFAULT_OPTIMIZER if self.ansatz != "adapt" else
+                 ADAPT_SAMPLED_OPTIMIZER if sampled_adapt else ADAPT_OPTIMIZER)
         set_("allocation", check_allocation(self.allocation, shots))
         from .estimation.estimator import ENGINES
         from .estimation.statevector import DEVICES
@@ -212,7 +216,8 @@ class RunConfig:
         set_("maxiter", check_int("maxiter", self.maxiter, 0))
         set_("shot_budget", check_int("shot_budget", self.shot_budget, 1, optional=True))
         set_("gtol", check_gtol(self.gtol))
-        set_("tol", check_tol(self.tol))
+        set_("tol", ADAPT_SAMPLED_TOL if sampled_adapt and "tol" in auto
+             else check_tol(self.tol))
         if not isinstance(self.guard, bool):
             raise field_error("guard", "true or false", self.guard)
         set_("final_precision", check_precision(self.final_precision, shots))

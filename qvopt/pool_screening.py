@@ -138,7 +138,7 @@ def pool_gain_test(gradient: Estimate, curvature: Estimate, tol: float,
     bound = (signal + 1.645 * np.sqrt(4 * signal * s[keep] ** 2 + 2 * s[keep] ** 4)) \
         / (2 * floor)
     largest = float(np.max(bound))
-    if largest > tol:
+    if not largest <= tol:  # NaN (a standard error from a single shot) decides nothing
         return None
     return (f"no pool operator is predicted to lower the energy by more than "
             f"{largest * 1e3:.3g} mHa (95% bound; growth_tol {tol * 1e3:.3g} mHa)")
@@ -150,7 +150,8 @@ def select_operator(gradient: Estimate, selection: str = "largest", lcb_z: float
     ``excluded`` candidates (a drained pool) are skipped; ties go to the lowest index."""
     value = np.abs(np.asarray(gradient.value, dtype=float))
     score = value if selection == "largest" else value - lcb_z * np.asarray(gradient.stderr)
-    score = np.array(score, dtype=float)
+    # no standard error (one shot per group): the lower bound falls back to |g| itself
+    score = np.where(np.isnan(score), value, np.array(score, dtype=float))
     score[list(excluded)] = -np.inf
     best = float(np.max(score))
     if not np.isfinite(best):

@@ -288,30 +288,44 @@ def test_step_tol_ends_each_reoptimization_when_converged(h2):
 
 
 def test_sampled_run_config_defaults(tmp_path):
-    from qvopt.adapt import (
-        SAMPLED_OPTIMIZER,
-        SAMPLED_REFINEMENTS,
-        SAMPLED_STEP_TOL,
-        run_config,
-    )
+    from qvopt.adapt import SAMPLED_REFINEMENTS, run_config
     from qvopt.config import RunConfig
+    from qvopt.run_defaults import ADAPT_SAMPLED_OPTIMIZER, ADAPT_SAMPLED_TOL
 
     config = RunConfig(molecule="h2", ansatz="adapt", seed=0,
                        ansatz_options={"max_operators": 1})
+    # resolved in the configuration itself: what is checked and recorded is what runs
+    assert config.optimizer == ADAPT_SAMPLED_OPTIMIZER and config.tol == ADAPT_SAMPLED_TOL
+    assert RunConfig.from_dict(config.to_dict()) == config
     result = run_config(config)
-    assert result.optimizer == f"adapt+{SAMPLED_OPTIMIZER}"
-    assert result.config["step_tol"] == SAMPLED_STEP_TOL
+    assert result.optimizer == f"adapt+{ADAPT_SAMPLED_OPTIMIZER}"
+    assert result.config["step_tol"] == ADAPT_SAMPLED_TOL
     assert result.config["screening_refinements"] == SAMPLED_REFINEMENTS
-    assert result.config["growth_tol"] == SAMPLED_STEP_TOL
+    assert result.config["growth_tol"] == ADAPT_SAMPLED_TOL and result.config["guard"]
     chosen = run_config(RunConfig(molecule="h2", ansatz="adapt", seed=0, optimizer="adam",
-                                  tol=None, ansatz_options={"max_operators": 1,
-                                                            "screening_refinements": 0}))
+                                  tol=None, guard=False,
+                                  ansatz_options={"max_operators": 1,
+                                                  "screening_refinements": 0}))
     assert chosen.optimizer == "adapt+adam" and chosen.config["step_tol"] is None
-    assert chosen.config["screening_refinements"] == 0
-    exact = run_config(RunConfig(molecule="h2", ansatz="adapt", shots="exact",
-                                 ansatz_options={"max_operators": 1}))
-    assert exact.config["step_tol"] is None and exact.config["screening_refinements"] == 0
-    assert exact.config["growth_tol"] is None
+    assert chosen.config["screening_refinements"] == 0 and chosen.config["guard"] is False
+    with pytest.raises(InputError, match="betas"):  # checked against iCANS, what runs
+        RunConfig(molecule="h2", ansatz="adapt", optimizer_options={"betas": [0.8, 0.99]})
+    exact = RunConfig(molecule="h2", ansatz="adapt", shots="exact",
+                      ansatz_options={"max_operators": 1})
+    assert exact.optimizer == "adam"
+    exact_result = run_config(exact)
+    assert exact_result.config["step_tol"] is None
+    assert exact_result.config["screening_refinements"] == 0
+    assert exact_result.config["growth_tol"] is None and exact_result.config["guard"] is False
+
+
+def test_a_single_shot_screening_neither_stops_nor_drains_the_pool(h2):
+    """One shot per group gives no standard error (NaN): the growth test must not read
+    that as "nothing to gain", nor the LCB choice as an empty pool."""
+    for selection in ("largest", "lcb"):
+        result = adapt_vqe(h2, shots=1, allocation=None, growth_tol=5e-4, seed=0,
+                           max_operators=2, maxiter_per_step=2, selection=selection)
+        assert len(result.operators) == 2 and result.status == Status.MAXITER
 
 
 # ---------------------------------------------------------------- checkpoints

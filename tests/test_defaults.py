@@ -69,11 +69,14 @@ def test_initial_point_default_follows_the_ansatz(ansatz, start):
     assert RunConfig("h2", ansatz=ansatz, initial_point=None).initial_point is None
 
 
-def test_adapt_keeps_adam_by_default():
-    # ADAPT-VQE builds its optimizer without the problem-derived iCANS shot floor
+def test_adapt_defaults_icans_when_sampling_and_adam_when_exact():
     config = RunConfig("h2", ansatz="adapt")
-    assert config.optimizer == "adam" and config.allocation == "variance"
-    assert RunConfig("h2", ansatz="adapt", optimizer="icans").optimizer == "icans"
+    assert config.optimizer == "icans" and config.allocation == "variance"
+    assert config.tol == 5e-4  # each re-optimization's convergence test (qvopt.adapt)
+    assert RunConfig("h2", ansatz="adapt", optimizer="adam", tol=2e-3).tol == 2e-3
+    assert RunConfig("h2", ansatz="adapt", optimizer="adam").optimizer == "adam"
+    exact = RunConfig("h2", ansatz="adapt", shots=None)
+    assert exact.optimizer == "adam" and exact.tol == 1.6e-3
 
 
 def test_replace_resolves_the_defaulted_fields_again():
@@ -82,7 +85,8 @@ def test_replace_resolves_the_defaulted_fields_again():
     assert exact.allocation is None and exact.optimizer == "icans"
     assert exact.final_precision is None
     assert config.replace(ansatz="hardware_efficient").initial_point is None
-    assert config.replace(ansatz="adapt").optimizer == "adam"
+    assert config.replace(ansatz="adapt").optimizer == "icans"
+    assert config.replace(ansatz="adapt", shots=None).optimizer == "adam"
     assert config.replace(maxiter=5) == config.replace(maxiter=5, allocation="variance")
     # values given explicitly stay as given
     weighted = RunConfig("h2", allocation="weighted", initial_point="hf", optimizer="adam",
@@ -286,7 +290,7 @@ def test_adapt_runs_with_the_defaults(tmp_path):
     assert main(["run", "h2", "--ansatz", "adapt", "--maxiter", "3", "--seed", "0",
                  "--out", str(out), "--no-progress"]) == 0
     data = json.loads(out.read_text())
-    assert data["config"]["optimizer"] == "adam" and data["config"]["allocation"] == "variance"
+    assert data["config"]["optimizer"] == "icans" and data["config"]["allocation"] == "variance"
 
 
 @pytest.mark.parametrize("value, message", [
@@ -316,6 +320,6 @@ def test_final_precision_auto_and_none_from_the_command_line(tmp_path):
 def test_adapt_defaults_measure_the_final_energy_like_any_run():
     # round 3 (issue 20): ADAPT's final energy to the run's precision, not one evaluation
     config = RunConfig("h2", ansatz="adapt")
-    assert config.optimizer == "adam" and config.final_precision == 1.6e-3
+    assert config.optimizer == "icans" and config.final_precision == 1.6e-3
     assert RunConfig("h2", ansatz="adapt", final_precision=1e-3).final_precision == 1e-3
     assert RunConfig("h2", ansatz="adapt", shots=None).final_precision is None

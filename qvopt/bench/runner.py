@@ -233,6 +233,8 @@ def _run_pool(todo: list[dict], n_workers: int, record: Callable[[dict, dict], N
             _stop_pool(pool)
             raise
         pool.shutdown(wait=True)
+        if signals:  # noted while the last results were recorded: still a stop
+            raise KeyboardInterrupt(f"signal {signals[0]}")
 
 
 def _run_dask(client, todo: list[dict], record: Callable[[dict, dict], None]) -> None:

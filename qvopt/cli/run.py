@@ -47,8 +47,8 @@ def add_run_parser(sub, formatter) -> None:
     run = sub.add_parser("run", help="run VQE on a molecule", formatter_class=formatter,
                          description="Run VQE on a molecule and print a summary; every "
                          "setting can also come from a run file (--config). The defaults "
-                         f"are shot-frugal: --optimizer {DEFAULT_OPTIMIZER} ("
-                         f"{ADAPT_OPTIMIZER} for --ansatz adapt), --shots {DEFAULT_SHOTS} per "
+                         f"are shot-frugal: --optimizer {DEFAULT_OPTIMIZER} (for an exact "
+                         f"--ansatz adapt run {ADAPT_OPTIMIZER}), --shots {DEFAULT_SHOTS} per "
                          "energy evaluation split across the measurement groups by "
                          f"--allocation {DEFAULT_ALLOCATION}, the MP2 start for --ansatz "
                          "uccsd (zeros for other ansätze), and a final energy measured to a "
@@ -88,7 +88,7 @@ def add_run_parser(sub, formatter) -> None:
                      help="layers of the hardware-efficient ansatz")
     run.add_argument("--optimizer", default=AUTO,
                      help=f"optimizer name (see `qvopt optimizers`); auto: {DEFAULT_OPTIMIZER} "
-                     f"({ADAPT_OPTIMIZER} for --ansatz adapt)")
+                     f"({ADAPT_OPTIMIZER} for an exact --ansatz adapt run)")
     run.add_argument("-O", "--option", action="append", type=parse_option, default=[],
                      metavar="KEY=VALUE", help="optimizer option, e.g. -O lr=0.05 "
                      "-O 'schedule={name=\"step\", step_size=50}' (repeatable)")
@@ -113,7 +113,9 @@ def add_run_parser(sub, formatter) -> None:
     run.add_argument("--tol", type=parse_tol, default=AUTO, metavar="HARTREE",
                      help="stop when the measured gradient and curvature (energies, for "
                           "optimizers without a gradient) leave at most this to gain, at "
-                          "95%% confidence; none: run to --maxiter; auto: 0.0016")
+                          "95%% confidence; none: run to --maxiter; auto: 0.0016 (0.0005 "
+                          "for each re-optimization and growth step of a sampled --ansatz "
+                          "adapt run)")
     run.add_argument("--no-guard", action="store_true",
                      help="take every step, even ones measured worse than the best point "
                           "(default: such steps are undone and later steps halved)")
