@@ -44,7 +44,8 @@ same Pauli string is computed once), products ``ψ_d ψ_e`` of unordered pairs a
 States are laid out ``(D, P)`` (points last) so that every gather and sparse product runs
 over contiguous rows; points are processed in chunks that keep work arrays small. No dense
 BLAS product is used: on a busy 2-core machine multi-threaded OpenBLAS calls on these
-shapes were measured 60× slower than single-threaded ones.
+shapes were measured 60× slower than single-threaded ones. (The flip-block moment products
+below are dense; they run on one OpenBLAS thread, :mod:`.blas_threads`.)
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from .blas_threads import single_threaded_blas
 from .grouping import MeasurementGroup, OutcomeClasses, gf2_basis
 from .moment_tables import PauliMoments
 from .observable import SampledObservable
@@ -69,7 +71,12 @@ MAX_MOMENT_RANK = 10
 MAX_MATRIX_ENTRIES = 2**22
 """Largest sparse rotation matrix (entries) built for one group."""
 CHUNK_VALUES = 2**18
-"""Points are processed in chunks of about this many work-array values."""
+"""Points are processed in chunks of about this many work-array values, and"""
+MIN_CHUNK_POINTS = 8
+"""at least this many points per chunk: H8's groups of 16 rotated qubits (2^17 values a
+point) ran 2 points at a time, and its block rotations took 40 s over 1440 points against
+25 s with 8 points a chunk (same run, load 2.4–2.9); 2^20 values for every group made
+LiH's small groups slower (0.13 → 0.18 s a gradient)."""
 
 
 def _masks(basis_string: str) -> tuple[int, int]:
@@ -111,8 +118,11 @@ def span(generators: list[int]) -> np.ndarray:
     return out
 
 
-def _chunks(n_points: int, values_per_point: int) -> list[slice]:
-    step = max(1, CHUNK_VALUES // max(1, values_per_point))
+def _chunks(n_points: int, values_per_point: int, least: int | None = None
+            ) -> list[slice]:
+    """Slices of about CHUNK_VALUES values, at least ``least`` (MIN_CHUNK_POINTS) points."""
+    least = MIN_CHUNK_POINTS if least is None else least
+    step = max(least, CHUNK_VALUES // max(1, values_per_point))
     return [slice(a, min(a + step, n_points)) for a in range(0, n_points, step)]
 
 
@@ -393,7 +403,7 @@ class SectorClassProbabilities:
         moments = np.empty((self._moment_matrix.shape[0], columns.shape[1]))
         widest = max(len(block.first) for block in self._flip_blocks)
         # a block's product takes widest × points values: up to CHUNK_VALUES · factor
-        for points in _chunks(columns.shape[1], max(1, widest // BLOCK_CHUNK_FACTOR)):
+        for points in _chunks(columns.shape[1], max(1, widest // BLOCK_CHUNK_FACTOR), 1):
             part = np.ascontiguousarray(columns[:, points])
             for block in self._flip_blocks:
                 moments[block.rows, points] = block.signs @ (part[block.first]
@@ -405,12 +415,13 @@ class SectorClassProbabilities:
         ``values[g]``, mask ``possible[g]`` of its outcome classes) for sector states
         ``columns`` (D, P); every other class has probability exactly 0."""
         out: dict[int, np.ndarray] = {}
-        for rot in self.rotations:
-            out[rot.group] = rot.probabilities(columns)
-        if self.moments:
-            stacked = self._moment_classes(columns)
-            for m, rows in zip(self.moments, self._class_rows, strict=True):
-                out[m.group] = stacked[rows]
+        with single_threaded_blas():  # see :mod:`.blas_threads`
+            for rot in self.rotations:
+                out[rot.group] = rot.probabilities(columns)
+            if self.moments:
+                stacked = self._moment_classes(columns)
+                for m, rows in zip(self.moments, self._class_rows, strict=True):
+                    out[m.group] = stacked[rows]
         return [out[g] for g in range(self.n_groups)]
 
     def probabilities(self, states: np.ndarray) -> list[np.ndarray]:
