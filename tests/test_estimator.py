@@ -126,6 +126,32 @@ def test_groups_are_qubitwise_commuting_and_cover_hamiltonian(lih_fc):
                 assert char == "I" or char == group.basis[q]
 
 
+def test_sorted_insertion_is_first_fit_in_order_on_random_paulis():
+    """The vectorized first fit gives exactly what the one-group-at-a-time definition gives:
+    each term, by decreasing |c|, joins the first earlier group it is qubit-wise compatible
+    with (and fills in its basis), or opens one."""
+    rng = np.random.default_rng(3)
+    labels = sorted({"".join(rng.choice(list("IXYZ"), 10, p=[0.6, 0.1, 0.1, 0.2]))
+                     for _ in range(400)} - {"I" * 10})
+    op = SparsePauliOp(labels, rng.uniform(0.01, 1.0, len(labels)))
+    grouped = group_qubitwise_commuting(op)
+    order = sorted(range(len(labels)), key=lambda t: (-round(abs(op.coeffs[t].real), 10),
+                                                      labels[t]))
+    bases: list[dict[int, str]] = []
+    members: list[list[int]] = []
+    for t in order:
+        term = {q: c for q, c in enumerate(reversed(labels[t])) if c != "I"}
+        for basis, member in zip(bases, members, strict=True):
+            if all(basis.get(q, c) == c for q, c in term.items()):
+                basis.update(term)
+                member.append(t)
+                break
+        else:
+            bases.append(dict(term))
+            members.append([t])
+    assert [sorted(m) for m in members] == [list(g.term_indices) for g in grouped.groups]
+
+
 def test_outcome_classes_preserve_the_value_distribution():
     op = SparsePauliOp(["ZZI", "IZZ", "ZIZ", "ZII"], [0.5, -0.25, 0.125, 1.0])
     group = group_qubitwise_commuting(op).groups[0]
