@@ -19,17 +19,18 @@ their time on the device).
 
 from __future__ import annotations
 
-import os
 import time
 import tracemalloc
 from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
+from .memory import MEMORY_FRACTION, available_memory, refuse_unless_fits
+
+__all__ = ["CHECK_FROM_QUBITS", "MEMORY_FRACTION", "PROBE_POINTS", "GradientCost",
+           "available_memory", "check_fits", "gradient_cost"]
 
 PROBE_POINTS = (32, 128)
-MEMORY_FRACTION = 0.8
 #: problems below this many qubits are not probed before a run (their gradients take
 #: milliseconds and megabytes)
 CHECK_FROM_QUBITS = 14
@@ -82,27 +83,11 @@ def gradient_cost(estimator, x: np.ndarray, points: int) -> GradientCost | None:
                         f"timed here on {p_a} and {p_b} points, linear in points")
 
 
-def available_memory() -> float:
-    """Bytes available now (``MemAvailable``), or the physical memory where unknown."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-
-
 def check_fits(cost: GradientCost | None, what: str) -> None:
     """:class:`InputError` when ``cost``'s peak is above :data:`MEMORY_FRACTION` of the
     available memory."""
     if cost is None:
         return
-    available = available_memory()
-    if cost.peak_bytes > MEMORY_FRACTION * available:
-        raise InputError(
-            f"{what}: one gradient ({cost.points} parameter points) needs about "
-            f"{cost.peak_gb:.1f} GB ({cost.model}), more than {MEMORY_FRACTION:.0%} of the "
-            f"{available / 1e9:.1f} GB available: choose a smaller active space, another "
-            "grouping, or a machine with more memory")
+    refuse_unless_fits(cost.peak_bytes, f"{what}: one gradient ({cost.points} parameter "
+                       "points)", "choose a smaller active space, another grouping, or a "
+                       "machine with more memory", available_memory(), f" ({cost.model})")
