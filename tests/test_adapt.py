@@ -217,6 +217,14 @@ def test_pooled_screenings_are_unbiased_with_calibrated_errors(h2):
     np.testing.assert_allclose(draws.std(0, ddof=1), sigma, rtol=0.2)
 
 
+def test_significance_level_grows_with_the_pool():
+    from qvopt.adapt import SIGNIFICANCE_Z, significance_z
+
+    assert significance_z(3) == SIGNIFICANCE_Z  # Bonferroni's 2.39 is below the floor
+    assert abs(significance_z(26) - 3.102) < 1e-3 and abs(significance_z(92) - 3.459) < 1e-3
+    assert significance_z(0) == SIGNIFICANCE_Z
+
+
 def test_refinements_measure_until_a_gradient_is_significant(lih_fc):
     kwargs = {"shots": 20, "seed": 3, "max_operators": 1, "maxiter_per_step": 1,
               "allocation": None}
