@@ -546,10 +546,11 @@ class _AdaptRun:
                 + estimator.shots_per_evaluation > s.shot_budget:
             raise Halt(Status.BUDGET, f"shot budget ({s.shot_budget}) reached")
         before = self.ledger.shots_used
+        excluded = self.chosen if s.drain_pool else ()
         try:
             screening = pool_screening(estimator, self.x)
-            energy, gradient, curvature, refinements = self.refine(
-                step, estimator, screening, self.chosen if s.drain_pool else ())
+            energy, gradient, curvature, refinements = self.refine(step, estimator, screening,
+                                                                    excluded)
         except BackendError as exc:
             raise Halt(Status.BACKEND, f"stopped: {exc}") from exc
         if not np.isfinite(energy.value) or not np.all(np.isfinite(gradient.value)):
@@ -561,7 +562,6 @@ class _AdaptRun:
         self.measured = True
         if self.steps:
             self.steps[-1].update(energy=float(energy.value), stderr=float(energy.stderr))
-        excluded = self.chosen if s.drain_pool else ()
         index, score = select_operator(gradient, s.selection, s.lcb_z, excluded)
         values = np.array(gradient.value, dtype=float)
         stderrs = np.asarray(gradient.stderr, dtype=float)

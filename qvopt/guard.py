@@ -233,24 +233,40 @@ def exact_tail(state: GuardState) -> float | None:
     return float(last * rho / (1 - rho))
 
 
+def quadratic_gains(gradient: np.ndarray, variance: np.ndarray, curvature: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
+    """What the local quadratic model predicts is still to gain along each component,
+    ``g_i²/(2h_i)``, from gradients ``ĝ_i`` of variance ``s_i²``: the unbiased estimate
+    ``(ĝ_i² − s_i²)/(2h_i)`` and its variance ``(4 max(ĝ_i² − s_i², 0) s_i² + 2s_i⁴)/(4h_i²)``,
+    with ``h_i`` floored at :data:`CURVATURE_FLOOR` of the largest curvature (a flat or
+    concave direction counts as nearly flat: a gradient there predicts a large gain). None
+    when no curvature is positive. Shared by the stop test here and ADAPT's growth test
+    (:func:`qvopt.pool_screening.pool_gain_test`)."""
+    top = float(np.max(curvature))
+    if top <= 0:
+        return None
+    h = np.maximum(curvature, CURVATURE_FLOOR * top)
+    signal = gradient**2 - variance  # unbiased for g²
+    return signal / (2 * h), (4 * np.maximum(signal, 0) * variance + 2 * variance**2) \
+        / (4 * h**2)
+
+
 def predicted_improvement(state: GuardState) -> float | None:
     """Upper 95% bound on the mean over the gradient window of ``Σ_i g_i²/(2h_i)`` (module
-    docstring); None until the window is full (in exact mode: after one gradient)."""
+    docstring; :func:`quadratic_gains` per component and iterate); None until the window is
+    full (in exact mode: after one gradient)."""
     n = min(state.n_gradients, GRADIENT_WINDOW)
     grads, noise = state.gradients[-n:], state.variances[-n:]
     if not np.any(noise[-1] > 0):  # exact: the last gradient
         grads, noise = grads[-1:], np.zeros_like(grads[-1:])
     elif n < GRADIENT_WINDOW:
         return None
-    curvature = state.curvatures[-n:].mean(axis=0)
-    top = float(np.max(curvature))
-    if top <= 0:
+    gains = quadratic_gains(grads, noise, state.curvatures[-n:].mean(axis=0))
+    if gains is None:
         return None
-    h = np.maximum(curvature, CURVATURE_FLOOR * top)
-    signal = grads**2 - noise  # unbiased for g² at each iterate
-    variance = (4 * np.maximum(signal, 0) * noise + 2 * noise**2) / (4 * h**2)
+    estimate, variance = gains
     k = len(grads)
-    mean = max(float(np.sum(signal / (2 * h))) / k, 0.0)
+    mean = max(float(np.sum(estimate)) / k, 0.0)
     return mean + CONFIDENCE_Z * float(np.sqrt(np.sum(variance))) / k
 
 

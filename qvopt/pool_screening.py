@@ -19,15 +19,13 @@ import numpy as np
 from .estimation.base import Estimate
 from .estimation.estimator import Estimator
 from .estimation.parameter_shift import ShiftRule, curvature_from_energies
+from .guard import CONFIDENCE_Z, quadratic_gains
 
 __all__ = ["Screening", "pool_gain_test", "pool_gradients", "pool_screening", "pooled",
            "screening_points", "select_operator"]
 
 #: Scores within this (relative) of the best count as ties; the first in pool order wins.
 TIE_RTOL = 1e-12
-#: A candidate whose curvature at angle 0 is below this fraction of the pool's largest
-#: counts as that flat in the gain test (as the guard floors its curvatures).
-GAIN_CURVATURE_FLOOR = 0.02
 
 
 def screening_points(x: np.ndarray, rules: Sequence[ShiftRule]
@@ -116,13 +114,11 @@ def pool_gain_test(gradient: Estimate, curvature: Estimate, tol: float,
 
     Appended at angle 0 with gradient ``g_k`` and curvature ``h_k`` (both from the
     screening's shifted energies), candidate ``k`` alone would gain ``G_k = g_k²/(2h_k)``
-    (the quadratic model of :mod:`qvopt.guard`, ``h_k`` floored at
-    :data:`GAIN_CURVATURE_FLOOR` of the pool's largest). ``ĝ² − σ²`` is unbiased for ``g²``
-    with variance ``≈ 4 max(ĝ² − σ², 0) σ² + 2σ⁴``; the bound is ``Ĝ_k + 1.645 sd(Ĝ_k)``.
-    (A flat or concave direction thus counts as nearly flat: a gradient there predicts a
-    large gain.) ``excluded`` candidates and those with ``σ_k = 0`` and ``g_k = 0`` (zero by
-    symmetry) are left out. The single-operator gain is a lower bound on what adding ``k``
-    and re-optimizing every angle gains."""
+    (the quadratic model of the run's stop test, :func:`qvopt.guard.quadratic_gains`:
+    noise-corrected, ``h_k`` floored at 2% of the pool's largest); the bound is
+    ``max(Ĝ_k, 0) + 1.645 sd(Ĝ_k)``. ``excluded`` candidates and those with ``σ_k = 0``
+    and ``g_k = 0`` (zero by symmetry) are left out. The single-operator gain is a lower
+    bound on what adding ``k`` and re-optimizing every angle gains."""
     g = np.asarray(gradient.value, dtype=float)
     s = np.asarray(gradient.stderr, dtype=float)
     h = np.asarray(curvature.value, dtype=float)
@@ -130,13 +126,11 @@ def pool_gain_test(gradient: Estimate, curvature: Estimate, tol: float,
     keep[list(excluded)] = False
     if not np.any(keep):
         return None
-    top = float(np.max(h[keep]))
-    if top <= 0:
+    gains = quadratic_gains(g[keep], s[keep] ** 2, h[keep])
+    if gains is None:
         return None
-    floor = np.maximum(h[keep], GAIN_CURVATURE_FLOOR * top)
-    signal = np.maximum(g[keep] ** 2 - s[keep] ** 2, 0.0)
-    bound = (signal + 1.645 * np.sqrt(4 * signal * s[keep] ** 2 + 2 * s[keep] ** 4)) \
-        / (2 * floor)
+    estimate, variance = gains
+    bound = np.maximum(estimate, 0.0) + CONFIDENCE_Z * np.sqrt(variance)
     largest = float(np.max(bound))
     if not largest <= tol:  # NaN (a standard error from a single shot) decides nothing
         return None
