@@ -32,6 +32,24 @@ from typing import Any
 import qvopt
 from qvopt.accuracy import CHEMICAL_ACCURACY_MHA
 
+HERE = Path(__file__).parent
+#: The tuning set (round 2 chose its defaults there) and the held-out files that the
+#: benchmarks comparing settings run beside it.
+TUNING = ["h2", "lih_fc", "lih"]
+HELD_OUT = [str(HERE / "molecules" / f"{name}.toml")
+            for name in ("h2_stretched", "lih_fc_stretched", "hf_fc")]
+
+
+def seed_study_arguments(description: str) -> argparse.Namespace:
+    """The command line of a benchmark that runs seeds on molecules: ``--seeds`` (5),
+    ``--molecules`` (comma-separated; default :data:`TUNING` and :data:`HELD_OUT`) and
+    ``--json`` (where to write the results)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--molecules", default=",".join(TUNING + HELD_OUT))
+    parser.add_argument("--json", type=Path, default=None)
+    return parser.parse_args()
+
 
 def stop_timing(result, optimum: float | None) -> dict[str, Any]:
     """How the stop compares with the run's own optimum (UCCSD's exact one): ``early`` when
@@ -105,7 +123,7 @@ def summary(molecule: str, runs: list[dict], optimum: float | None) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--molecules", nargs="+", default=["h2", "lih_fc", "lih"])
+    parser.add_argument("--molecules", nargs="+", default=TUNING)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--settings", default="{}", help="JSON: qvopt.vqe settings")

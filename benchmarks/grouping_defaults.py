@@ -11,20 +11,18 @@ ratios of the medians.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
 from pathlib import Path
 
-from defaults_robustness import one_run  # the per-seed run, shared by the benchmarks
+from defaults_robustness import (  # shared by the benchmarks
+    one_run,
+    seed_study_arguments,
+)
 
 import qvopt
 
-HERE = Path(__file__).parent
-TUNING = ["h2", "lih_fc", "lih"]
-HELD_OUT = [str(HERE / "molecules" / f"{name}.toml")
-            for name in ("h2_stretched", "lih_fc_stretched", "hf_fc")]
 GROUPINGS = ("fc", "sorted_insertion")
 
 
@@ -52,11 +50,7 @@ def measure(molecule: str, grouping: str, seeds: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--molecules", default=",".join(TUNING + HELD_OUT))
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args()
+    args = seed_study_arguments(__doc__.split("\n\n")[0])
     load = os.getloadavg()
     rows = []
     for molecule in args.molecules.split(","):
