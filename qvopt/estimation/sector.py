@@ -139,6 +139,14 @@ def sector_unsupported_reason(circuit: QuantumCircuit) -> str | None:
     return parsed if isinstance(parsed, str) else None
 
 
+def find_in_basis(basis: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``states`` (any shape) sits in the sorted ``basis``, and whether it is
+    there at all: ``(index, present)``; an absent state's index points at some other state
+    and must not be used."""
+    found = np.minimum(np.searchsorted(basis, states), len(basis) - 1)
+    return found, basis[found] == states
+
+
 def reachable_basis(parsed: ExcitationCircuit) -> np.ndarray:
     """Sorted full-register indices of every basis state the circuit can reach (closure
     over the gates in circuit order, see the module docstring)."""
@@ -195,12 +203,10 @@ class SectorEngine:
         adds every present state's partner, so such a state is only reached by a *later*
         gate and has amplitude 0 here, as has its partner. (Looking such a partner up would
         land on an unrelated state and rotate it: a wrong, even non-unitary, state.)"""
-        members = self.basis[(self.basis & gate.mask) == gate.from_bits]
-        partners = members ^ (gate.from_bits ^ gate.to_bits)
-        found = np.minimum(np.searchsorted(self.basis, partners), self.dimension - 1)
-        present = self.basis[found] == partners
-        return _PairTable(np.searchsorted(self.basis, members[present]), found[present],
-                          gate.param, gate.angle)
+        members = np.flatnonzero((self.basis & gate.mask) == gate.from_bits)
+        partners, present = find_in_basis(
+            self.basis, self.basis[members] ^ (gate.from_bits ^ gate.to_bits))
+        return _PairTable(members[present], partners[present], gate.param, gate.angle)
 
     def sector_columns(self, points: np.ndarray) -> np.ndarray:
         """Real sector amplitudes ``(D, P)`` (one column per row of ``points`` (P, p))."""

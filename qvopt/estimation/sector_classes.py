@@ -59,6 +59,7 @@ from .blas_threads import single_threaded_blas
 from .grouping import MeasurementGroup, OutcomeClasses, gf2_basis
 from .moment_tables import PauliMoments
 from .observable import SampledObservable
+from .sector import find_in_basis
 from .sector_stabilizer import (
     MAX_STABILIZER_RANK,
     EmbeddedClifford,
@@ -234,8 +235,8 @@ def pauli_moments(index: int, group: MeasurementGroup, classes: OutcomeClasses,
     supports = span(generators)
     n_y = _popcount(supports & y_mask)
     partners = basis[None, :] ^ (supports & (x_mask | y_mask))[:, None]  # (2^r, D)
-    found = np.minimum(np.searchsorted(basis, partners), len(basis) - 1)
-    member = (basis[found] == partners) & (found >= np.arange(len(basis))[None, :])
+    found, present = find_in_basis(basis, partners)
+    member = present & (found >= np.arange(len(basis))[None, :])
     member &= (n_y % 2 == 0)[:, None]  # odd Y count: zero moment on real states
     kept = np.flatnonzero(member.any(axis=1))
     keys, pairs = [], []

@@ -47,6 +47,7 @@ from .clifford_rotation import Permutation, apply_steps, compile_clifford
 from .commuting import CommutingGroup
 from .grouping import OutcomeClasses, gf2_basis
 from .moment_tables import PauliMoments
+from .sector import find_in_basis
 
 MAX_STABILIZER_RANK = 16
 """Groups of larger rank use :class:`EmbeddedClifford` (``2^r`` stabilizers not listed)."""
@@ -116,9 +117,8 @@ def stabilizer_moments(index: int, group: CommutingGroup, classes: OutcomeClasse
             e = d
             weight = np.ones(len(basis))
         else:
-            partners = basis ^ f
-            found = np.minimum(np.searchsorted(basis, partners), len(basis) - 1)
-            keep = (basis[found] == partners) & (found > np.arange(len(basis)))
+            found, present = find_in_basis(basis, basis ^ f)
+            keep = present & (found > np.arange(len(basis)))
             d = np.flatnonzero(keep)
             e = found[d]
             phase = (-1.0) ** (n_y // 2 + _popcount(basis[d] & z_s[s0]))
