@@ -253,8 +253,11 @@ def sorted_insertion_fc(hamiltonian: SparsePauliOp) -> tuple[float, list[list[in
     return constant, members
 
 
-def commuting_group(hamiltonian: SparsePauliOp, member: list[int]) -> CommutingGroup:
-    """The :class:`CommutingGroup` of the terms ``member`` of ``hamiltonian``."""
+def commuting_group(hamiltonian: SparsePauliOp, member: list[int],
+                    coeffs: dict[int, float] | None = None) -> CommutingGroup:
+    """The :class:`CommutingGroup` of the terms ``member`` of ``hamiltonian``, with the
+    Hamiltonian's coefficients or, for coefficient splitting (:mod:`.splitting`), the
+    group's own share ``coeffs[t]`` of each term ``t``."""
     n = hamiltonian.num_qubits
     idx = np.array(sorted(member), dtype=np.int64)
     paulis = hamiltonian.paulis[idx]
@@ -268,8 +271,9 @@ def commuting_group(hamiltonian: SparsePauliOp, member: list[int]) -> CommutingG
     if np.any(supports & ~pivot_mask):
         raise InputError("internal: a rotated term acts outside the pivots")
     signs = np.where(rotated.phase == 2, -1.0, 1.0)
-    coeffs = np.asarray(hamiltonian.coeffs, dtype=complex)[idx].real
-    return CommutingGroup(term_indices=tuple(idx.tolist()), coeffs=coeffs, signs=signs,
+    shares = (np.asarray(hamiltonian.coeffs, dtype=complex)[idx].real if coeffs is None
+              else np.array([coeffs[t] for t in idx.tolist()], dtype=float))
+    return CommutingGroup(term_indices=tuple(idx.tolist()), coeffs=shares, signs=signs,
                           supports=supports, gates=gates, pivots=pivots, n_qubits=n)
 
 
