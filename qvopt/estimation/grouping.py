@@ -117,6 +117,10 @@ class GroupedHamiltonian:
     group types have ``term_indices``, ``coeffs`` (the terms' real coefficients ``c_t``) and
     ``values(n_qubits)`` (the per-outcome value ``v_g(x)`` in the measured frame), which is
     all that allocation, term sampling and counts-based samplers use.
+
+    With coefficient splitting (``grouping="fc_split"``, :mod:`.splitting`) a term may sit
+    in several groups, each with its own share in ``coeffs``; the shares of a term add up to
+    its coefficient, so ``c_I + Σ_g Σ_{t∈g} c_t^g P_t = H`` holds for every grouping.
     """
 
     n_qubits: int
