@@ -10,7 +10,10 @@ parameters:
 2. the **interacting space** ``S = {b₀} ∪ {b₀ ⊕ x_t}``: every basis state one Hamiltonian
    term away from it (for a two-body molecular Hamiltonian, the singles and doubles);
 3. the **proxy** ``|φ⟩``: the lowest eigenvector of ``H`` restricted to ``span(S)`` (for
-   molecules, CISD in the qubit space).
+   molecules, CISD in the qubit space). With two electrons, or two holes, in the active
+   space ``S`` is the whole particle sector and the proxy is the FCI state (LiH and HF
+   with frozen cores); otherwise it is an approximation (H4: −2.16503 against FCI
+   −2.16639 Ha).
 
 Matrix elements use qiskit's convention ``P = (−i)^{q + n_Y} Z^z X^x`` (``q`` the label
 phase, ``n_Y = popcount(x & z)``), so

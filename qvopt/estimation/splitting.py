@@ -39,6 +39,12 @@ Each update cannot increase ``f``; terms are updated in sorted-insertion order w
 ``σ_g`` refreshed after each, sweeps repeat until ``f`` changes by less than
 :data:`RELATIVE_TOLERANCE` relative. The start is the plain FC split (each term wholly in
 its own group), so the proxy's ``f`` ends at most at FC's.
+
+Measured (``benchmarks/allocation_shots.py``, shots for a 1.6 mHa standard error at the
+FCI ground state, variance-optimal allocation, FC → split): LiH 2.64e5 → 1.03e5, H2O
+3.04e6 → 5.89e5, held-out NH3 (frozen core) 2.73e6 → 7.03e5. Fitting on the exact ground
+state instead of the proxy changes these by under 1%; fitting on the Hartree–Fock
+determinant loses about a third of the gain (LiH 1.40e5).
 """
 
 from __future__ import annotations
@@ -132,7 +138,9 @@ def _layout(covariances: list[np.ndarray], placements: Placements) -> _Layout:
     slices = [slice(a, b) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
     shared = [(k, [(g, i, offsets[g] + i, float(covariances[g][i, i])) for g, i in places])
               for k, places in placements.items() if len(places) > 1]
-    return _Layout(slices, shared)
+    # a term of zero variance (a_g = 0: possible only without shrinkage) has a zero
+    # covariance row too (Cauchy–Schwarz), so its split does not change f: left as it is
+    return _Layout(slices, [(k, p) for k, p in shared if min(a for *_, a in p) > 0])
 
 
 def _sweep(covariances: list[np.ndarray], x: np.ndarray, layout: _Layout,
