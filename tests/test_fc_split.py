@@ -216,16 +216,3 @@ def test_fc_split_is_a_grouping_everywhere(h2):
     assert check_grouping("fc_split") == "fc_split"
     assert form_groups(h2.hamiltonian, "fc_split").kind == "fc"
 
-
-def test_a_term_of_zero_variance_keeps_its_split():
-    """Without shrinkage a term can have zero variance (its covariance row is then 0): its
-    split does not change the objective and is left as it is, the others still move."""
-    rng = np.random.default_rng(8)
-    covariances, start, placements, coeffs = _toy_problem(rng)
-    for g, i in placements[0]:
-        covariances[g][i, :] = 0.0
-        covariances[g][:, i] = 0.0
-    shares, history = split_coefficients(covariances, start, placements, coeffs)
-    for g, i in placements[0]:
-        assert shares[g][i] == start[g][i]
-    assert history[-1] < history[0]
