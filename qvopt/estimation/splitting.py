@@ -43,7 +43,7 @@ most at FC's. ``C_g`` is positive definite thanks to the shrinkage.
 
 Measured (``benchmarks/allocation_shots.py``, shots for a 1.6 mHa standard error at the
 FCI ground state, variance-optimal allocation, FC → split): LiH 2.64e5 → 1.03e5, H2O
-3.04e6 → 5.89e5, held-out NH3 (frozen core) 2.73e6 → 7.03e5. Fitting on the exact ground
+3.04e6 → 5.90e5, held-out NH3 (frozen core) 2.73e6 → 7.03e5. Fitting on the exact ground
 state instead of the proxy changes these by under 1%; fitting on the Hartree–Fock
 determinant loses about a third of the gain (LiH 1.40e5).
 """
@@ -195,13 +195,13 @@ def _objective(covariances: list[np.ndarray], shares: list[np.ndarray]) -> float
 
 
 def _restore_sums(shares: list[np.ndarray], where: _Incidence, targets: np.ndarray) -> None:
-    """Put each term's rounding residual ``c_k − Σ_g c_k^g`` (~1e-15) on its last share,
-    so the shares add up to ``c_k`` exactly (in place)."""
+    """Put each term's rounding residual ``c_k − Σ_g c_k^g`` (~1e-15) on one of its
+    shares, so the shares add up to ``c_k`` to the last bit (in place)."""
     flat = np.concatenate(shares)
     total = np.bincount(where.terms, weights=flat, minlength=where.n_terms)
-    last = np.zeros(where.n_terms, dtype=np.int64)
-    last[where.terms] = np.arange(len(flat))  # the last share of every term
-    flat[last] += targets - total
+    one = np.zeros(where.n_terms, dtype=np.int64)
+    one[where.terms] = np.arange(len(flat))  # some share of every term (repeats: any)
+    flat[one] += targets - total
     for g, part in enumerate(where.slices):
         shares[g][:] = flat[part]
 
