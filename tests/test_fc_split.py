@@ -216,3 +216,15 @@ def test_fc_split_is_a_grouping_everywhere(h2):
     assert check_grouping("fc_split") == "fc_split"
     assert form_groups(h2.hamiltonian, "fc_split").kind == "fc"
 
+
+
+def test_split_on_a_circuit_backend_is_unbiased(h2):
+    """Aer circuits measured after each extended group's Clifford (noiseless 'aer')."""
+    circuit = qvopt.ansatz.uccsd(h2)
+    theta = np.array([0.3, -0.2, 0.25])
+    exact = qvopt.Estimator(h2.hamiltonian, circuit).exact_energy(theta)
+    est = qvopt.Estimator(h2.hamiltonian, circuit, shots=500, grouping="fc_split",
+                          backend="aer", seed=4)
+    estimate = est.energy(np.tile(theta, (400, 1)))
+    calibration(estimate.value, estimate.stderr, exact)
+    assert len(est.sampler.circuit_costs()) == est.grouped.n_groups == 2
