@@ -86,6 +86,7 @@ from .run_defaults import (
     INITIAL_POINTS,
     MIN_FINAL_PRECISION,
     MIN_SHOTS_PER_GROUP,
+    QWC_GROUPING,
     default_initial_point,
     default_shots,
     is_auto,
@@ -107,7 +108,7 @@ from .setting_checks import (
 # The defaults (qvopt.run_defaults) and the field checks (qvopt.setting_checks) are
 # re-exported: ``from qvopt.config import DEFAULT_MAXITER, check_shots`` keeps working.
 __all__ = ["ADAPT_OPTIMIZER", "ALLOCATIONS", "AUTO", "CLI_FLAGS", "DEFAULT_ALLOCATION",
-           "DEFAULT_FINAL_PRECISION", "DEFAULT_GROUPING", "DEFAULT_MAXITER",
+           "DEFAULT_FINAL_PRECISION", "DEFAULT_GROUPING", "DEFAULT_MAXITER", "QWC_GROUPING",
            "DEFAULT_OPTIMIZER", "DEFAULT_SHOTS", "DEFAULT_TOL", "INITIAL_POINTS",
            "MIN_FINAL_PRECISION", "MIN_SHOTS_PER_GROUP", "TOML_TABLES", "Resolved",
            "RunConfig", "check_int", "check_shots", "default_initial_point", "default_shots",
@@ -205,7 +206,9 @@ class RunConfig:
         device = self.device.upper() if isinstance(self.device, str) else self.device
         set_("device", check_choice("device", device, DEVICES))
         set_("engine", check_choice("engine", self.engine, ENGINES))
-        set_("grouping", check_grouping(self.grouping))
+        set_("grouping", check_grouping(self.grouping, self.backend, self.ansatz,
+                                        sampled=shots is not None,
+                                        allocated=self.allocation is not None))
         if not isinstance(self.taper, bool):
             raise field_error("taper", "true or false", self.taper)
         if self.taper and self.ansatz in ("uccsd", "adapt"):

@@ -21,10 +21,10 @@ from .run_defaults import (
     ALLOCATIONS,
     DEFAULT_ALLOCATION,
     DEFAULT_FINAL_PRECISION,
-    DEFAULT_GROUPING,
     DEFAULT_TOL,
     INITIAL_POINTS,
     MIN_FINAL_PRECISION,
+    default_grouping,
     default_initial_point,
     is_auto,
 )
@@ -67,12 +67,14 @@ def check_table(name: str, value: Any) -> dict:
     return dict(value)
 
 
-def check_grouping(value: Any) -> str:
-    """``"auto"`` → :data:`DEFAULT_GROUPING`; otherwise one of the estimator's groupings."""
+def check_grouping(value: Any, backend: Any = "statevector", ansatz: str = "uccsd",
+                   sampled: bool = True, allocated: bool = True) -> str:
+    """``"auto"`` → :func:`~qvopt.run_defaults.default_grouping` for the run's backend,
+    ansatz, mode and allocation; otherwise one of the estimator's groupings."""
     from .estimation.partition import GROUPINGS
 
     if is_auto(value):
-        return DEFAULT_GROUPING
+        return default_grouping(backend, ansatz, sampled, allocated)
     return check_choice("grouping", value, GROUPINGS)
 
 

@@ -57,7 +57,7 @@ def test_default_shots_cover_every_group():
     assert default_shots(567) == 1200  # NH3, frozen core: 2 per group, rounded up
     assert qvopt.RunConfig("h2").shots == 1000  # resolved later per problem
     with pytest.raises(qvopt.InputError, match="use at least"):
-        qvopt.vqe("h2", shots=4, maxiter=0)  # explicit shots are kept: too few is an error
+        qvopt.vqe("h2", shots=3, maxiter=0)  # explicit shots are kept: too few is an error
 
 
 def test_shots_auto_round_trips_through_results(tmp_path):

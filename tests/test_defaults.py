@@ -17,7 +17,8 @@ from qvopt.config import AUTO, DEFAULT_MAXITER
 from qvopt.estimation.estimator import Estimator
 from qvopt.estimation.parameter_shift import points_per_parameter
 
-H2_GROUPS = 5
+H2_GROUPS = 2  # fully commuting groups: the default grouping of a sampled run
+H2_QWC_GROUPS = 5
 
 
 # ---------------------------------------------------------------- the values
@@ -30,7 +31,7 @@ def test_run_config_defaults_resolve_to_the_shot_frugal_settings():
     assert config.final_precision == 1.6e-3
     assert config.auto_fields == {"shots", "optimizer", "allocation", "initial_point",
                                   "final_precision", "tol", "grouping"}
-    assert config.grouping == "sorted_insertion"
+    assert config.grouping == "fc"  # sampled, statevector backend, an allocation
     assert config.tol == 1.6e-3 and config.guard is True
     # what results and checkpoints record: the resolved values, never "auto"
     data = config.to_dict()
@@ -44,6 +45,17 @@ def test_exact_mode_defaults_to_no_allocation(shots):
     config = RunConfig("h2", shots=shots)
     assert config.shots is None and config.allocation is None
     assert config.optimizer == "icans" and config.initial_point == "mp2"
+
+
+@pytest.mark.parametrize("settings", [
+    {"shots": None},  # exact: nothing sampled
+    {"allocation": None},  # shots per group: fewer groups would change the run itself
+    {"backend": "aer"},  # circuit backends: the Clifford's gates were measured on H2 only
+    {"ansatz": "adapt"},  # the pool screening measures QWC groups
+])
+def test_auto_grouping_is_qubit_wise_where_fully_commuting_groups_were_not_chosen(settings):
+    assert RunConfig("h2", **settings).grouping == "sorted_insertion"
+    assert RunConfig("h2", grouping="fc", **settings).grouping == "fc"  # a user's choice
 
 
 def test_an_explicit_allocation_with_exact_shots_is_still_an_error(capsys):
@@ -202,8 +214,11 @@ def test_cli_default_run_records_icans_variance_and_counts_1000_per_evaluation(
     per_parameter = np.asarray(points_per_parameter(estimator.shift_rules()))
     steps = [1000 + int(per_parameter @ np.asarray(request.gradient_shots))
              for _, request in answered]
-    # the first gradient: iCANS's problem-derived floor, 12 per group → 60 per point in all
-    assert list(answered[0][1].gradient_shots) == [12 * H2_GROUPS] * 3
+    # the first gradient: iCANS's problem-derived floor (registry.first_gradient_shots)
+    from qvopt.optimizers.registry import first_gradient_shots
+
+    first = first_gradient_shots("icans", estimator)
+    assert list(answered[0][1].gradient_shots) == [first] * 3
     assert data["final_shots"] == 1000
     assert data["shots_used"] == sum(steps) + 1000 == estimator.shots_used
     cumulative = [h["shots"] for h in data["history"]]
@@ -215,7 +230,8 @@ def test_explicit_allocation_none_charges_shots_per_group(h2):
                   final_precision=None)
     # per iteration E(θ) + 12 shifted points, then the final energy; 1000 per group each
     assert r.allocation is None and r.config["allocation"] is None
-    assert r.shots_used == 1000 * H2_GROUPS * (2 * 13 + 1)
+    assert r.config["grouping"] == "sorted_insertion"  # per-group shots keep QWC groups
+    assert r.shots_used == 1000 * H2_QWC_GROUPS * (2 * 13 + 1)
 
 
 def test_exact_default_run_has_no_allocation(h2):

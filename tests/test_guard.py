@@ -185,10 +185,12 @@ def test_tol_reaches_the_run_from_the_api_cli_and_run_files(tmp_path, h2):
 def test_a_gradient_free_run_never_reports_a_point_worse_than_its_start(h2, optimizer):
     # Nelder–Mead at the VQE defaults wandered 73 mHa uphill on H2 (seed 0, round 2) where
     # its noisy records cannot show it; the start, measured again, is reported instead
+    # The choice compares two measurements of standard error σ (final_precision, 1.6 mHa):
+    # it can keep a final point up to a few σ√2 worse, never tens of mHa.
     start = qvopt.vqe(h2, maxiter=0, seed=0).energy_exact
     for seed in range(3):
         r = qvopt.vqe(h2, optimizer=optimizer, seed=seed, maxiter=60)
-        assert r.energy_exact <= start + 1e-9, (seed, r.message)
+        assert r.energy_exact <= start + 3 * np.sqrt(2) * r.stderr, (seed, r.message)
 
 
 @pytest.mark.parametrize("molecule", ["h2", "lih_fc", "benchmarks/molecules/h4_long.toml"])

@@ -41,6 +41,7 @@ def add_run_parser(sub, formatter) -> None:
         DEFAULT_MAXITER,
         DEFAULT_OPTIMIZER,
         DEFAULT_SHOTS,
+        QWC_GROUPING,
     )
     from ..estimation.partition import GROUPINGS
 
@@ -135,7 +136,8 @@ def add_run_parser(sub, formatter) -> None:
     run.add_argument("--grouping", choices=[AUTO, *GROUPINGS], default=AUTO,
                      help="measurement groups: fc (fully commuting, measured after a "
                           "Clifford: fewest shots), sorted_insertion or dsatur (qubit-wise "
-                          f"commuting: no extra gates); auto: {DEFAULT_GROUPING}")
+                          f"commuting: no extra gates); auto: {DEFAULT_GROUPING} for sampled runs "
+                          f"on the statevector backend with an allocation, else {QWC_GROUPING}")
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     run.add_argument("--dry-run", action="store_true",

@@ -17,6 +17,7 @@ from qvopt.optimizers.icans import lipschitz_bound
 from qvopt.optimizers.registry import (
     CANS_MAX_SHOTS_FACTOR,
     CANS_MIN_SHOTS_PER_GROUP,
+    CANS_REFERENCE_VARIANCE,
     VQE_DEFAULTS,
     problem_options,
 )
@@ -139,13 +140,26 @@ def test_lipschitz_bound_and_problem_options(h2):
     assert options == {"min_shots": per_group, "max_shots": cap * per_group}
     assert problem_options("adam", est) == {}
     pooled = qvopt.Estimator(h2.hamiltonian, circuit, shots=1000, allocation="variance")
-    groups = pooled.grouped.n_groups
+    # with an allocation: the total for a prior standard error σ_ref/√12 per shifted
+    # energy, V₀ = (Σ_g σ₀_g)² with σ₀_g² = Σ_{t∈g} c_t² (H2's 5 QWC groups: V₀ = 0.533)
+    v0 = sum(math.sqrt(float(np.sum(group.coeffs**2)))
+             for group in pooled.grouped.groups) ** 2
+    assert 0.5 < v0 < 0.56
+    total = math.ceil(per_group * v0 / CANS_REFERENCE_VARIANCE)
     options = problem_options("gcans", pooled)
     assert math.isclose(options.pop("lipschitz"), expected)
-    assert options == {"min_shots": per_group * groups, "max_shots": cap * per_group * groups}
+    assert options == {"min_shots": total, "max_shots": cap * total}
+    # fully commuting groups: fewer groups, a smaller prior variance, a smaller total
+    fc = qvopt.Estimator(h2.hamiltonian, circuit, shots=1000, allocation="variance",
+                         grouping="fc")
+    assert fc.grouped.n_groups < pooled.grouped.n_groups
+    assert per_group * fc.grouped.n_groups < problem_options("icans", fc)["min_shots"] < total
+    # rosalin samples terms: per group as before
+    assert problem_options("rosalin", pooled)["min_shots"] == \
+        per_group * pooled.grouped.n_groups
     # precedence: user options > VQE_DEFAULTS > the problem's
     built = get_optimizer("icans", vqe_defaults=True, estimator=pooled, lr=0.01)
-    assert built.lr == 0.01 and built.min_shots == per_group * groups
+    assert built.lr == 0.01 and built.min_shots == total
     # a user's lr means a constant step: L = 1/lr instead of the measured curvature
     assert built.lipschitz == 100.0 and not built.measured
     assert get_optimizer("icans", vqe_defaults=True, estimator=pooled).lipschitz == \
