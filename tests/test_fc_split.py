@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qiskit.quantum_info import SparsePauliOp
 from scipy.optimize import minimize
 from test_fc_grouping import calibration, ground_state
 
@@ -215,6 +216,19 @@ def test_fc_split_is_a_grouping_everywhere(h2):
 
     assert check_grouping("fc_split") == "fc_split"
     assert form_groups(h2.hamiltonian, "fc_split").kind == "fc"
+
+
+def test_small_operators():
+    """Only the identity: no group; one group: nothing to split; XX, ZZ, YY, ZI: ZZ is
+    shared by both groups and split between them."""
+    assert form_groups(SparsePauliOp(["II"], [1.0]), "fc_split").n_groups == 0
+    (alone,) = form_groups(SparsePauliOp(["II", "ZI"], [1.0, 0.5]), "fc_split").groups
+    assert alone.coeffs.tolist() == [0.5]
+    op = SparsePauliOp(["XX", "ZZ", "YY", "ZI"], [1.0, 0.5, 0.3, 0.2])
+    first, second = form_groups(op, "fc_split").groups
+    assert first.term_indices == (0, 1, 2) and second.term_indices == (1, 3)
+    assert first.coeffs[1] + second.coeffs[0] == pytest.approx(0.5, abs=1e-15)
+    assert 0 < second.coeffs[0] < 0.5
 
 
 

@@ -63,6 +63,7 @@ from .commuting import (
     CommutingGroup,
     commutation_matrix,
     commuting_group,
+    group_fully_commuting,
     sorted_insertion_fc,
 )
 from .grouping import GroupedHamiltonian
@@ -221,6 +222,8 @@ def group_split(hamiltonian: SparsePauliOp, state: np.ndarray | None = None
     covariances of ``state`` (default: the classical proxy of :mod:`.proxy_state`; another
     state only for benchmarks). ``kind="fc"``: measured like any FC grouping."""
     constant, members = sorted_insertion_fc(hamiltonian)
+    if not members:  # only the identity: nothing to measure
+        return group_fully_commuting(hamiltonian)
     coeffs = np.asarray(hamiltonian.coeffs, dtype=complex).real
     labels = hamiltonian.paulis.to_labels()
     order = sorted((t for member in members for t in member),
