@@ -31,7 +31,7 @@ def test_run_config_defaults_resolve_to_the_shot_frugal_settings():
     assert config.final_precision == 1.6e-3
     assert config.auto_fields == {"shots", "optimizer", "allocation", "initial_point",
                                   "final_precision", "tol", "grouping"}
-    assert config.grouping == "fc"  # sampled, statevector backend, an allocation
+    assert config.grouping == "fc_split"  # sampled, statevector backend, an allocation
     assert config.tol == 1.6e-3 and config.guard is True
     # what results and checkpoints record: the resolved values, never "auto"
     data = config.to_dict()
