@@ -50,7 +50,8 @@ below are dense; they run on one OpenBLAS thread, :mod:`.blas_threads`.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -128,14 +129,31 @@ def _chunks(n_points: int, values_per_point: int, least: int | None = None
 
 
 @dataclass(frozen=True)
+class LowStage:
+    """The first stage of a block rotation for the keys ``(block, x_H)`` whose sector states
+    have the same low rotated bits ``y_L`` and parts (real: even ``m``, imaginary: odd):
+    per part, ``A[part, y_H, :, block] = hadamard[part] @ (sign · ψ)[states[part]]``, one
+    dense product for all these keys (``hadamard[part][x_L, j] = (−1)^{x_L·y_L(j)}``)."""
+
+    blocks: np.ndarray  # (K,) block of each key
+    high: np.ndarray  # (K,) high rotated bits y_H of each key
+    states: tuple[np.ndarray, np.ndarray]  # per part: (members, K) sector rows
+    hadamard: tuple[np.ndarray, np.ndarray]  # per part: (2^k_L, members) of ±1
+    indicator: csr_matrix | None  # k_L = k: (possible classes, 2^k · K), column x·K + key
+
+
+@dataclass(frozen=True)
 class BlockRotation:
     """Precomputed block rotation of one group (see the module docstring).
 
     Outcome ``(x_R, block)`` is row ``x_R · Z_p + block`` of the rotated amplitudes and
     column of ``indicator``, whose rows are the ``possible`` classes; real parts come first,
-    then imaginary parts (``2 Z_p 2^k`` rows). ``matrix`` (sparse) maps sector amplitudes to
-    them directly; without it, sector row ``d`` is scattered to ``at[d]`` with factor
-    ``sign[d]`` and butterflies follow.
+    then imaginary parts (``2 Z_p 2^k`` rows). The transform over the rotated bits
+    ``x_R = (x_H, x_L)`` runs in two stages: over the ``k_L = low`` low bits, dense
+    products (:class:`LowStage`, which only touch the ``D`` sector amplitudes), then
+    butterfly passes over the ``k − k_L`` high bits of the (now dense) work array.
+    ``k_L`` minimises :func:`rotation_work`; ``k_L = k`` is a purely dense product,
+    ``k_L = 0`` a scatter followed by a fast Walsh–Hadamard transform.
     """
 
     group: int
@@ -143,58 +161,158 @@ class BlockRotation:
     n_blocks: int
     possible: np.ndarray  # (C,) bool: classes some outcome of the sector falls into
     indicator: csr_matrix  # (possible classes, 2^k · Z_p): outcome → class
-    matrix: csr_matrix | None  # (2 · 2^k · Z_p, D)
-    at: np.ndarray
+    low: int
+    stages: list[LowStage]
     sign: np.ndarray  # (D, 1)
+    cost: int  # operations per point (the estimate that chooses rotation or moments)
 
     @property
     def n_outcomes(self) -> int:
         return self.n_blocks * 2**self.k
 
-    @property
-    def cost(self) -> int:
-        """Operations per point: matrix entries, or butterfly passes over the work array."""
-        tail = 4 * self.n_outcomes  # squares and class sums
-        if self.matrix is not None:
-            return self.matrix.nnz + tail
-        return 2 * self.n_outcomes * (3 * self.k + 2) + tail
-
     def probabilities(self, columns: np.ndarray) -> np.ndarray:
-        """Probabilities ``(possible classes, P)`` of sector states ``columns`` (D, P)."""
+        """Probabilities ``(possible classes, P)`` of sector states ``columns`` (D, P).
+
+        Chunks of points share two work buffers (amplitudes and the butterflies' sums),
+        allocated once: a fresh multi-megabyte array per chunk and pass costs page faults
+        (system time) as much as the arithmetic."""
         n_points = columns.shape[1]
         out = np.empty((self.indicator.shape[0], n_points))
-        for rows in _chunks(n_points, 2 * self.n_outcomes):
-            out[:, rows] = self._probabilities(columns[:, rows])
+        chunks = _chunks(n_points, 2 * self.n_outcomes)
+        widest = max(rows.stop - rows.start for rows in chunks)
+        work = _Workspace(2 * self.n_outcomes, widest)
+        for rows in chunks:
+            out[:, rows] = self._probabilities(columns[:, rows], work)
         return out
 
-    def _probabilities(self, columns: np.ndarray) -> np.ndarray:
-        if self.matrix is not None:
-            amplitudes = self.matrix @ columns
-        else:
-            amplitudes = np.zeros((2 * self.n_outcomes, columns.shape[1]))
-            amplitudes[self.at] = columns * self.sign
-            _butterflies(amplitudes.reshape(2, 2**self.k, -1), self.k)
-        probs = np.square(amplitudes[:self.n_outcomes])
-        probs += np.square(amplitudes[self.n_outcomes:])
+    def _probabilities(self, columns: np.ndarray, work: _Workspace) -> np.ndarray:
+        n_points = columns.shape[1]
+        signed = columns * self.sign
+        if self.low == self.k:
+            return self._dense_probabilities(signed)
+        amplitudes = work.amplitudes(n_points)
+        stacked = amplitudes.reshape(2, 2**(self.k - self.low), 2**self.low,
+                                     self.n_blocks, n_points)
+        for stage in self.stages:
+            for part in (0, 1):
+                rows = stage.states[part]
+                if not rows.size:
+                    continue
+                keys = rows.shape[1]
+                product = stage.hadamard[part] @ signed[rows].reshape(rows.shape[0], -1)
+                stacked[part, stage.high, :, stage.blocks] = product.reshape(
+                    2**self.low, keys, n_points).transpose(1, 0, 2)
+        if self.low < self.k:
+            _butterflies(amplitudes.reshape(2, 2**self.k, -1), self.k,
+                         work.scratch(n_points), start=self.low)
+        probs = np.square(amplitudes[:self.n_outcomes], out=amplitudes[:self.n_outcomes])
+        imaginary = amplitudes[self.n_outcomes:]
+        probs += np.square(imaginary, out=imaginary)
         probs *= 0.5**self.k
         return self.indicator @ probs
 
+    def _dense_probabilities(self, signed: np.ndarray) -> np.ndarray:
+        """``k_L = k``: every stage's product is final; its squares go straight to its
+        classes (``LowStage.indicator``), no work array over all outcomes."""
+        n_points = signed.shape[1]
+        out = np.zeros((self.indicator.shape[0], n_points))
+        for stage in self.stages:
+            parts = [stage.hadamard[part] @ signed[rows].reshape(rows.shape[0], -1)
+                     for part, rows in enumerate(stage.states) if rows.size]
+            probs = np.square(parts[0], out=parts[0])
+            if len(parts) > 1:
+                probs += np.square(parts[1], out=parts[1])
+            probs *= 0.5**self.k
+            out += stage.indicator @ probs.reshape(-1, n_points)
+        return out
 
-def _butterflies(parts: np.ndarray, k: int) -> None:
-    """In-place ``(a0, a1) → (a0 + a1, a0 − a1)`` over each of the ``k`` bits of axis 1
-    of ``parts`` (2, 2^k, …)."""
-    for j in range(k):
+
+class _Workspace:
+    """Reused buffers of one :meth:`BlockRotation.probabilities` call: ``rows × points``
+    amplitudes (zeroed on each use) and half as many scratch values."""
+
+    def __init__(self, rows: int, points: int):
+        self.rows = rows
+        self._amplitudes = np.empty(rows * points)
+        self._scratch = np.empty(rows * points // 2)
+
+    def amplitudes(self, points: int) -> np.ndarray:
+        view = self._amplitudes[:self.rows * points].reshape(self.rows, points)
+        view.fill(0.0)
+        return view
+
+    def scratch(self, points: int) -> np.ndarray:
+        return self._scratch[:self.rows * points // 2]
+
+
+def _butterflies(parts: np.ndarray, k: int, scratch: np.ndarray | None = None,
+                 start: int = 0) -> None:
+    """In-place ``(a0, a1) → (a0 + a1, a0 − a1)`` over bits ``start … k − 1`` of axis 1
+    of ``parts`` (2, 2^k, …); ``scratch`` (half of ``parts``' values) holds the sums."""
+    if scratch is None:
+        scratch = np.empty(parts.size // 2)
+    for j in range(start, k):
         view = parts.reshape(2, 2**(k - j - 1), 2, 2**j, -1)
         low, high = view[:, :, 0], view[:, :, 1]
-        total = low + high
+        total = scratch.reshape(low.shape)
+        np.add(low, high, out=total)
         np.subtract(low, high, out=high)
-        low[...] = total
+        np.copyto(low, total)
+
+
+#: a multiply-add of the low stage's dense products, counted in butterfly operations
+#: (numpy passes over the work array) for :func:`rotation_work`
+DENSE_WEIGHT = 0.1
+
+
+def rotation_work(k: int, low: int, n_states: int, n_outcomes: int) -> float:
+    """Estimated operations per point of a block rotation with ``low`` dense bits:
+    ``DENSE_WEIGHT · 2^low · D`` multiply-adds, then ``3 (k − low)`` butterfly operations
+    on each of the ``2 · n_outcomes`` values."""
+    return DENSE_WEIGHT * 2**low * n_states + 6 * n_outcomes * (k - low)
+
+
+def low_stages(low: int, y_r: np.ndarray, block_of: np.ndarray, imaginary: np.ndarray
+               ) -> list[LowStage]:
+    """The :class:`LowStage` products of a rotation whose sector states have rotated bits
+    ``y_r``, blocks ``block_of`` and parts ``imaginary``: keys ``(block, y_H)`` are grouped
+    by the tuple of ``(part, y_L)`` of their states, one dense product per group."""
+    y_low, y_high = y_r & (2**low - 1), y_r >> low
+    member = imaginary * 2**low + y_low
+    key = block_of * (int(y_high.max(initial=0)) + 1) + y_high
+    order = np.lexsort((member, key))
+    keys, starts = np.unique(key[order], return_index=True)
+    by_members: dict[tuple[int, ...], list[np.ndarray]] = {}
+    for rows in np.split(order, starts[1:]):
+        by_members.setdefault(tuple(member[rows].tolist()), []).append(rows)
+    x = np.arange(2**low, dtype=np.int64)[:, None]
+    stages = []
+    for members, groups in by_members.items():
+        table = np.stack(groups, axis=1)  # (members, K) sector rows, members sorted
+        first = table[:, 0]  # the members' rows of the first key
+        is_imaginary = np.asarray(members) >= 2**low
+        states = (table[~is_imaginary], table[is_imaginary])
+        hadamard = tuple(1.0 - 2.0 * (_popcount(x & y_low[first[mask]][None, :]) & 1)
+                         for mask in (~is_imaginary, is_imaginary))
+        stages.append(LowStage(block_of[table[0]], y_high[table[0]], states,
+                               (hadamard[0], hadamard[1]), None))
+    return stages
+
+
+def _with_indicators(stages: list[LowStage], indicator: csr_matrix, size: int,
+                     n_blocks: int) -> list[LowStage]:
+    """Stages of a purely dense rotation with their own class indicators: column
+    ``x · K + j`` of a stage is outcome row ``x · Z_p + blocks[j]`` of ``indicator``."""
+    x = np.arange(size, dtype=np.int64)[:, None]
+    return [replace(stage, indicator=indicator[:, (x * n_blocks + stage.blocks[None, :])
+                                                  .ravel()].tocsr())
+            for stage in stages]
 
 
 def block_rotation(index: int, group: MeasurementGroup, classes: OutcomeClasses,
-                   basis: np.ndarray) -> BlockRotation:
-    """The :class:`BlockRotation` of ``group`` on the sector ``basis`` (sparse matrix when
-    cheaper than butterflies and not too big)."""
+                   basis: np.ndarray, low: int | None = None) -> BlockRotation:
+    """The :class:`BlockRotation` of ``group`` on the sector ``basis`` with ``low`` dense
+    bits (by default the cheapest number, :func:`rotation_work`)."""
     rotated, y_mask = _masks(group.basis)
     qubits = _bits(rotated)
     k, size = len(qubits), 2**len(qubits)
@@ -211,18 +329,19 @@ def block_rotation(index: int, group: MeasurementGroup, classes: OutcomeClasses,
     labels = np.cumsum(possible)[classes.labels[outcomes]] - 1  # index among possible
     indicator = csr_matrix((np.ones(n_outcomes), (labels, np.arange(n_outcomes))),
                            shape=(int(possible.sum()), n_outcomes))
-    at = (imaginary * size + y_r) * len(blocks) + block_of
-    matrix = None
+    if low is None:
+        low = min(range(k + 1), key=lambda j: rotation_work(k, j, len(basis), n_outcomes))
+    # the estimate that picks rotation or moments (SectorClassProbabilities): kept as it
+    # was measured for a sparse product or butterflies, so that the choice does not move
+    tail = 4 * n_outcomes
     butterfly_cost = 2 * n_outcomes * (3 * k + 2)
-    if len(basis) * size <= min(MAX_MATRIX_ENTRIES, butterfly_cost):
-        x = np.arange(size, dtype=np.int64)[:, None]
-        rows = (imaginary[None, :] * size + x) * len(blocks) + block_of[None, :]
-        values = sign[None, :] * (1.0 - 2.0 * (_popcount(x & y_r[None, :]) & 1))
-        columns = np.broadcast_to(np.arange(len(basis)), rows.shape)
-        matrix = csr_matrix((values.ravel(), (rows.ravel(), columns.ravel())),
-                            shape=(2 * n_outcomes, len(basis)))
-    return BlockRotation(index, k, len(blocks), possible, indicator, matrix, at,
-                         sign[:, None])
+    cost = (len(basis) * size if len(basis) * size <= min(MAX_MATRIX_ENTRIES, butterfly_cost)
+            else butterfly_cost) + tail
+    stages = low_stages(low, y_r, block_of, imaginary)
+    if low == k:
+        stages = _with_indicators(stages, indicator, size, len(blocks))
+    return BlockRotation(index, k, len(blocks), possible, indicator, low, stages,
+                         sign[:, None], cost)
 
 
 def pauli_moments(index: int, group: MeasurementGroup, classes: OutcomeClasses,
@@ -411,19 +530,31 @@ class SectorClassProbabilities:
                                                              * part[block.second])
         return np.asarray(self._mix @ moments)
 
-    def probabilities_columns(self, columns: np.ndarray) -> list[np.ndarray]:
-        """``[g] -> (C_g, P)`` probabilities of group ``g``'s possible classes (values
-        ``values[g]``, mask ``possible[g]`` of its outcome classes) for sector states
-        ``columns`` (D, P); every other class has probability exactly 0."""
-        out: dict[int, np.ndarray] = {}
+    def iter_columns(self, columns: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        """``(g, (C_g, P))`` for ``g = 0 … G − 1`` in order: the probabilities of group
+        ``g``'s possible classes (values ``values[g]``, mask ``possible[g]`` of its outcome
+        classes) for sector states ``columns`` (D, P); every other class has probability
+        exactly 0. The moment groups' classes (``Σ C_g`` rows, few) are computed together
+        first; each rotated group's are computed when it is reached, so a caller that
+        consumes one group at a time holds one group's table, not all of them."""
+        stacked: dict[int, np.ndarray] = {}
         with single_threaded_blas():  # see :mod:`.blas_threads`
-            for rot in self.rotations:
-                out[rot.group] = rot.probabilities(columns)
             if self.moments:
-                stacked = self._moment_classes(columns)
-                for m, rows in zip(self.moments, self._class_rows, strict=True):
-                    out[m.group] = stacked[rows]
-        return [out[g] for g in range(self.n_groups)]
+                table = self._moment_classes(columns)
+                stacked = {m.group: table[rows]
+                           for m, rows in zip(self.moments, self._class_rows, strict=True)}
+        rotations = {rot.group: rot for rot in self.rotations}
+        for g in range(self.n_groups):
+            if g in stacked:
+                yield g, stacked.pop(g)
+                continue
+            with single_threaded_blas():
+                probs = rotations[g].probabilities(columns)
+            yield g, probs
+
+    def probabilities_columns(self, columns: np.ndarray) -> list[np.ndarray]:
+        """``[g] -> (C_g, P)``: every group's table of :meth:`iter_columns` at once."""
+        return [probs for _, probs in self.iter_columns(columns)]
 
     def probabilities(self, states: np.ndarray) -> list[np.ndarray]:
         """``[g] -> (P, C_g)``: :meth:`probabilities_columns` of ``states`` (P, D)."""

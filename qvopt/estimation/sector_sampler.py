@@ -80,14 +80,13 @@ class SectorSampler:
         n_groups = self.observable.n_groups
         shots = np.broadcast_to(np.asarray(shots, dtype=np.int64),
                                 (columns.shape[1], n_groups))
-        class_probs = self.class_probabilities(columns)
         means = np.empty(shots.shape)
         variances = np.empty(shots.shape)
-        for g, probs in enumerate(class_probs):
+        for g, probs in self.classes.iter_columns(columns):  # one group's table at a time
             column = shots[:, g]
             n = int(column[0]) if np.all(column == column[0]) else column
             means[:, g], variances[:, g] = sample_class_means(
-                probs, self.classes.values[g], n, rng)
+                probs.T, self.classes.values[g], n, rng)
         return GroupMoments(means, variances, shots, self.observable.grouped.constant)
 
     def exact(self, points: np.ndarray) -> np.ndarray:
@@ -98,10 +97,10 @@ class SectorSampler:
         """Exact per-shot variances ``σ²_pg`` (points, groups)."""
         columns = self.engine.sector_columns(points)
         out = np.empty((columns.shape[1], self.observable.n_groups))
-        for g, probs in enumerate(self.class_probabilities(columns)):
+        for g, probs in self.classes.iter_columns(columns):
             values = self.classes.values[g]
-            mean = probs @ values
-            out[:, g] = np.maximum(probs @ values**2 - mean**2, 0.0)
+            mean = probs.T @ values
+            out[:, g] = np.maximum(probs.T @ values**2 - mean**2, 0.0)
         return out
 
     def fidelities(self, theta: np.ndarray, others: np.ndarray) -> np.ndarray:
