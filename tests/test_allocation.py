@@ -102,3 +102,23 @@ def test_variance_allocation_never_starves_a_group_and_stays_calibrated():
     # the spread of n draws estimates sigma to about 1/sqrt(2(n-1)) = 3.5%: allow 4 of those
     assert abs(spread / np.sqrt(np.mean(np.square(errors))) - 1) < 4 / np.sqrt(2 * (n - 1))
     assert abs(values.mean() - exact) < 4 * spread / np.sqrt(n)
+
+
+def test_prior_energy_variance_counts_each_term_once_in_its_first_group():
+    # iCANS's first-gradient shots scale with V0; with coefficient splitting, counting every
+    # share as an uncorrelated term raised it (lih_fc 4.68) although the split lowers the
+    # true variance; each term counted whole in its first group gives plain FC's V0
+    from qvopt.chem import load_problem
+    from qvopt.estimation.allocation import prior_energy_variance, prior_variances
+    from qvopt.estimation.partition import form_groups
+
+    hamiltonian = load_problem("lih_fc").hamiltonian
+    for grouping in ("sorted_insertion", "fc"):
+        grouped = form_groups(hamiltonian, grouping)
+        assert np.isclose(prior_energy_variance(grouped),
+                          np.sum(np.sqrt(prior_variances(grouped))) ** 2, rtol=1e-12)
+    split = form_groups(hamiltonian, "fc_split")
+    shared = np.sum(np.sqrt(prior_variances(split))) ** 2
+    plain = prior_energy_variance(form_groups(hamiltonian, "fc"))
+    assert np.isclose(prior_energy_variance(split), plain, rtol=1e-12)
+    assert shared > 1.2 * plain

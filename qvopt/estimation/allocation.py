@@ -60,6 +60,32 @@ def prior_variances(grouped: GroupedHamiltonian) -> np.ndarray:
     return np.array([float(np.sum(g.coeffs**2)) for g in grouped.groups])
 
 
+def prior_energy_variance(grouped: GroupedHamiltonian) -> float:
+    """``V₀ = (Σ_g σ̃_g)²``: the per-shot variance of an energy under variance-optimal
+    allocation if every group's terms were uncorrelated with zero mean, each term counted
+    once and whole, in the first group that measures it: ``σ̃_g² = Σ c_t²`` over those
+    terms (``c_t`` the sum of the term's shares). Without coefficient splitting every term
+    is in one group and ``σ̃_g² = Σ_{t∈g} c_t²`` (:func:`prior_variances`). With
+    ``fc_split`` the first group holding a term is the sorted-insertion group it was placed
+    in (a later group's extra members commute with all of its members, so sorted insertion
+    would have placed them there), so ``V₀`` is plain FC's; counting each share as an
+    uncorrelated term instead would raise the bound where the split lowers the true
+    variance (LiH fc: 4.68 against FC's 3.67, while the true variance falls 2.2x)."""
+    n_terms = 1 + max((max(g.term_indices) for g in grouped.groups if len(g.term_indices)),
+                      default=-1)
+    totals = np.zeros(n_terms)
+    owner = np.full(n_terms, -1)
+    for index, group in enumerate(grouped.groups):
+        terms = np.asarray(group.term_indices, dtype=np.int64)
+        np.add.at(totals, terms, np.asarray(group.coeffs, dtype=float))
+        first = owner[terms] < 0
+        owner[terms[first]] = index
+    counted = owner >= 0
+    sigma = np.sqrt(np.bincount(owner[counted], weights=totals[counted] ** 2,
+                                minlength=grouped.n_groups))
+    return float(np.sum(sigma)) ** 2
+
+
 class ShotAllocator:
     """Current shots per group for one estimator; ``variance`` learns from each evaluation."""
 

@@ -34,8 +34,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..errors import InputError
 from . import first_order, scipy_methods
 from .ask_tell import AskTellOptimizer, FirstOrderOptimizer
@@ -280,9 +278,9 @@ def first_gradient_shots(key: str, estimator) -> int:
         return per_parameter * groups
     if getattr(estimator, "allocator", None) is None:
         return per_parameter
-    from ..estimation.allocation import prior_variances
+    from ..estimation.allocation import prior_energy_variance
 
-    v0 = float(np.sum(np.sqrt(prior_variances(estimator.grouped)))) ** 2
+    v0 = prior_energy_variance(estimator.grouped)
     return max(math.ceil(per_parameter * v0 / CANS_REFERENCE_VARIANCE), 2 * groups)
 
 
@@ -298,7 +296,8 @@ def problem_options(name: str, estimator) -> dict[str, Any]:
       allocation; with one (``shots`` the total of an evaluation), the total
       ``⌈m V₀ / σ_ref²⌉`` (at least 2 per group), where ``V₀ = (Σ_g σ₀_g)²`` is the
       per-shot variance of an energy under the prior group variances
-      ``σ₀_g² = Σ_{t∈g} c_t²`` (:func:`~qvopt.estimation.allocation.prior_variances`) and
+      ``σ₀_g² = Σ_{t∈g} c_t²``, each term counted whole in one group
+      (:func:`~qvopt.estimation.allocation.prior_energy_variance`) and
       ``σ_ref² = CANS_REFERENCE_VARIANCE``: each shifted energy then has the prior standard
       error ``σ_ref/√m`` whatever the grouping; rosalin (which samples terms, not groups):
       ``m · n_groups``. ``max_shots`` = ``CANS_MAX_SHOTS_FACTOR`` × that (× a user's own
