@@ -41,7 +41,10 @@ comment names the default where the example differs from it)::
                                      # "auto": 1.6e-3 when sampling; "none": one evaluation
     device = "CPU"                   # Aer device of the statevector backend
     engine = "auto"                  # auto | sector (UCCSD/ADAPT states) | aer
-    grouping = "auto"                # sorted_insertion | dsatur | fc (fully commuting)
+    grouping = "auto"                # sorted_insertion | dsatur (qubit-wise) | fc (fully
+                                     # commuting) | fc_split (fc, shared terms split);
+                                     # auto: fc_split when sampling on statevector with
+                                     # an allocation, else sorted_insertion
     taper = false                    # remove Z2 symmetries (hardware-efficient ansatz)
     initial_point = "auto"           # mp2 for uccsd, else zeros | "mp2" | "hf" (zeros) |
                                      # a list of angles

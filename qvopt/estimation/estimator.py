@@ -74,7 +74,11 @@ class Estimator:
         grouping: qubit-wise commuting ``"sorted_insertion"`` (default) or ``"dsatur"``
             (fewer QWC groups), see :mod:`.grouping`; or ``"fc"``: fully commuting groups
             by sorted insertion, each measured after its diagonalizing Clifford (fewest
-            groups and shots; :mod:`.commuting`). ``grouped``: the groups of
+            groups; :mod:`.commuting`); or ``"fc_split"``: the same groups, each also
+            measuring every term that commutes with all its members, with the coefficients
+            of shared terms split between groups (fewest shots; :mod:`.splitting`). A
+            :class:`~qvopt.config.RunConfig`'s ``"auto"`` chooses (see
+            :func:`qvopt.run_defaults.default_grouping`). ``grouped``: the groups of
             ``hamiltonian`` when the caller already formed them
             (:func:`.partition.form_groups`), so they are not formed twice.
         backend: ``"statevector"`` (default), ``"aer"``, ``"fake_<device>"``,
