@@ -213,6 +213,17 @@ def test_sector_sampler_with_the_embedded_fallback_only(lih_fc_case, monkeypatch
         np.testing.assert_allclose(a, b, atol=1e-12)
 
 
+def reseeded_calibration(est, theta, seeds: int = 400) -> None:
+    """:func:`calibration` of ``est.energy(theta)`` over ``seeds`` reseedings of ``est``."""
+    exact = est.exact_energy(theta)
+    estimates = []
+    for seed in range(seeds):
+        est.reseed(seed)
+        estimates.append(est.energy(theta))
+    calibration(np.array([e.value for e in estimates]),
+                np.array([e.stderr for e in estimates]), exact)
+
+
 def calibration(values: np.ndarray, stderrs: np.ndarray, exact: float) -> None:
     """Unbiased and honest error bars over N independent seeds.
 
@@ -232,14 +243,7 @@ def test_fc_energies_unbiased_with_honest_error_bars_over_400_seeds(lih_fc_case,
     problem, circuit, theta = lih_fc_case
     est = qvopt.Estimator(problem.hamiltonian, circuit, shots=4000, grouping="fc",
                           allocation="weighted", engine=engine)
-    exact = est.exact_energy(theta)
-    values, errors = [], []
-    for seed in range(400):
-        est.reseed(seed)
-        estimate = est.energy(theta)
-        values.append(estimate.value)
-        errors.append(estimate.stderr)
-    calibration(np.array(values), np.array(errors), exact)
+    reseeded_calibration(est, theta)
     assert est.shots_used == 400 * 4000
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from qiskit.quantum_info import SparsePauliOp
 from scipy.optimize import minimize
-from test_fc_grouping import calibration, ground_state
+from test_fc_grouping import calibration, ground_state, reseeded_calibration
 
 import qvopt
 from qvopt.estimation import form_groups
@@ -182,14 +182,7 @@ def test_split_energies_unbiased_with_honest_error_bars_over_400_seeds(lih_fc_ca
     problem, circuit, theta, grouped = lih_fc_case
     est = qvopt.Estimator(problem.hamiltonian, circuit, shots=4000, grouping="fc_split",
                           allocation="weighted", engine=engine, grouped=grouped)
-    exact = est.exact_energy(theta)
-    values, errors = [], []
-    for seed in range(400):
-        est.reseed(seed)
-        estimate = est.energy(theta)
-        values.append(estimate.value)
-        errors.append(estimate.stderr)
-    calibration(np.array(values), np.array(errors), exact)
+    reseeded_calibration(est, theta)
     assert est.shots_used == 400 * 4000
 
 
