@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 from qiskit.quantum_info import SparsePauliOp
 from scipy.optimize import minimize
-from test_fc_grouping import calibration, ground_state, reseeded_calibration
+from test_fc_grouping import (
+    assert_outcome_values_give,
+    calibration,
+    ground_state,
+    reseeded_calibration,
+)
 
 import qvopt
 from qvopt.estimation import form_groups
@@ -162,19 +167,7 @@ def test_split_exact_energy_through_the_outcome_values(lih_fc_case, engine):
     problem, circuit, theta, grouped = lih_fc_case
     est = qvopt.Estimator(problem.hamiltonian, circuit, grouping="fc_split", engine=engine,
                           grouped=grouped)
-    exact = est.exact_energy(theta)
-    observable = est.observable
-    if engine == "aer":
-        state = est.engine.statevectors(theta[None])
-        probs = observable.class_probabilities(state)
-        values = [c.values for c in observable.classes]
-        tol = 1e-6  # single-precision rotations
-    else:
-        probs = est.reference.class_probabilities(est.engine.sector_columns(theta[None]))
-        values = est.reference.classes.values
-        tol = 1e-10
-    energy = grouped.constant + sum(p[0] @ v for p, v in zip(probs, values, strict=True))
-    assert energy == pytest.approx(exact, abs=tol)
+    assert_outcome_values_give(est, theta, engine, est.exact_energy(theta))
 
 
 @pytest.mark.parametrize("engine", ["aer", "sector"])
