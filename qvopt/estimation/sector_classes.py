@@ -21,9 +21,14 @@ equal ``z``:
 with the basis changes of :func:`.sampling._rotate` (X: ``√2 H``; Y: ``√2 H S†``, i.e.
 ``(a0, a1) → (a0 − i a1, a0 + i a1)``). Only the ``Z_p`` distinct blocks of the sector are
 stored, ``Z_p · 2^k`` outcomes instead of ``2^n``; the phase ``(−i)^m`` is real or
-imaginary, so real and imaginary parts are two real transforms. Applied either as one
-sparse ``(2 Z_p 2^k) × D`` matrix (``D·2^k`` entries: few sector states per block) or, for
-many rotated qubits, as ``k`` in-place butterfly passes (a fast Walsh–Hadamard transform).
+imaginary, so real and imaginary parts are two real transforms. The transform factorises
+over the rotated bits, ``y_R = (y_H, y_L)``: over the ``k_L`` low bits it is applied to the
+sector amplitudes only, as dense products ``(−1)^{x_L·y_L}`` (blocks whose sector states
+have the same low bits share one product: few distinct member sets in a particle-number
+sector), then as ``k − k_L`` in-place butterfly passes (a fast Walsh–Hadamard transform)
+over the high bits of the dense ``2 Z_p 2^k`` work array; ``k_L`` is chosen per group by
+an operation count (:func:`rotation_work`; ``k_L = k``, the common case, needs no work
+array). The sampler takes one group's classes at a time (:meth:`iter_columns`).
 
 **Pauli moments** (groups whose terms generate few products). A shot's value depends on
 ``x`` only through the parities ``τ_i = (−1)^{x·a_i}`` of a GF(2) basis ``a_1 … a_r`` of
@@ -170,6 +175,14 @@ class BlockRotation:
     def n_outcomes(self) -> int:
         return self.n_blocks * 2**self.k
 
+    @property
+    def values_per_point(self) -> int:
+        """Work-array values per point: both parts of every outcome, or (``k_L = k``) of
+        the largest stage's products."""
+        if self.low < self.k:
+            return 2 * self.n_outcomes
+        return max(2 * 2**self.k * stage.blocks.size for stage in self.stages)
+
     def probabilities(self, columns: np.ndarray) -> np.ndarray:
         """Probabilities ``(possible classes, P)`` of sector states ``columns`` (D, P).
 
@@ -178,7 +191,7 @@ class BlockRotation:
         (system time) as much as the arithmetic."""
         n_points = columns.shape[1]
         out = np.empty((self.indicator.shape[0], n_points))
-        chunks = _chunks(n_points, 2 * self.n_outcomes)
+        chunks = _chunks(n_points, self.values_per_point)
         widest = max(rows.stop - rows.start for rows in chunks)
         work = _Workspace(2 * self.n_outcomes, widest)
         for rows in chunks:
@@ -262,14 +275,18 @@ def _butterflies(parts: np.ndarray, k: int, scratch: np.ndarray | None = None,
 
 #: a multiply-add of the low stage's dense products, counted in butterfly operations
 #: (numpy passes over the work array) for :func:`rotation_work`
-DENSE_WEIGHT = 0.1
+DENSE_WEIGHT = 0.25
 
 
 def rotation_work(k: int, low: int, n_states: int, n_outcomes: int) -> float:
     """Estimated operations per point of a block rotation with ``low`` dense bits:
-    ``DENSE_WEIGHT · 2^low · D`` multiply-adds, then ``3 (k − low)`` butterfly operations
-    on each of the ``2 · n_outcomes`` values."""
-    return DENSE_WEIGHT * 2**low * n_states + 6 * n_outcomes * (k - low)
+    ``DENSE_WEIGHT · 2^low · D`` multiply-adds, then (``low < k``) ``3 (k − low)``
+    butterfly operations on each of the ``2 · n_outcomes`` values and about 9 more for
+    zeroing, scattering and squaring them. On H8's groups of 16 rotated qubits (2^16
+    outcomes, D = 4900, 8 points a chunk, one core) ``low`` = 10, 9, 8, 7 took 1.0–1.7,
+    0.83, 0.96, 1.07 ms a point (load 3–5): 0.25 picks 9."""
+    butterflies = 6 * n_outcomes * (k - low + 3) if low < k else 0  # + zeros, scatter
+    return DENSE_WEIGHT * 2**low * n_states + butterflies
 
 
 def low_stages(low: int, y_r: np.ndarray, block_of: np.ndarray, imaginary: np.ndarray
@@ -310,9 +327,11 @@ def _with_indicators(stages: list[LowStage], indicator: csr_matrix, size: int,
 
 
 def block_rotation(index: int, group: MeasurementGroup, classes: OutcomeClasses,
-                   basis: np.ndarray, low: int | None = None) -> BlockRotation:
+                   basis: np.ndarray, low: int | None = None, stages: bool = True
+                   ) -> BlockRotation:
     """The :class:`BlockRotation` of ``group`` on the sector ``basis`` with ``low`` dense
-    bits (by default the cheapest number, :func:`rotation_work`)."""
+    bits (by default the cheapest number, :func:`rotation_work`); ``stages=False`` leaves
+    out the products (enough for its ``cost`` and ``possible``, not to compute)."""
     rotated, y_mask = _masks(group.basis)
     qubits = _bits(rotated)
     k, size = len(qubits), 2**len(qubits)
@@ -337,10 +356,10 @@ def block_rotation(index: int, group: MeasurementGroup, classes: OutcomeClasses,
     butterfly_cost = 2 * n_outcomes * (3 * k + 2)
     cost = (len(basis) * size if len(basis) * size <= min(MAX_MATRIX_ENTRIES, butterfly_cost)
             else butterfly_cost) + tail
-    stages = low_stages(low, y_r, block_of, imaginary)
+    products = low_stages(low, y_r, block_of, imaginary) if stages else []
     if low == k:
-        stages = _with_indicators(stages, indicator, size, len(blocks))
-    return BlockRotation(index, k, len(blocks), possible, indicator, low, stages,
+        products = _with_indicators(products, indicator, size, len(blocks))
+    return BlockRotation(index, k, len(blocks), possible, indicator, low, products,
                          sign[:, None], cost)
 
 
@@ -443,7 +462,7 @@ class SectorClassProbabilities:
             if fully_commuting:
                 self._add_commuting(g, group, classes)
                 continue
-            rotation = block_rotation(g, group, classes, self.basis)
+            rotation = block_rotation(g, group, classes, self.basis, stages=False)
             rank = len(gf2_basis(group.supports))
             moment = None
             if rank <= MAX_MOMENT_RANK and 2**rank < rotation.cost:
@@ -451,8 +470,10 @@ class SectorClassProbabilities:
             if moment is not None and moment.cost < rotation.cost:
                 self.moments.append(moment)
             else:
-                self.rotations.append(rotation)
+                self.rotations.append(block_rotation(g, group, classes, self.basis))
         self._build_moment_tables()
+        # the stacked tables hold the pairs now; each group's own copy (H8: 280 MB) goes
+        self.moments = [replace(m, pairs=[]) for m in self.moments]
         self.possible: list[np.ndarray] = [np.ones(len(c.values), bool)
                                            for c in observable.classes]
         for method in [*self.rotations, *self.moments]:
@@ -538,19 +559,16 @@ class SectorClassProbabilities:
         first; each rotated group's are computed when it is reached, so a caller that
         consumes one group at a time holds one group's table, not all of them."""
         stacked: dict[int, np.ndarray] = {}
-        with single_threaded_blas():  # see :mod:`.blas_threads`
+        rotations = {rot.group: rot for rot in self.rotations}
+        # one BLAS thread for the whole iteration (see :mod:`.blas_threads`): switching
+        # the count per group costs more than the products on small systems
+        with single_threaded_blas():
             if self.moments:
                 table = self._moment_classes(columns)
                 stacked = {m.group: table[rows]
                            for m, rows in zip(self.moments, self._class_rows, strict=True)}
-        rotations = {rot.group: rot for rot in self.rotations}
-        for g in range(self.n_groups):
-            if g in stacked:
-                yield g, stacked.pop(g)
-                continue
-            with single_threaded_blas():
-                probs = rotations[g].probabilities(columns)
-            yield g, probs
+            for g in range(self.n_groups):
+                yield g, stacked.pop(g) if g in stacked else rotations[g].probabilities(columns)
 
     def probabilities_columns(self, columns: np.ndarray) -> list[np.ndarray]:
         """``[g] -> (C_g, P)``: every group's table of :meth:`iter_columns` at once."""

@@ -28,12 +28,24 @@ from .sampling import sample_class_means
 from .sector import SectorEngine
 from .sector_classes import SectorClassProbabilities
 
+#: terms with at most this many distinct flip (X) masks are turned into one ``2^n`` sparse
+#: matrix at a time: H8's 16-qubit matrix at once took 1.1 GB
+FLIPS_PER_PART = 16
+
 
 def sector_hamiltonian(hamiltonian: SparsePauliOp, basis: np.ndarray) -> csr_matrix:
     """``Re(P_S H P_S)``: the real part of ``H``'s block on the sector ``basis`` (D, D),
-    sparse."""
-    matrix = hamiltonian.to_matrix(sparse=True).tocsr()
-    return csr_matrix(matrix[basis][:, basis].real)
+    sparse. Summed over parts of the terms with few distinct flip masks (a ``2^n`` sparse
+    matrix has ``2^n`` entries per flip mask), so only one part's matrix exists at a time."""
+    weights = 1 << np.arange(hamiltonian.num_qubits, dtype=np.int64)
+    flips = (hamiltonian.paulis.x * weights).sum(axis=1)
+    unique, part_of = np.unique(flips, return_inverse=True)
+    part_of = part_of.ravel() // FLIPS_PER_PART
+    total = csr_matrix((len(basis), len(basis)))
+    for part in range(int(part_of.max(initial=-1)) + 1):
+        matrix = hamiltonian[part_of == part].to_matrix(sparse=True).tocsr()
+        total = total + csr_matrix(matrix[basis][:, basis].real)
+    return total.tocsr()
 
 
 class SectorSampler:

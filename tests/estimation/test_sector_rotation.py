@@ -90,3 +90,17 @@ def test_sampling_holds_one_group_table_at_a_time(lih, monkeypatch):
     for g, probs in enumerate(sampler.classes.probabilities_columns(columns)):
         mean, _ = draw(probs.T, sampler.classes.values[g], 1000, rng)
         assert np.array_equal(mean, moments.means[:, g])
+
+
+def test_sector_hamiltonian_in_parts_equals_the_whole_matrix(lih, monkeypatch):
+    """``Re(P_S H P_S)`` summed over parts of few flip masks is the block of the whole
+    ``2^n`` matrix (to rounding), whatever the part size."""
+    from qvopt.estimation import sector_sampler
+
+    est, tables, _ = lih
+    hamiltonian = est.sampler.hamiltonian
+    whole = hamiltonian.to_matrix(sparse=True).tocsr()[tables.basis][:, tables.basis].real
+    for flips in (1, 7, 10**6):
+        monkeypatch.setattr(sector_sampler, "FLIPS_PER_PART", flips)
+        parts = sector_sampler.sector_hamiltonian(hamiltonian, tables.basis)
+        assert abs(parts - whole).max() < 1e-12
