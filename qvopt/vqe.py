@@ -62,19 +62,24 @@ ROUND_2_STEPS: dict[str, dict[str, Any]] = {
 
 
 #: A gradient-free run's final point and its start are measured once more, each to half the
-#: final precision, when their fresh final-precision values differ by less than this many
-#: standard errors of the difference (:meth:`_Run._not_above_start`): at 1.6 mHa each, a
-#: start 1.64 mHa lower was missed 1 time in 4 (Nelder–Mead on lih_fc, seed 0, ended 1.6
-#: mHa above its start); with the pooled values (about 0.7 mHa each) 1 in 20.
+#: smaller of their standard errors, when their fresh values differ by less than this many
+#: standard errors of the difference (:meth:`_Run._not_above_start`): Nelder–Mead on lih_fc
+#: (seed 0) ended 1.64 mHa above its start, which one measurement of each (0.64–1.6 mHa)
+#: did not show.
 START_COMPARE_Z = 2.0
 
 
 def pooled(first: Estimate, second: Estimate) -> Estimate:
     """Two independent estimates of one energy as one: the inverse-variance mean, its
-    standard error ``(1/σ₁² + 1/σ₂²)^{-1/2}`` and the shots of both."""
-    w1, w2 = first.stderr ** -2.0, second.stderr ** -2.0
+    standard error ``(1/σ₁² + 1/σ₂²)^{-1/2}`` and the shots of both (an estimate with
+    ``σ = 0`` is exact and is kept as it is)."""
+    shots = int(first.shots) + int(second.shots)
+    for exact in (first, second):
+        if float(exact.stderr) == 0.0:
+            return Estimate(float(exact.value), 0.0, shots)
+    w1, w2 = float(first.stderr) ** -2.0, float(second.stderr) ** -2.0
     return Estimate(float((w1 * first.value + w2 * second.value) / (w1 + w2)),
-                    float((w1 + w2) ** -0.5), int(first.shots) + int(second.shots))
+                    float((w1 + w2) ** -0.5), shots)
 
 
 def record_z(n_records: int) -> float:
@@ -340,7 +345,8 @@ class _Run:
         at VQE defaults: SPSA, 2-SPSA, NFT, Nelder–Mead, COBYLA, Powell on h2/lih_fc). For
         those runs the start is measured afresh as the final point was (charged). When the
         two values are within :data:`START_COMPARE_Z` standard errors of their difference,
-        both points are measured again to half the final precision and each pair pooled
+        both points are measured again to half the smaller standard error and each pair
+        pooled (only when the shot budget allows both)
         (:func:`pooled`). If the start measures lower, it is measured once more and that
         value is reported (choosing by one measurement and reporting another keeps the
         winner's curse out of ``fun``)."""
@@ -357,8 +363,11 @@ class _Run:
                 and abs(at_start.value - at_final.value) < START_COMPARE_Z * difference
                 and self._budget_allows()):
             # too close to call: both measured again, to half the precision, and pooled
-            at_start = pooled(at_start, self._final_energy(loop, start, precision / 2))
-            at_final = pooled(at_final, self._final_energy(loop, outcome, precision / 2))
+            again = min(at_start.stderr, at_final.stderr) / 2
+            more_start = self._final_energy(loop, start, again)
+            if self._budget_allows():  # both or neither: one pooled side would be unfair
+                at_start = pooled(at_start, more_start)
+                at_final = pooled(at_final, self._final_energy(loop, outcome, again))
         if at_start.value >= at_final.value or not self._budget_allows():
             return outcome, final
         return start, self._final_energy(loop, start)

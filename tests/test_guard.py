@@ -245,3 +245,17 @@ def test_pooled_estimates_are_inverse_variance_means():
     assert both.value == pytest.approx((100 * 1.0 + 25 * 2.0) / 125)
     assert both.stderr == pytest.approx((100 + 25) ** -0.5)
     assert both.shots == 125
+
+
+def test_pooling_keeps_an_exact_estimate():
+    from qvopt.estimation.base import Estimate
+    from qvopt.vqe import pooled
+
+    assert pooled(Estimate(1.0, 0.0, 10), Estimate(2.0, 0.5, 5)) == Estimate(1.0, 0.0, 15)
+
+
+def test_the_start_comparison_stays_inside_the_shot_budget(h2):
+    # the extra start/final measurements of a gradient-free run must respect shot_budget
+    for budget in (150_000, 200_000, 260_000):
+        r = qvopt.vqe(h2, optimizer="nelder-mead", seed=0, maxiter=20, shot_budget=budget)
+        assert r.shots_used <= budget, (budget, r.shots_used, r.message)

@@ -252,12 +252,14 @@ VQE_DEFAULTS: dict[str, dict] = {
 CANS_MIN_SHOTS_PER_GROUP = 12
 CANS_MIN_SHOTS_PER_PARAMETER = 1.0
 # With an allocation the first gradient's total per shifted point is scaled by the prior
-# per-shot variance V₀ instead of the number of groups (problem_options): V₀/σ_ref² with
-# σ_ref² = 1/16 Ha² gives within 0.85–1.7× of the per-group rule's totals with QWC groups
-# (h2 102 vs 60, lih_fc 2171 vs 2040, lih 13771 vs 16284) and the same prior precision
-# with any grouping. The per-group rule gave fully commuting groups (4–5× fewer groups,
-# only 1.5× less variance) noisier first steps: lih S_CA 4.5e7 against QWC's 1.8e7, and
-# 1.4e7 once their first gradient had QWC's prior precision (10 seeds).
+# per-shot variance V₀ instead of the number of groups (problem_options), giving the same
+# prior precision with any grouping. The per-group rule gave fully commuting groups (4–5×
+# fewer groups, only 1.5× less variance) noisier first steps: lih S_CA 4.5e7 against QWC's
+# 1.8e7, and 1.4e7 once their first gradient had QWC's prior precision (10 seeds). σ_ref²
+# = 0.04 Ha² was chosen with FC groups (24 seeds each, min_shots swept): S_CA was lowest
+# near 2800 on lih_fc (m V₀/σ_ref² = 2204 at 0.04) and 12000–16000 on lih (14345); 1/16
+# gave 1.2e6 and 2.2e7. With QWC groups it gives 1.3–2.7× the per-group rule's totals
+# (h2 160 vs 60, lih_fc 3392 vs 2040, lih 21518 vs 16284).
 CANS_REFERENCE_VARIANCE = 0.04
 # The shot rule s_i ∝ ξ_i/χ_i² grows without bound as the gradient vanishes: after chemical
 # accuracy a 120-step run spends most of its shots on ever more precise gradients. Capping
