@@ -363,7 +363,7 @@ class _Run:
                 and abs(at_start.value - at_final.value) < START_COMPARE_Z * difference
                 and self._budget_allows()):
             # too close to call: both measured again, to half the precision, and pooled
-            again = min(at_start.stderr, at_final.stderr) / 2
+            again = min(float(at_start.stderr), float(at_final.stderr)) / 2
             more_start = self._final_energy(loop, start, again)
             if self._budget_allows():  # both or neither: one pooled side would be unfair
                 at_start = pooled(at_start, more_start)
