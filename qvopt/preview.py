@@ -129,6 +129,7 @@ def preview(config: RunConfig) -> dict[str, Any]:
     return {
         "molecule": run.problem.name, "qubits": run.problem.n_qubits,
         "parameters": run.circuit.num_parameters, "groups": estimator.grouped.n_groups,
+        "grouping": run.config.grouping,
         "backend": estimator.backend_name, "optimizer": run.optimizer.name,
         "shots": config.shots, "allocation": config.allocation,
         "initial_point": start if start == "mp2" else "zeros" if start in (None, "hf")

@@ -21,6 +21,8 @@ def test_preview_matches_the_ledger_of_a_one_iteration_run(optimizer, allocation
     # fully commuting groups (2) with an allocation, QWC (5) with shots per group
     groups = 2 if allocation else 5
     assert cost["qubits"] == 4 and cost["parameters"] == 3 and cost["groups"] == groups
+    assert cost["grouping"] == ("fc_split" if allocation else "sorted_insertion") \
+        == result.config["grouping"]
 
 
 def test_preview_of_the_defaults_matches_the_ledger_and_states_them():

@@ -134,10 +134,12 @@ def add_run_parser(sub, formatter) -> None:
                      help="state simulation: sector (UCCSD/ADAPT particle-number sector, "
                           "fast), aer (any circuit), auto (sector when the circuit allows)")
     run.add_argument("--grouping", choices=[AUTO, *GROUPINGS], default=AUTO,
-                     help="measurement groups: fc (fully commuting, measured after a "
-                          "Clifford: fewest shots), sorted_insertion or dsatur (qubit-wise "
+                     help="measurement groups: fc_split (fully commuting groups sharing "
+                          "split coefficients: fewest shots), fc (fully commuting, measured "
+                          "after a Clifford), sorted_insertion or dsatur (qubit-wise "
                           f"commuting: no extra gates); auto: {DEFAULT_GROUPING} for sampled runs "
-                          f"on the statevector backend with an allocation, else {QWC_GROUPING}")
+                          f"up to 14 qubits on the statevector backend with an allocation, else "
+                          f"{QWC_GROUPING}")
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     run.add_argument("--dry-run", action="store_true",
@@ -283,6 +285,7 @@ def _print_preview(console: Console, config) -> int:
                   f"{shots:,} per evaluation ({cost['allocation']})" if cost["allocation"]
                   else f"{shots:,} per group")
     table.add_row("initial point", cost["initial_point"])
+    table.add_row("grouping", cost["grouping"])
     for key in ("qubits", "parameters", "groups", "points_per_iteration",
                 "circuit_executions_per_iteration", "shots_per_evaluation",
                 "shots_per_iteration", "shots_per_iteration_at_most", "iterations",
