@@ -107,13 +107,19 @@ def test_ctrl_c_exits_130_with_the_checkpoint_intact(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "qvopt.cli", "run", "h2", "--maxiter", "100000", "--tol", "none",
          "--shots", "100", "--checkpoint", str(ck), "--no-progress"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     deadline = time.monotonic() + 120
     while not ck.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.2)
     time.sleep(0.5)
     os.kill(process.pid, signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    try:
+        out, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # say where it is stuck (faulthandler on SIGABRT)
+        process.send_signal(signal.SIGABRT)
+        out, err = process.communicate()
+        pytest.fail(f"still running 60 s after SIGINT; its threads:\n{err[-6000:]}")
     assert process.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
     resumed = qvopt.resume(ck, maxiter=qvopt.checkpoint.load(ck)[0]["nit"] + 1)
