@@ -61,9 +61,10 @@ INITIAL_POINTS = ("hf", "mp2")
 #: ``statevector`` backend: fully commuting groups with each shared term's coefficient split
 #: between the groups it commutes with (``fc_split``), measured in each group's Clifford
 #: basis. Default runs, 16 seeds each, iCANS's first gradient scaled by the prior variance
-#: (benchmarks/grouping_defaults.py): whole-run shots against QWC sorted insertion lih_fc
-#: 2.4e6 vs 1.0e7, lih 3.8e7 vs 8.5e7, held out LiH fc at 3 Å 8.2e6 vs 2.1e7 with 15/16
-#: within chemical accuracy against 6/16; against plain fc 1.6-1.8x fewer on LiH.
+#: (benchmarks/grouping_defaults.py, results/grouping_defaults_stop4.json): whole-run shots
+#: against QWC sorted insertion lih_fc 2.2e6 vs 9.6e6, lih 4.5e7 vs 8.4e7, held out LiH fc
+#: at 3 Å 8.2e6 vs 2.1e7 with 12/16 within chemical accuracy against 6/16 (plain fc 7/16);
+#: against plain fc 1.8x fewer on lih_fc, 1.4x on lih; level on H2 and HF.
 DEFAULT_GROUPING = "fc_split"
 #: What ``grouping="auto"`` becomes everywhere else: circuit backends (noise models, fake
 #: and IBM devices, PennyLane devices), where a fully commuting group's Clifford adds
