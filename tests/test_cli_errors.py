@@ -102,13 +102,21 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
         main(["run", "h2", "--no-progress"])
 
 
+def _ctrl_c_delivered() -> None:
+    """In the child before it starts: SIGINT acts as in a terminal. Where the tests run as a
+    background job of a shell without job control (``nohup bash .ci/run &``) SIGINT is
+    inherited ignored and Python keeps ignoring it: the run below kept iterating 60 s after
+    Ctrl-C (its stack, from faulthandler, was in the next checkpoint write)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_exits_130_with_the_checkpoint_intact(tmp_path):
     ck = tmp_path / "run.ckpt"
     process = subprocess.Popen(
         [sys.executable, "-m", "qvopt.cli", "run", "h2", "--maxiter", "100000", "--tol", "none",
          "--shots", "100", "--checkpoint", str(ck), "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"}, preexec_fn=_ctrl_c_delivered)
     deadline = time.monotonic() + 120
     while not ck.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.2)
