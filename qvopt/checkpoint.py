@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CheckpointError, InputError
-from .io import write_bytes_atomic
+from .io import signals_deferred, write_bytes_atomic
 
 FORMAT = "qvopt-checkpoint"
 VERSION = 2
@@ -210,10 +210,11 @@ def write_archive(path: str | Path, kind: ArchiveKind, meta: dict,
     ``meta``) and ``arrays`` into one ``.npz`` at ``path``, atomically (temporary file +
     rename)."""
     meta = {**meta, "format": kind.format, "version": kind.version}
-    buffer = io.BytesIO()
-    payload: dict[str, Any] = {"meta": np.array(json.dumps(meta)), **arrays}
-    np.savez(buffer, **payload)
-    write_bytes_atomic(path, buffer.getvalue())
+    with signals_deferred():  # a stop signal lands after the write: the file is whole
+        buffer = io.BytesIO()
+        payload: dict[str, Any] = {"meta": np.array(json.dumps(meta)), **arrays}
+        np.savez(buffer, **payload)
+        write_bytes_atomic(path, buffer.getvalue())
 
 
 #: The most a checkpoint may unpack to (bytes): real ones are kilobytes to a few megabytes
