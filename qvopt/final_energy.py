@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .estimation.allocation import PRIOR_SHOTS, prior_variances
+from .estimation.allocation import prior_variances, shrunk_variances
 from .estimation.base import Estimate
 
 SAFETY = 1.2
@@ -97,8 +97,7 @@ def measure_to_precision(estimator, x: np.ndarray, precision: float,
     for _ in range(MAX_ROUNDS):
         if tally.stderr() <= precision:
             break
-        dof = np.maximum(tally.n - 1, 0)
-        planned = (dof * tally.s2 + PRIOR_SHOTS * prior) / (dof + PRIOR_SHOTS)
+        planned = shrunk_variances(tally.s2, np.maximum(tally.n - 1, 0), prior)
         target = optimal_group_shots(np.sqrt(planned), precision)
         extra = np.maximum(target - tally.n.astype(np.int64), MIN_SHOTS)
         ramped = fit_to_budget(extra, int(RAMP * tally.n.sum()))

@@ -368,16 +368,18 @@ class _Run:
             if self._budget_allows():  # both or neither: one pooled side would be unfair
                 at_start = pooled(at_start, more_start)
                 at_final = pooled(at_final, self._final_energy(loop, outcome, again))
-        if at_start.value >= at_final.value or not self._budget_allows():
-            return outcome, final
-        return start, self._final_energy(loop, start)
+        return self._confirmed(loop, outcome, final, start, at_start, at_final)
 
     def _confirmed(self, loop: Loop, outcome: Outcome, final: Estimate,
-                   candidate: Outcome) -> tuple[Outcome, Estimate]:
-        """``candidate`` if a fresh (charged) measurement of it is lower than ``final``, and
-        then with a second fresh measurement (choosing by one measurement and reporting
+                   candidate: Outcome, measured: Estimate | None = None,
+                   against: Estimate | None = None) -> tuple[Outcome, Estimate]:
+        """``candidate`` if a fresh (charged) measurement of it (``measured``, when already
+        made) is lower than ``final`` (or ``against``, a better estimate of the same point),
+        and then with a second fresh measurement (choosing by one measurement and reporting
         another keeps the winner's curse out of ``fun``); else ``outcome`` and ``final``."""
-        if self._final_energy(loop, candidate).value >= final.value \
+        if measured is None:
+            measured = self._final_energy(loop, candidate)
+        if measured.value >= (final if against is None else against).value \
                 or not self._budget_allows():
             return outcome, final
         return candidate, self._final_energy(loop, candidate)

@@ -60,6 +60,13 @@ def prior_variances(grouped: GroupedHamiltonian) -> np.ndarray:
     return np.array([float(np.sum(g.coeffs**2)) for g in grouped.groups])
 
 
+def shrunk_variances(sample: np.ndarray, dof: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """``(d s² + k σ₀²)/(d + k)``: sample variances ``s²`` of ``d`` degrees of freedom shrunk
+    toward the prior ``σ₀²`` by ``k`` = :data:`PRIOR_SHOTS` pseudo-shots (module docstring);
+    shared by the variance allocation and the final energy's plan."""
+    return (dof * sample + PRIOR_SHOTS * prior) / (dof + PRIOR_SHOTS)
+
+
 def prior_energy_variance(grouped: GroupedHamiltonian) -> float:
     """``V₀ = (Σ_g σ̃_g)²``: the per-shot variance of an energy under variance-optimal
     allocation if every group's terms were uncorrelated with zero mean, each term counted
@@ -133,7 +140,7 @@ class ShotAllocator:
         prior = prior_variances(self.grouped)
         if degrees_of_freedom is not None:
             dof = np.maximum(np.asarray(degrees_of_freedom, dtype=float), 0.0)
-            observed = (dof * observed + PRIOR_SHOTS * prior) / (dof + PRIOR_SHOTS)
+            observed = shrunk_variances(observed, dof, prior)
         # keep a floor so that a group that looked deterministic still gets measured
         self.variances = np.where(ok, np.maximum(observed, 1e-6 * prior), self.variances)
 
