@@ -4,14 +4,22 @@ device? Energy error at a fixed point, QWC vs FC, same shots, same backend, one 
 At the exact UCCSD optimum of the molecule (a noiseless run), each grouping estimates the
 energy ``--repeats`` times with ``--shots`` per evaluation (variance allocation) on a
 fake IBM device (its noise model, coupling map and basis gates, simulated by Aer). Prints
-per grouping: the groups, the two-qubit gates of the measured circuits, the mean error
-against the exact energy (the device's bias), the spread (shot noise) and the root mean
-square error, which is what a user pays for.
+per grouping (``--groupings``: QWC ``sorted_insertion``, ``fc``, ``fc_split``): the
+groups, the two-qubit gates of the measured circuits, the mean error against the exact
+energy (the device's bias), the spread (shot noise) and the root mean square error, which
+is what a user pays for. Every grouping uses the same ``--seed``, the same shots and
+the same transpiler seed.
+
+A noisy 10-qubit simulation is slow: ``--time-limit`` caps each grouping's repeats (the
+row records how many ran; at least 2), and ``--json`` is rewritten after every grouping,
+so a run stopped early keeps what it finished.
 
     python benchmarks/grouping_on_devices.py --molecule h2 --backend fake_manila
     python benchmarks/grouping_on_devices.py --molecule h2 --backend fake_manila \
         --mitigation readout
     python benchmarks/grouping_on_devices.py --molecule h2 --backend aer
+    python benchmarks/grouping_on_devices.py --molecule lih_fc --backend fake_kolkata \
+        --shots 4000 --repeats 20 --time-limit 400 --json kolkata_lih_fc.json
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -29,19 +38,45 @@ from qvopt.ansatz import build_ansatz
 
 
 def measure(problem, circuit, x, backend: str, grouping: str, shots: int, repeats: int,
-            exact: float, options: dict) -> dict:
+            exact: float, options: dict, seed: int = 11,
+            time_limit: float | None = None) -> dict:
+    """``repeats`` energies at ``x`` (fewer, at least 2, once ``time_limit`` seconds have
+    passed since the estimator was built); bias, spread and RMSE in mHa against
+    ``exact``."""
     started = time.perf_counter()
     est = qvopt.Estimator(problem.hamiltonian, circuit, shots=shots, allocation="variance",
-                          grouping=grouping, backend=backend, seed=11,
+                          grouping=grouping, backend=backend, seed=seed,
                           backend_options=options or None)
-    values = np.array([est.energy(x).value for _ in range(repeats)])
+    setup = time.perf_counter() - started
+    values, stderrs, spent = [], [], []
+    for _ in range(repeats):
+        estimate = est.energy(x)
+        values.append(estimate.value)
+        stderrs.append(estimate.stderr)
+        spent.append(estimate.shots)
+        if (time_limit is not None and len(values) >= 2
+                and time.perf_counter() - started > time_limit):
+            break
     costs = getattr(est.sampler, "circuit_costs", lambda: [])()
-    errors = (values - exact) * 1000
+    errors = (np.array(values) - exact) * 1000
     return {"grouping": grouping, "groups": est.grouped.n_groups,
             "two_qubit_gates": [c["two_qubit_gates"] for c in costs],
+            "depths": [c["depth"] for c in costs],
+            "repeats": len(values), "shots_per_evaluation": [int(s) for s in spent],
+            "energies": [float(v) for v in values],
             "bias_mha": float(errors.mean()), "spread_mha": float(errors.std(ddof=1)),
+            "bias_stderr_mha": float(errors.std(ddof=1) / np.sqrt(len(errors))),
+            "reported_stderr_mha": float(np.mean(stderrs) * 1000),
             "rmse_mha": float(np.sqrt(np.mean(errors**2))),
-            "seconds": time.perf_counter() - started}
+            "setup_seconds": setup, "seconds": time.perf_counter() - started}
+
+
+def _commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def main() -> None:
@@ -51,6 +86,11 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=4000)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--mitigation", default=None, help="e.g. readout")
+    parser.add_argument("--groupings", default="sorted_insertion,fc,fc_split",
+                        help="comma-separated groupings, measured in this order")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds per grouping after which no new repeat starts")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     options = {"mitigation": args.mitigation} if args.mitigation else {}
@@ -58,20 +98,27 @@ def main() -> None:
     circuit = build_ansatz("uccsd", problem)
     optimum = qvopt.vqe(problem, shots=None, tol=1e-7, maxiter=200)
     x, exact = np.asarray(optimum.x), float(optimum.energy_exact)
-    rows = [measure(problem, circuit, x, args.backend, g, args.shots, args.repeats, exact,
-                    options) for g in ("sorted_insertion", "fc")]
-    for row in rows:
+    load_start = os.getloadavg()
+    rows = []
+    for grouping in args.groupings.split(","):
+        row = measure(problem, circuit, x, args.backend, grouping, args.shots, args.repeats,
+                      exact, options, seed=args.seed, time_limit=args.time_limit)
+        rows.append(row)
         gates = row["two_qubit_gates"]
         print(f"{args.molecule} on {args.backend} ({args.mitigation or 'no mitigation'}), "
-              f"{args.shots} shots: {row['grouping']:>16} "
+              f"{args.shots} shots × {row['repeats']}: {row['grouping']:>16} "
               f"{row['groups']:>3} groups, two-qubit gates "
-              f"{min(gates) if gates else '-'}–{max(gates) if gates else '-'}; bias "
-              f"{row['bias_mha']:+.2f} mHa, spread {row['spread_mha']:.2f}, RMSE "
+              f"{min(gates) if gates else '-'}–{max(gates) if gates else '-'}"
+              f" (mean {np.mean(gates) if gates else 0:.0f}); bias "
+              f"{row['bias_mha']:+.2f} ± {row['bias_stderr_mha']:.2f} mHa, spread "
+              f"{row['spread_mha']:.2f} (reported {row['reported_stderr_mha']:.2f}), RMSE "
               f"{row['rmse_mha']:.2f} mHa ({row['seconds']:.0f} s)", flush=True)
-    if args.json is not None:
-        args.json.write_text(json.dumps({"settings": vars(args) | {"json": str(args.json)},
-                                         "load_average": os.getloadavg(), "rows": rows},
-                                        indent=1))
+        if args.json is not None:
+            args.json.write_text(json.dumps({
+                "settings": vars(args) | {"json": str(args.json)}, "commit": _commit(),
+                "exact_energy": exact, "e_fci": float(problem.e_fci),
+                "load_average_start": load_start, "load_average": os.getloadavg(),
+                "rows": rows}, indent=1))
 
 
 if __name__ == "__main__":
