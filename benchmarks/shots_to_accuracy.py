@@ -31,6 +31,14 @@ run on ``--pl-molecules`` (H2 by default). A PennyLane step that runs longer tha
 
 The median S_CA of a row counts a seed that never reaches chemical accuracy as ∞ (the
 median is None when half of the seeds or more never reach it).
+
+A method's ``shots`` of the form ``"K/group"`` are K × the problem's qubit-wise-commuting
+(sorted insertion) groups, whatever grouping the run measures (H2: 5 groups, lih_fc: 85):
+the totals of round 2, so that rows stay comparable when the default grouping changes;
+each row records the total it ran with (``shots``) and its ``grouping`` (``"auto"``: the
+run's default, fully commuting groups with split coefficients on the statevector backend
+with an allocation, QWC without one). ``--json`` holds the rows with the commit, the
+command line, the package versions and the load averages before and after.
 """
 
 from __future__ import annotations
@@ -39,9 +47,12 @@ import argparse
 import itertools
 import json
 import math
+import os
 import platform
 import signal
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +87,7 @@ class Method:
     allocation: str | None = None
     initial_point: str = "hf"  # "hf" or "mp2"
     maxiter: int = 120
+    grouping: str = "auto"  # RunConfig's grouping ("auto": the run's default)
 
 
 # Round 1's `qvopt run` settings for every optimizer: its VQE_DEFAULTS, 1000 shots per group,
@@ -118,19 +130,29 @@ def run_qvopt(method: Method, problem, circuit, seed: int) -> dict[str, Any]:
     """One seed of ``method`` through ``qvopt.vqe`` (UCCSD by name: the driver applies
     the user options over VQE_DEFAULTS over the problem's options, as ``qvopt run`` does;
     the final energy is one evaluation, outside S_CA either way)."""
-    shots = method.shots
-    if isinstance(shots, str):  # "K/group"
-        groups = qvopt.Estimator(problem.hamiltonian, circuit, shots=1000).grouped.n_groups
-        shots = int(shots.split("/")[0]) * groups
+    shots = resolved_shots(method, problem, circuit)
     start = time.perf_counter()
     result = qvopt.vqe(problem, ansatz="uccsd", optimizer=method.optimizer,
                        shots=shots, allocation=method.allocation, seed=seed,
                        maxiter=method.maxiter, initial_point=method.initial_point,
+                       grouping=method.grouping,
                        optimizer_options=dict(method.options), final_precision=None)
-    shots, iteration = shots_to_chemical_accuracy(result.history, problem.e_fci)
-    return {"seed": seed, "s_ca": shots, "it_ca": iteration,
+    s_ca, iteration = shots_to_chemical_accuracy(result.history, problem.e_fci)
+    config = result.get("config") or {}
+    return {"seed": seed, "s_ca": s_ca, "it_ca": iteration,
             "error_mha": float(result.error_mha), "shots_used": int(result.shots_used),
-            "nit": int(result.nit), "time_s": time.perf_counter() - start}
+            "nit": int(result.nit), "shots": shots,
+            "grouping": config.get("grouping", method.grouping),
+            "time_s": time.perf_counter() - start}
+
+
+def resolved_shots(method: Method, problem, circuit) -> int:
+    """``method.shots``, with ``"K/group"`` made K × the QWC sorted-insertion groups."""
+    if not isinstance(method.shots, str):
+        return method.shots
+    groups = qvopt.Estimator(problem.hamiltonian, circuit, shots=1000,
+                             grouping="sorted_insertion").grouped.n_groups
+    return int(method.shots.split("/")[0]) * groups
 
 
 def summarize(label: str, molecule: str, runs: list[dict]) -> dict[str, Any]:
@@ -363,10 +385,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
         methods = [m for m in methods if m.label in args.methods
                    or m.optimizer in args.methods]
     methods += [Method(**json.loads(text)) for text in args.method_json]
-    with open("/proc/loadavg") as handle:
-        load = handle.read().split()[:3]
-    print(f"# {platform.node()} load average {' '.join(load)}; seeds 0..{args.seeds - 1}"
-          + (f" (PennyLane 0..{args.pl_seeds - 1})" if args.pennylane else ""))
+    load = os.getloadavg()
+    print(f"# {platform.node()} load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+          f"seeds 0..{args.seeds - 1}"
+          + (f" (PennyLane 0..{args.pl_seeds - 1})" if args.pennylane else ""), flush=True)
+    meta = {"argv": sys.argv[1:] if argv is None else argv, "commit": _commit(),
+            "versions": _versions(args.pennylane), "load_average_start": load}
     rows = []
     for molecule in args.molecules:
         problem = qvopt.load_problem(molecule)
@@ -374,21 +398,46 @@ def main(argv: list[str] | None = None) -> list[dict]:
         for method in ([] if args.pl_only else methods):
             runs = [run_qvopt(method, problem, circuit, seed) for seed in range(args.seeds)]
             rows.append(summarize(method.label, molecule, runs))
+            rows[-1]["shots"] = runs[0]["shots"]
+            rows[-1]["grouping"] = runs[0]["grouping"]
             print_row(rows[-1])
-            save(rows, args.json)
+            save(rows, args.json, meta)
         if args.pennylane and molecule in args.pl_molecules:
-            rows += pennylane_rows(problem, circuit, molecule, args,
-                                   on_row=lambda new, done=rows: save(done + new, args.json))
-    save(rows, args.json)
+            rows += pennylane_rows(
+                problem, circuit, molecule, args,
+                on_row=lambda new, done=rows: save(done + new, args.json, meta))
+    save(rows, args.json, meta)
     return rows
 
 
-def save(rows: list[dict], path: str | None) -> None:
-    """Write the rows so far to ``path`` (after every row: a long run stopped early keeps
-    what it finished)."""
+def _commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              cwd=os.path.dirname(os.path.abspath(__file__)),
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _versions(pennylane: bool) -> dict[str, str]:
+    import qiskit
+
+    versions = {"python": platform.python_version(), "numpy": np.__version__,
+                "qiskit": qiskit.__version__}
+    if pennylane:
+        import pennylane as qml
+
+        versions["pennylane"] = qml.__version__
+    return versions
+
+
+def save(rows: list[dict], path: str | None, meta: dict | None = None) -> None:
+    """Write the rows so far to ``path`` with ``meta`` (after every row: a long run stopped
+    early keeps what it finished)."""
     if path:
         with open(path, "w") as handle:
-            json.dump(rows, handle, indent=1)
+            json.dump({**(meta or {}), "load_average_end": os.getloadavg(), "rows": rows},
+                      handle, indent=1)
 
 
 if __name__ == "__main__":
