@@ -191,6 +191,7 @@ def test_cli_writes_table_json_csv_and_png(tmp_path):
             "shots_used"}
     assert len(data["points"]) == 3 and keys <= set(data["points"][0])
     assert data["points"][0]["shots_used"] > 0
+    assert {p["grouping"] for p in data["points"]} == {"fc_split"}  # auto, as it ran
     assert out.with_suffix(".csv").read_text().count("\n") == 4
     assert out.with_suffix(".png").stat().st_size > 10_000
     assert (tmp_path / "scan.sqlite").is_file()
@@ -216,6 +217,9 @@ def test_cli_passes_only_given_run_flags_and_exact_shots():
                                              "exact", "-O", "lr=0.1"]))
     assert request["settings"] == {"shots": None, "optimizer_options": {"lr": 0.1}}
     assert _request(_parser().parse_args(["scan", "h2", "--bond", "0.7"]))["settings"] == {}
+    grouped = _request(_parser().parse_args(["scan", "h2", "--bond", "0.7", "--grouping",
+                                             "fc"]))
+    assert grouped["settings"] == {"grouping": "fc"}
 
 
 SCAN_FILE = """

@@ -115,16 +115,20 @@ def with_method_labels(runs):
     """``optimizer`` relabelled ``"<ansatz>+<optimizer>"`` for runs not on UCCSD (so a study
     can put ADAPT+adam or HEA+spsa beside UCCSD+adam), and ``"<optimizer>@hf"`` for UCCSD
     runs that started at zeros (stores written before studies started at MP2: their rows
-    stay apart from MP2-start runs), from each run's stored config."""
+    stay apart from MP2-start runs), suffixed ``":fc_split"`` (any grouping other than QWC
+    sorted insertion, which every run used before qvopt 0.3) so that runs measured in
+    different groups never share a row, from each run's stored config."""
     import json
 
     def label(row) -> str:
         config = json.loads(row["config"])
         ansatz = config.get("ansatz", "uccsd")
+        grouping = config.get("grouping_used", config.get("grouping", "sorted_insertion"))
+        suffix = "" if grouping == "sorted_insertion" else f":{grouping}"
         if ansatz != "uccsd":
-            return f"{ansatz}+{row['optimizer']}"
-        return row["optimizer"] if config.get("initial_point") == "mp2" \
-            else f"{row['optimizer']}@hf"
+            return f"{ansatz}+{row['optimizer']}{suffix}"
+        return (row["optimizer"] if config.get("initial_point") == "mp2"
+                else f"{row['optimizer']}@hf") + suffix
 
     def unit(row) -> str:
         allocation = json.loads(row["config"]).get("allocation")

@@ -57,7 +57,7 @@ def execute_run(config: dict, threads: int | None = None) -> dict:
             "energy_exact": result.energy_exact, "e_fci": result.e_fci,
             "error_mha": result.error_mha, "shots_used": result.shots_used, "nit": result.nit,
             "wall_time": result.wall_time, "history": result.history,
-            "versions": package_versions()}
+            "grouping": (result.config or {}).get("grouping"), "versions": package_versions()}
 
 
 @dataclass
@@ -254,7 +254,7 @@ def _run_dask(client, todo: list[dict], record: Callable[[dict, dict], None]) ->
 def compare(molecules=None, optimizers=None, shots=None, seeds: int = 5, store="study.sqlite",
             workers: int | None = None, executor=None, study: Study | None = None,
             maxiter: int = DEFAULT_MAXITER, shot_budget: int | None = None, study_seed: int = 0,
-            ansatz: str = "uccsd", allocation: str | None = None,
+            ansatz: str = "uccsd", allocation: str | None = None, grouping: str = "auto",
             progress: Callable[[int, int], None] | None = None) -> CompareSummary:
     """Run the grid (or ``study``) and record it in ``store``; see the module docstring.
 
@@ -269,7 +269,7 @@ def compare(molecules=None, optimizers=None, shots=None, seeds: int = 5, store="
     if study is None:
         study = make_study(molecules or [], optimizers or {}, shots or [], seeds=seeds,
                            study_seed=study_seed, shot_budget=shot_budget, maxiter=maxiter,
-                           ansatz=ansatz, allocation=allocation)
+                           ansatz=ansatz, allocation=allocation, grouping=grouping)
     configs = study.runs()
     if executor is None:
         return _record_study(configs, store, workers, None, progress)

@@ -80,8 +80,12 @@ class Store(SQLiteStore):
             "SELECT run_id FROM runs WHERE status = 'finished'")}
 
     def write_run(self, config: dict, outcome: dict) -> None:
-        """Insert (or replace a failed) run and its trace, atomically."""
+        """Insert (or replace a failed) run and its trace, atomically. The stored
+        configuration also names the measurement grouping the run used (``grouping_used``:
+        ``"auto"`` resolves by the problem's size)."""
         trace = outcome.get("history") or []
+        if outcome.get("grouping"):
+            config = {**config, "grouping_used": outcome["grouping"]}
         with self.conn:
             self.conn.execute("DELETE FROM runs WHERE run_id = ?", (config["run_id"],))
             self.conn.execute(

@@ -16,6 +16,7 @@ A study can come from arguments or from a TOML file::
     tol = 1e-3                   # optional: let each run stop by the convergence test of
                                  # qvopt.guard (default: none, runs go to maxiter/budget)
     ansatz = "uccsd"
+    grouping = "auto"            # optional: measurement groups (qvopt run --grouping)
 
     [optimizers.adam]            # per-optimizer options; {} = the VQE defaults
     lr = 0.05
@@ -38,9 +39,11 @@ from ..config import (
 )
 from ..errors import InputError, RunFileError
 from ..io import read_toml, reject_unknown_keys
+from ..run_defaults import AUTO, QWC_GROUPING
+from ..setting_checks import check_grouping
 
 STUDY_KEYS = {"molecules", "optimizers", "shots", "seeds", "study_seed", "shot_budget",
-              "maxiter", "ansatz", "allocation", "tol"}
+              "maxiter", "ansatz", "allocation", "tol", "grouping"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Study:
     ansatz: str = "uccsd"
     allocation: str | None = None
     tol: float | None = None
+    grouping: str = AUTO
 
     def runs(self) -> list[dict]:
         """Every run's configuration, in a fixed order."""
@@ -78,11 +82,24 @@ class Study:
                             # no convergence test unless asked (runs stop at the same
                             # maxiter or budget); only then in the identity
                             **({} if self.tol is None else {"tol": self.tol}),
+                            **self._grouping_entry(shots),
                         })
         for config in configs:
             config["run_id"] = run_id(config)
             config["seed"] = derived_seed(config)
         return configs
+
+
+    def _grouping_entry(self, shots) -> dict:
+        """The grouping in a run's configuration, hence its identity: absent where it
+        resolves to QWC sorted insertion, which every run measured before fully commuting
+        groups became a default (qvopt 0.3), so earlier stores resume as they were;
+        otherwise the setting (``"auto"`` included), so that a run stored when ``"auto"``
+        meant QWC is not taken for one that now measures other groups."""
+        resolved = check_grouping(self.grouping, "statevector", self.ansatz,
+                                  sampled=shots is not None,
+                                  allocated=self.allocation is not None)
+        return {} if resolved == QWC_GROUPING else {"grouping": self.grouping}
 
 
 def canonical(config: dict) -> str:
@@ -109,7 +126,8 @@ RUN_FIELDS = ("molecule", "ansatz", "optimizer", "optimizer_options", "shots", "
 
 def to_run_config(config: dict) -> RunConfig:
     """The :class:`~qvopt.config.RunConfig` of one grid point of :meth:`Study.runs`."""
-    return RunConfig(**{key: config[key] for key in RUN_FIELDS}, tol=config.get("tol"))
+    return RunConfig(**{key: config[key] for key in RUN_FIELDS}, tol=config.get("tol"),
+                     grouping=config.get("grouping", QWC_GROUPING))
 
 
 def check_shot_list(shots) -> tuple[int | None, ...]:
@@ -161,7 +179,7 @@ def _optimizer_table(optimizers) -> dict[str, dict]:
 def make_study(molecules, optimizers, shots, seeds: int = 5, study_seed: int = 0,
                shot_budget: int | None = None, maxiter: int = DEFAULT_MAXITER,
                ansatz: str = "uccsd", allocation: str | None = None,
-               tol: float | None = None) -> Study:
+               tol: float | None = None, grouping: str = AUTO) -> Study:
     """Validate everything before any run starts; errors (:class:`InputError`) name the
     bad input. Every grid point's :class:`RunConfig` is built once (molecule read,
     optimizer constructed with its options, shots/allocation/ansatz checked)."""
@@ -176,7 +194,7 @@ def make_study(molecules, optimizers, shots, seeds: int = 5, study_seed: int = 0
     check_int("study_seed", study_seed, 0)
     check_int("maxiter", maxiter, 1)
     study = Study(molecules, _optimizer_table(optimizers), shots, seeds, study_seed,
-                  shot_budget, maxiter, ansatz, allocation, tol)
+                  shot_budget, maxiter, ansatz, allocation, tol, grouping)
     seen = set()
     for config in study.runs():
         point = (config["molecule"], config["optimizer"], config["shots"])
@@ -203,7 +221,8 @@ def load_study_file(path: str | Path) -> Study:
                           shot_budget=data.get("shot_budget"),
                           maxiter=data.get("maxiter", DEFAULT_MAXITER),
                           ansatz=data.get("ansatz", "uccsd"),
-                          allocation=data.get("allocation"), tol=data.get("tol"))
+                          allocation=data.get("allocation"), tol=data.get("tol"),
+                          grouping=data.get("grouping", AUTO))
     except RunFileError:
         raise
     except InputError as exc:

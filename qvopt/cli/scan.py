@@ -21,12 +21,14 @@ from .common import ShownOnFirstUpdate, fitting_table, parse_precision
 RUN_FLAGS = {"optimizer": "--optimizer", "shots": "--shots", "allocation": "--allocation",
              "final_precision": "--final-precision",
              "seed": "--seed", "maxiter": "--maxiter", "ansatz": "--ansatz",
-             "backend": "--backend", "device": "--device", "shot_budget": "--shot-budget"}
+             "backend": "--backend", "device": "--device", "shot_budget": "--shot-budget",
+             "grouping": "--grouping"}
 KEEP_WITH_CONFIG = {"out", "store", "no_plot", "no_progress", "config", "command"}
 
 
 def add_scan_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``qvopt scan`` to the CLI's ``subparsers``; returns its parser."""
+    from ..estimation.partition import GROUPINGS
     from .common import parse_option, parse_shots
 
     parser = subparsers.add_parser(
@@ -59,6 +61,9 @@ def add_scan_parser(subparsers) -> argparse.ArgumentParser:
                                                  "variance"],
                         default=argparse.SUPPRESS, help="how --shots are split across "
                         "measurement groups (default auto: variance; none: --shots per group)")
+    parser.add_argument("--grouping", choices=["auto", *GROUPINGS], default=argparse.SUPPRESS,
+                        help="measurement groups (as qvopt run --grouping); each point "
+                             "records the grouping it used")
     parser.add_argument("--seed", type=int, default=argparse.SUPPRESS,
                         help="random seed of the scan")
     parser.add_argument("--maxiter", type=int, default=argparse.SUPPRESS,

@@ -13,6 +13,8 @@ from .common import fitting_table, parse_option
 def add_study_parsers(sub, formatter) -> None:
     """The ``compare`` and ``report`` sub-commands."""
     from ..config import DEFAULT_MAXITER
+    from ..estimation.partition import GROUPINGS
+    from ..run_defaults import AUTO
 
     comp = sub.add_parser("compare", help="run an optimizer comparison grid into a store",
                           formatter_class=formatter)
@@ -30,6 +32,9 @@ def add_study_parsers(sub, formatter) -> None:
     comp.add_argument("--ansatz", default="uccsd",
                       help="uccsd, hardware_efficient or adapt (ADAPT-VQE; reported as "
                            "adapt+<optimizer>)")
+    comp.add_argument("--grouping", choices=[AUTO, *GROUPINGS], default=AUTO,
+                      help="measurement groups of every run (as qvopt run --grouping); "
+                           "the store and report name the grouping each run used")
     comp.add_argument("--seeds", type=int, default=5, help="seeds per grid point")
     comp.add_argument("--store", type=Path, default=Path("study.sqlite"),
                       help="SQLite file the runs are recorded in (re-running resumes)")
@@ -89,7 +94,8 @@ def cmd_compare(args, console: Console) -> int:
         study = make_study(args.molecules, _optimizer_options(names, args.option), shots,
                            seeds=args.seeds, study_seed=args.study_seed,
                            shot_budget=args.shot_budget, maxiter=args.maxiter,
-                           ansatz=args.ansatz, allocation=args.allocation, tol=args.tol)
+                           ansatz=args.ansatz, allocation=args.allocation, tol=args.tol,
+                           grouping=args.grouping)
     progress = Progress(TextColumn("[bold]runs"), BarColumn(),
                         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                         console=console, disable=args.no_progress)

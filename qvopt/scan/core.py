@@ -48,7 +48,7 @@ SCAN_FINAL_PRECISION = 1.6e-3
 NOT_SCAN_SETTINGS = ("molecule", "checkpoint", "result")
 CSV_COLUMNS = ("index", "value", "energy", "stderr", "energy_exact", "e_hf", "e_fci",
                "error_mha", "within_chemical_accuracy", "shots_used", "nit", "wall_time",
-               "reference", "geometry")
+               "reference", "grouping", "geometry")
 RUN_DEFAULT_SHOTS = next(f.default for f in fields(RunConfig) if f.name == "shots")
 Progress = Callable[[int, int, dict | None], Any]
 
@@ -63,7 +63,8 @@ class ScanResult:
     ``error_mha`` (``energy_exact − e_fci`` in mHa, None without FCI),
     ``within_chemical_accuracy``, ``shots_used`` (all of the point's shots), ``final_shots``
     (those of the final energy), ``nit``, ``wall_time``, ``message``,
-    ``reference`` (where e_hf/e_fci came from), ``x`` (final parameters), ``seed``.
+    ``reference`` (where e_hf/e_fci came from), ``x`` (final parameters), ``seed``,
+    ``grouping`` (the measurement groups the point used: ``"auto"`` resolves by size).
     """
 
     molecule: str
@@ -274,7 +275,8 @@ def run_point(config: RunConfig, threads: int | None = None) -> dict:
             "final_shots": int(result.get("final_shots") or 0),
             "wall_time": float(result.wall_time), "message": str(result.message),
             "reference": problem.reference_source, "verified": problem.reference_verified,
-            "x": [float(v) for v in result.x], "seed": config.seed}
+            "x": [float(v) for v in result.x], "seed": config.seed,
+            "grouping": str((result.config or {}).get("grouping", config.grouping))}
 
 
 def _plain(value: float | None) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -170,3 +171,42 @@ def test_study_file_and_cli(tmp_path, capsys):
     bad.write_text('molecules = ["h2"]\nshots = [5]\noptimizers = {adam = {}}\ncolour = 1\n')
     assert main(["compare", "--config", str(bad), "--store", str(store)]) == 2
     assert "unknown key(s) ['colour']" in capsys.readouterr().err
+
+
+def test_grouping_is_in_the_identity_where_it_is_not_qwc():
+    """A run whose grouping resolves to QWC keeps the identity it had before fully commuting
+    groups became a default (old stores resume); a study with an allocation, where
+    ``"auto"`` now means fc_split, gets new identities; an unknown grouping is refused."""
+    qwc = make_study(**GRID).runs()  # shots per group: auto is QWC
+    assert all("grouping" not in c for c in qwc)
+    explicit = make_study(**GRID, grouping="sorted_insertion").runs()
+    assert [c["run_id"] for c in explicit] == [c["run_id"] for c in qwc]
+    split = make_study(**GRID, allocation="variance").runs()
+    assert {c["grouping"] for c in split} == {"auto"}
+    old_style = {k: v for k, v in split[0].items() if k != "grouping"}
+    assert run_id(old_style) != split[0]["run_id"]
+    fc = make_study(**GRID, grouping="fc").runs()
+    assert {c["grouping"] for c in fc} == {"fc"}
+    with pytest.raises(ValueError, match="grouping"):
+        make_study(**GRID, grouping="cliques")
+
+
+def test_store_and_report_name_the_grouping_each_run_used(tmp_path, capsys):
+    from qvopt.cli import main
+
+    store = tmp_path / "g.sqlite"
+    assert main(["compare", "h2", "--optimizers", "icans", "--shots", "400", "--seeds", "1",
+                 "--maxiter", "3", "--allocation", "variance", "--store", str(store),
+                 "--no-progress"]) == 0
+    assert main(["compare", "h2", "--optimizers", "icans", "--shots", "400", "--seeds", "1",
+                 "--maxiter", "3", "--allocation", "variance", "--grouping",
+                 "sorted_insertion", "--store", str(store), "--no-progress"]) == 0
+    capsys.readouterr()
+    conn = sqlite3.connect(store)
+    used = sorted(json.loads(c)["grouping_used"] for (c,) in conn.execute(
+        "SELECT config FROM runs"))
+    conn.close()
+    assert used == ["fc_split", "sorted_insertion"]
+    assert main(["report", str(store), "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert "icans:fc_split" in out  # never in one row with the QWC run
