@@ -77,3 +77,18 @@ def test_hardware_efficient_layers_validated(h2):
 def test_unknown_ansatz(h2):
     with pytest.raises(ValueError, match="unknown ansatz 'ucc'"):
         qvopt.ansatz.build_ansatz("ucc", h2)
+
+
+def test_excitations_equal_pennylane_in_content_and_order():
+    """The enumerated excitations are PennyLane's ``qchem.excitations(…, delta_sz=0)``,
+    element for element, for even and odd electron counts (the UCCSD parameter order and
+    every seeded run depend on it)."""
+    qml = pytest.importorskip("pennylane")
+    from qvopt.ansatz.uccsd import spin_conserving_excitations
+
+    for n_qubits in range(2, 21, 2):
+        for n_electrons in range(1, n_qubits):
+            ours = spin_conserving_excitations(n_electrons, n_qubits)
+            singles, doubles = qml.qchem.excitations(n_electrons, n_qubits, delta_sz=0)
+            assert ours[0] == [list(map(int, s)) for s in singles], (n_electrons, n_qubits)
+            assert ours[1] == [list(map(int, d)) for d in doubles], (n_electrons, n_qubits)
