@@ -71,8 +71,11 @@ from .proxy_state import embedded, proxy_state
 
 #: α of the shrinkage toward the maximally mixed state's covariance (module docstring)
 SHRINKAGE = 0.01
-#: the iteration stops when Σ_g σ_g changes by less than this, relative
-RELATIVE_TOLERANCE = 1e-6
+#: the iteration stops when Σ_g σ_g changes by less than this, relative. 1e-5 against
+#: 1e-6: shots for a 1.6 mHa energy at the FCI ground state equal to 4 digits on lih_fc,
+#: lih, h4, hf_fc (1.029e5 on lih), +0.05% on beh2, +0.14% on h2o (5.906e5), while the
+#: split takes 0.62 s instead of 1.02 s on lih and 1.42 s instead of 1.99 s on h2o (CPU)
+RELATIVE_TOLERANCE = 1e-5
 #: at most this many majorize–minimize steps
 MAX_STEPS = 500
 
