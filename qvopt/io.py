@@ -35,18 +35,32 @@ STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
     """Hold :data:`STOPPING_SIGNALS` back while the block runs (main thread; elsewhere the
-    block just runs): one that arrives is delivered when the block ends, so a file being
-    serialized and written is whole. Without it a SIGTERM raised inside ``np.savez``'s zip
-    writer turned into zipfile's own ``ValueError`` and the run exited 1 with a traceback
-    instead of 143."""
+    block just runs): one that arrives is noted and raised again when the block ends, to
+    the handlers that were there before, so a file being serialized and written is whole.
+    Without it a SIGTERM raised inside ``np.savez``'s zip writer turned into zipfile's own
+    ``ValueError`` and the run exited 1 with a traceback instead of 143. (Blocking the
+    signals with ``pthread_sigmask`` is not enough: the kernel hands a process's signal to
+    any thread that does not block it — a BLAS worker — and Python then runs the handler
+    in the main thread at once.) Ignored signals stay ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING_SIGNALS)
+    noted: list[int] = []
+
+    def note(signum, frame) -> None:
+        noted.append(signum)
+
+    previous = {s: signal.getsignal(s) for s in STOPPING_SIGNALS}
+    for s, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(s, note)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        for s in dict.fromkeys(noted):
+            signal.raise_signal(s)
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
@@ -144,8 +158,11 @@ def save_figure_atomic(figure, path: str | Path, dpi: int = 110) -> Path:
 
 
 def write_json_atomic(path: str | Path, payload: Any) -> Path:
-    """JSON-encode ``payload`` (indent 2) and write it atomically."""
-    return write_bytes_atomic(path, (json.dumps(payload, indent=2) + "\n").encode())
+    """JSON-encode ``payload`` (indent 2) and write it atomically, with stop signals held
+    back until the file is whole (:func:`signals_deferred`): a run's result or a scan
+    that a SIGTERM meets while it is being written is saved, then the run stops."""
+    with signals_deferred():
+        return write_bytes_atomic(path, (json.dumps(payload, indent=2) + "\n").encode())
 
 
 def read_toml(path: str | Path, kind: str, error: type[Exception] = InputError) -> dict:

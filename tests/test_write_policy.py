@@ -222,3 +222,37 @@ def test_a_signal_as_the_temporary_file_appears_leaves_nothing_behind(tmp_path, 
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
     assert target.read_bytes() == b"old"
+
+
+def test_a_result_met_by_sigterm_while_written_is_saved_then_stops(tmp_path, monkeypatch):
+    """A SIGTERM that arrives while a result JSON is being serialized is held back until the
+    file is whole (the CLI turns it into an exception, which would otherwise discard it)."""
+    import json
+    import os
+    import signal
+
+    from qvopt import io
+
+    class Stopped(Exception):
+        pass
+
+    def handler(signum, frame):
+        raise Stopped
+
+    real_dumps = json.dumps
+
+    def dumps_meeting_a_signal(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_dumps(*args, **kwargs)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        monkeypatch.setattr(io.json, "dumps", dumps_meeting_a_signal)
+        target = tmp_path / "result.json"
+        with pytest.raises(Stopped):
+            io.write_json_atomic(target, {"fun": -1.137})
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    monkeypatch.undo()
+    assert json.loads(target.read_text()) == {"fun": -1.137}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]
