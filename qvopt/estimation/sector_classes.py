@@ -558,6 +558,13 @@ class SectorClassProbabilities:
         exactly 0. The moment groups' classes (``Σ C_g`` rows, few) are computed together
         first; each rotated group's are computed when it is reached, so a caller that
         consumes one group at a time holds one group's table, not all of them."""
+        for g, table in self.iter_methods(columns):
+            yield g, table if isinstance(table, np.ndarray) else table.probabilities(columns)
+
+    def iter_methods(self, columns: np.ndarray
+                     ) -> Iterator[tuple[int, np.ndarray | BlockRotation | EmbeddedClifford]]:
+        """:meth:`iter_columns`, except that a rotated group gives its rotation, not yet
+        applied (a sampler may draw its shots without the whole table)."""
         stacked: dict[int, np.ndarray] = {}
         rotations = {rot.group: rot for rot in self.rotations}
         # one BLAS thread for the whole iteration (see :mod:`.blas_threads`): switching
@@ -568,7 +575,7 @@ class SectorClassProbabilities:
                 stacked = {m.group: table[rows]
                            for m, rows in zip(self.moments, self._class_rows, strict=True)}
             for g in range(self.n_groups):
-                yield g, stacked.pop(g) if g in stacked else rotations[g].probabilities(columns)
+                yield g, stacked.pop(g) if g in stacked else rotations[g]
 
     def probabilities_columns(self, columns: np.ndarray) -> list[np.ndarray]:
         """``[g] -> (C_g, P)``: every group's table of :meth:`iter_columns` at once."""

@@ -6,14 +6,16 @@ States come from :class:`~.sector.SectorEngine` as real amplitudes over the sect
 * **exact** energies: ``E = ψᵀ Re(H_S) ψ`` with ``H_S = P_S H P_S`` the Hamiltonian's block
   on the sector basis (sparse ``D × D``; the imaginary part of ``H_S`` is antisymmetric and
   contributes nothing for real ψ), no ``2^n`` vector at all;
-* **sampled** group moments: exactly the scheme of :mod:`.sampling` — per point and QWC
-  group, the Born probabilities in the group's basis merged into outcome classes, one
-  multinomial draw per (point, group) in group-major, point-minor order. The class
-  probabilities come from :class:`~.sector_classes.SectorClassProbabilities` (exact, from
-  the ``D`` sector amplitudes), not from a ``2^n`` rotation trie: the same multinomial over
-  the same outcome classes. Classes no sector state can reach (probability exactly 0) are
-  left out of the draw: a multinomial with a zero-probability category is the same
-  distribution without it.
+* **sampled** group moments: the law of :mod:`.sampling` — per point and group, a
+  multinomial draw of the group's shots over its outcome classes (Born probabilities in the
+  group's basis merged by value), groups in order, points in order within a group. The
+  moment groups' and fully commuting groups' class probabilities come from
+  :class:`~.sector_classes.SectorClassProbabilities` (exact, from the ``D`` sector
+  amplitudes; classes no sector state reaches, probability exactly 0, are left out of the
+  draw) and are drawn by :func:`draw_class_means`; block-rotated groups draw each shot's
+  outcome in two stages without their whole table (:mod:`.sector_draws`). Every route is
+  the same multinomial over the same outcome classes as the ``2^n`` rotation trie; the
+  random streams differ (the statevector engine draws with numpy's multinomial).
 """
 
 from __future__ import annotations
@@ -23,29 +25,42 @@ from qiskit.quantum_info import SparsePauliOp
 from scipy.sparse import csr_matrix
 
 from .observable import SampledObservable
+from .proxy_state import restricted_matrix
 from .sampler import GroupMoments
 from .sampling import sample_class_means
 from .sector import SectorEngine
-from .sector_classes import SectorClassProbabilities
+from .sector_classes import BlockRotation, SectorClassProbabilities
+from .sector_draws import (
+    CLASSES_PER_SHOT,
+    StateDraws,
+    TwoStagePlan,
+    inverse_cdf_classes,
+    per_shot_means,
+)
 
-#: terms with at most this many distinct flip (X) masks are turned into one ``2^n`` sparse
-#: matrix at a time: H8's 16-qubit matrix at once took 1.1 GB
-FLIPS_PER_PART = 16
+
+def draw_class_means(probs: np.ndarray, values: np.ndarray, shots: np.ndarray,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Sample means and variances of the mean (:func:`~.sampling.reduce_counts`) of one
+    multinomial draw of ``shots[p]`` shots per column ``p`` of the class probabilities
+    ``probs`` (C, P) with class values ``values``. Groups with many classes per shot
+    (``C > CLASSES_PER_SHOT · mean shots``) draw by :func:`inverse_cdf_classes`, which
+    costs ``O(C + shots · log C)`` a column, the rest by numpy's multinomial
+    (:func:`~.sampling.sample_class_means`, ``O(C)`` binomials a column). Both are the
+    same multinomial over the same classes; each shot counts once in the reduction."""
+    shots = np.asarray(shots, dtype=np.int64)
+    if len(values) <= CLASSES_PER_SHOT * max(1.0, float(shots.mean()) if shots.size else 1.0):
+        n = int(shots[0]) if shots.size and np.all(shots == shots[0]) else shots
+        return sample_class_means(probs.T, values, n, rng)
+    return per_shot_means(values[inverse_cdf_classes(probs, shots, rng)], shots)
 
 
 def sector_hamiltonian(hamiltonian: SparsePauliOp, basis: np.ndarray) -> csr_matrix:
     """``Re(P_S H P_S)``: the real part of ``H``'s block on the sector ``basis`` (D, D),
-    sparse. Summed over parts of the terms with few distinct flip masks (a ``2^n`` sparse
-    matrix has ``2^n`` entries per flip mask), so only one part's matrix exists at a time."""
-    weights = 1 << np.arange(hamiltonian.num_qubits, dtype=np.int64)
-    flips = (hamiltonian.paulis.x * weights).sum(axis=1)
-    unique, part_of = np.unique(flips, return_inverse=True)
-    part_of = part_of.ravel() // FLIPS_PER_PART
-    total = csr_matrix((len(basis), len(basis)))
-    for part in range(int(part_of.max(initial=-1)) + 1):
-        matrix = hamiltonian[part_of == part].to_matrix(sparse=True).tocsr()
-        total = total + csr_matrix(matrix[basis][:, basis].real)
-    return total.tocsr()
+    sparse, from the terms' matrix elements between sector states
+    (:func:`~.proxy_state.restricted_matrix`): no ``2^n`` matrix (H8's took 1.1 GB, then
+    0.2 GB in parts of few flip masks)."""
+    return csr_matrix(restricted_matrix(hamiltonian, basis).real).tocsr()
 
 
 class SectorSampler:
@@ -61,6 +76,7 @@ class SectorSampler:
         self.hamiltonian = hamiltonian
         self._matrix: csr_matrix | None = None
         self._classes: SectorClassProbabilities | None = None
+        self._plans: dict[int, TwoStagePlan] = {}
 
     @property
     def sector_matrix(self) -> csr_matrix:
@@ -94,12 +110,25 @@ class SectorSampler:
                                 (columns.shape[1], n_groups))
         means = np.empty(shots.shape)
         variances = np.empty(shots.shape)
-        for g, probs in self.classes.iter_columns(columns):  # one group's table at a time
-            column = shots[:, g]
-            n = int(column[0]) if np.all(column == column[0]) else column
-            means[:, g], variances[:, g] = sample_class_means(
-                probs.T, self.classes.values[g], n, rng)
+        states: StateDraws | None = None  # the CDF of ψ_d², built when first needed
+        for g, table in self.classes.iter_methods(columns):  # one group at a time
+            if isinstance(table, BlockRotation):
+                states = StateDraws(columns) if states is None else states
+                means[:, g], variances[:, g] = self._plan(g).means(columns, shots[:, g], rng,
+                                                                   states)
+                continue
+            if not isinstance(table, np.ndarray):
+                table = table.probabilities(columns)
+            means[:, g], variances[:, g] = draw_class_means(
+                table, self.classes.values[g], shots[:, g], rng)
         return GroupMoments(means, variances, shots, self.observable.grouped.constant)
+
+    def _plan(self, g: int) -> TwoStagePlan:
+        """Group ``g``'s two-stage draw (:mod:`.sector_draws`), built on first use."""
+        if g not in self._plans:
+            self._plans[g] = TwoStagePlan(self.observable.grouped.groups[g],
+                                          self.observable.classes[g], self.engine.basis)
+        return self._plans[g]
 
     def exact(self, points: np.ndarray) -> np.ndarray:
         columns = self.engine.sector_columns(points)

@@ -1,0 +1,342 @@
+"""Two-stage exact draws for the block-rotated groups of the sector engine.
+
+A group measured in basis ``b`` with rotated qubits ``R`` (``k`` of them) has outcomes
+``(z, x_R)``: the block ``z`` (the unrotated bits, fixed by the sector state) and the
+rotated bits, with probability ``p(z, x) = 2^{−k} |A(z, x)|²`` and the transform ``A`` of
+:mod:`.sector_classes` (``Re`` and ``Im`` parts, as there). A shot needs one outcome, not
+the whole table: with ``x = (x_H, x_L)`` split at ``k_L`` low bits, and the partial
+transform over the low bits only,
+
+    A_L(z, y_H, x_L) = Σ_{y_L} (−1)^{x_L·y_L} (−i)^{m(y)} ψ(z, y_H, y_L),
+
+the remaining transform over ``y_H`` is ``2^{k_H/2}`` times a unitary, so (Parseval)
+
+    p(z, x_L) = 2^{−k_L} Σ_{y_H} |A_L(z, y_H, x_L)|²,
+    p(x_H | z, x_L) = |Σ_{y_H} (−1)^{x_H·y_H} A_L(z, y_H, x_L)|² / (2^{k_H} Σ_{y_H} |A_L|²).
+
+**Stage 1** forms ``A_L`` (the dense products of :class:`~.sector_classes.LowStage`) for
+every point, sums the marginal ``p(z, x_L)`` over each block's keys ``(z, y_H)`` and draws
+every shot's ``(z, x_L)`` from it; **stage 2** takes, for each shot only, its ``A_L``
+column over ``y_H``, finishes the transform (butterflies over ``k_H`` bits) and draws
+``x_H``. The pair is an exact draw from ``p(z, x)``; shots are independent, so the shots of
+a point are a multinomial draw over the outcomes, and the value of the outcome's class is
+what the estimate sees — the same law as a multinomial over the classes. The cost is
+``2^{k_L} D`` products and ``2^{k_L} Z_p`` marginals a point plus ``2^{k_H} k_H`` a shot,
+against ``2^k Z_p`` outcomes a point for the whole table; ``k_L`` is chosen for the
+number of shots (:func:`draw_work`). H8's groups of 16 rotated qubits take ``k_L = 6``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from .grouping import OutcomeClasses
+from .sampling import reduce_counts
+from .sector_classes import (
+    DENSE_WEIGHT,
+    LowStage,
+    _bits,
+    _butterflies,
+    _compress,
+    _expand,
+    _masks,
+    _popcount,
+    low_stages,
+)
+
+#: stage 1 works on about this many ``A_L`` values at a time (32 MB)
+DRAW_CHUNK_VALUES = 2**22
+#: a group is drawn by inverse CDF (:func:`inverse_cdf_classes`) when it has more than this
+#: many classes per shot, else by numpy's multinomial (conditional binomials, one per class
+#: up to the last one drawn). Measured (1441 rows, 1000 shots, one core): 12,000 classes
+#: 0.71 s multinomial against 0.34 s by inverse CDF; 2,000: 0.13 s against 0.12 s; 500:
+#: 0.05 s against 0.10 s; 64: 0.007 s against 0.04 s (load 4–5).
+CLASSES_PER_SHOT = 2.0
+#: bits of the integer CDF keys: probabilities are resolved to 2^-52 (a double's spacing
+#: near 1), and 2^(63 − 52) rows fit one int64 key range
+KEY_BITS = 52
+#: at most this many (row, class) keys at a time (32 MB)
+KEY_CHUNK = 2**22
+
+
+def inverse_cdf_classes(probs: np.ndarray, shots: np.ndarray, rng: np.random.Generator
+                        ) -> np.ndarray:
+    """One multinomial draw of ``shots[p]`` classes per column ``p`` of ``probs`` (C, P),
+    by inverse CDF; returns the drawn classes, column by column (``shots.sum()`` of them).
+
+    Per column, with ``F_c = Σ_{j ≤ c} p_j`` (negative rounding clipped to 0) and
+    ``K_c = ⌊2^52 F_c / F_C⌋`` (``K_C = 2^52`` exactly), each shot is an integer ``u``
+    uniform on ``[0, 2^52)`` (``rng.integers``) and falls in the class ``c`` with
+    ``K_{c−1} ≤ u < K_c``: probability ``(K_c − K_{c−1}) / 2^52``, i.e. ``p_c`` to 2^-52.
+    Independent shots of one categorical law are exactly a multinomial draw. Columns are
+    processed in order, in chunks (:func:`_key_chunks`) whose keys ``r · 2^52 + K`` (row
+    ``r`` of the chunk) form one sorted array, so one ``searchsorted`` of the chunk's sorted
+    ``u + r · 2^52`` draws all of them; the uniforms of a chunk are drawn in one call, so
+    the stream depends only on ``probs``' shape and ``shots``."""
+    n_classes, n_points = probs.shape
+    drawn = [_draw_chunk(_integer_cdf(probs[:, rows]), n_classes, shots[rows], rng)
+             for rows in _key_chunks(n_classes, n_points)]
+    return np.concatenate([np.zeros(0, dtype=np.int64), *drawn])
+
+
+class StateDraws:
+    """Sector states drawn from ``ψ_d²`` (the integer CDF keys of
+    :func:`inverse_cdf_classes`, built once for a batch of states and shared by every
+    block-wise group: a state's block is a draw of the block's marginal)."""
+
+    def __init__(self, columns: np.ndarray):
+        self.n_states = columns.shape[0]
+        self.chunks = [(rows, _integer_cdf(np.square(columns[:, rows])))
+                       for rows in _key_chunks(*columns.shape)]
+
+    def draw(self, shots: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``shots[p]`` sector rows for each state ``p``, state by state."""
+        drawn = [_draw_chunk(keys, self.n_states, shots[rows], rng)
+                 for rows, keys in self.chunks]
+        return np.concatenate([np.zeros(0, dtype=np.int64), *drawn])
+
+
+def _key_chunks(n_classes: int, n_points: int) -> list[slice]:
+    """Columns in chunks of at most ``KEY_CHUNK`` keys and ``2^(63 − 52)`` rows."""
+    step = max(1, min(2**(63 - KEY_BITS) - 1, KEY_CHUNK // max(1, n_classes)))
+    return [slice(a, min(a + step, n_points)) for a in range(0, n_points, step)]
+
+
+def _draw_chunk(keys: np.ndarray, n_classes: int, counts: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
+    """``counts[r]`` classes of row ``r`` of the integer CDF ``keys`` (R, C), in row
+    order (see :func:`inverse_cdf_classes`)."""
+    offsets = np.arange(len(counts), dtype=np.int64) << KEY_BITS
+    uniforms = rng.integers(0, 2**KEY_BITS, size=int(counts.sum()), dtype=np.int64)
+    if counts.size and np.all(counts == counts[0]):  # sorted row by row: faster
+        table = uniforms.reshape(len(counts), -1)
+        table.sort(axis=1)
+        table += offsets[:, None]
+    else:
+        uniforms += np.repeat(offsets, counts)
+        uniforms.sort(kind="stable")
+    found = np.searchsorted(keys.ravel(), uniforms, side="right")
+    return found - np.repeat(np.arange(len(counts), dtype=np.int64) * n_classes, counts)
+
+
+def _integer_cdf(probs: np.ndarray) -> np.ndarray:
+    """``r · 2^52 + K[r, c]``, ``K[r, c] = ⌊2^52 F_c / F_C⌋`` (R, C), of the columns ``r``
+    of ``probs`` (C, R), negative rounding clipped to 0 (see :func:`inverse_cdf_classes`).
+    Transposed first: a cumulative sum along contiguous rows is 3× faster than down
+    columns."""
+    cdf = np.maximum(probs.T, 0.0, out=np.empty(probs.shape[::-1]))
+    np.cumsum(cdf, axis=1, out=cdf)
+    cdf /= cdf[:, -1:] * 2.0**-KEY_BITS  # = 2^52 F_c / F_C exactly: 2^-52 scales exactly
+    keys = cdf.astype(np.int64)
+    keys += np.arange(len(keys), dtype=np.int64)[:, None] << KEY_BITS
+    return keys
+
+
+def per_shot_means(drawn: np.ndarray, shots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample means and variances of the mean (:func:`~.sampling.reduce_counts`) of the
+    values ``drawn`` of every shot, point by point (``shots[p]`` consecutive ones each):
+    each shot is its own outcome, counted once."""
+    indptr = np.concatenate([[0], np.cumsum(shots)])
+    per_shot = csr_matrix((np.ones(len(drawn)), np.arange(len(drawn)), indptr),
+                          shape=(len(shots), len(drawn)))
+    return reduce_counts(per_shot, drawn, shots)
+
+
+#: stage 1 of a block-wise draw (``k_L = 0``) in operations a shot: the search of the
+#: shared state CDF (:class:`StateDraws`)
+STATE_SEARCH = 30
+#: stage 2's butterflies, gathers and draw in operations per value of a shot's column:
+#: fitted on H8's groups of 16 rotated qubits (1440 points, 2 shots, one core, load 4):
+#: ``k_L`` = 4, 5, 6, 7, 8, 9 took 1.06, 0.89, 0.84, 0.79, 0.76, 0.83 s; 3 picks 7
+SHOT_WEIGHT = 3
+
+
+def draw_work(k: int, low: int, n_states: int, n_keys: int, n_blocks: int,
+              shots: float) -> float:
+    """Estimated operations per point of a two-stage draw with ``low`` = ``k_L``: the
+    dense products (:data:`~.sector_classes.DENSE_WEIGHT` each), squares of both parts of
+    ``A_L`` and the marginal's inverse CDF (``k_L = 0``: a search of the shared state
+    CDF a shot), and per shot its column's butterflies."""
+    high = k - low
+    first = (shots * STATE_SEARCH if low == 0 else
+             DENSE_WEIGHT * 2**low * n_states + 4 * 2**low * n_keys + 6 * 2**low * n_blocks)
+    return first + SHOT_WEIGHT * shots * 2 * 2**high * (high + 4)
+
+
+def finish_transform(column: np.ndarray, high: int, rng: np.random.Generator
+                     ) -> np.ndarray:
+    """Stage 2: ``x_H`` of each shot from its column ``column`` (2, 2^k_H, S) of ``A_L``
+    (real and imaginary parts over ``y_H``): butterflies over the ``k_H`` bits, then one
+    draw from ``|A|²`` (normalised by :func:`inverse_cdf_classes`). Changes ``column``."""
+    _butterflies(column, high)
+    conditional = np.square(column[0])
+    conditional += np.square(column[1])
+    return inverse_cdf_classes(conditional, np.ones(column.shape[2], dtype=np.int64), rng)
+
+
+@dataclass(frozen=True)
+class TwoStageDraw:
+    """The two-stage draw of one block-rotated group with ``k_L = low ≥ 1`` (module
+    docstring).
+
+    Keys ``(block, y_H)`` are numbered block by block; ``blocks_of_keys`` (Z_p, keys)
+    sums a key's weight into its block; ``stages`` hold the products of
+    :func:`~.sector_classes.low_stages` and ``positions`` their keys' numbers; ``table``
+    lists each block's keys (padded with the zero key ``n_keys``) and ``table_high`` their
+    ``y_H``; ``values[x_R, z]`` is the value of outcome ``(z, x_R)``'s class."""
+
+    k: int
+    low: int
+    n_keys: int
+    blocks_of_keys: csr_matrix
+    stages: list[LowStage]
+    positions: list[np.ndarray]
+    sign: np.ndarray  # (D, 1)
+    table: np.ndarray  # (Z_p, width)
+    table_high: np.ndarray  # (Z_p, width)
+    values: np.ndarray  # (2^k, Z_p)
+
+    @property
+    def n_blocks(self) -> int:
+        return self.blocks_of_keys.shape[0]
+
+    def drawn_values(self, columns: np.ndarray, shots: np.ndarray,
+                     rng: np.random.Generator) -> np.ndarray:
+        """The value of every shot of sector states ``columns`` (``shots[p]`` of state
+        ``p``, state by state): points in chunks, each chunk's stage 1 then stage 2."""
+        per_point = 2 * 2**self.low * (self.n_keys + 1)
+        step = max(1, DRAW_CHUNK_VALUES // per_point)
+        drawn = [self._draw(columns[:, a:a + step], shots[a:a + step], rng)
+                 for a in range(0, columns.shape[1], step)]
+        return np.concatenate([np.zeros(0), *drawn])
+
+    def _partial(self, columns: np.ndarray) -> np.ndarray:
+        """``A_L`` (2, keys + 1, 2^k_L, P): real and imaginary parts per key, the last key
+        zero (the padding of ``table``)."""
+        n_points = columns.shape[1]
+        signed = columns * self.sign
+        partial = np.zeros((2, self.n_keys + 1, 2**self.low, n_points))
+        for stage, keys in zip(self.stages, self.positions, strict=True):
+            for part in (0, 1):
+                rows = stage.states[part]
+                if rows.size:
+                    product = stage.hadamard[part] @ signed[rows].reshape(rows.shape[0], -1)
+                    partial[part, keys] = product.reshape(
+                        2**self.low, len(keys), n_points).transpose(1, 0, 2)
+        return partial
+
+    def _draw(self, columns: np.ndarray, shots: np.ndarray, rng: np.random.Generator
+              ) -> np.ndarray:
+        n_points = columns.shape[1]
+        partial = self._partial(columns)
+        weight = np.square(partial[0, :-1]).reshape(self.n_keys, -1)
+        weight += np.square(partial[1, :-1]).reshape(self.n_keys, -1)
+        marginal = self.blocks_of_keys @ weight  # (Z_p, 2^k_L · P)
+        marginal = marginal.reshape(self.n_blocks * 2**self.low, n_points)
+        first = inverse_cdf_classes(marginal, shots, rng)  # block · 2^k_L + x_L
+        block, x_low = np.divmod(first, 2**self.low)
+        point = np.repeat(np.arange(n_points), shots)
+        high = self.k - self.low
+        if high == 0:
+            return self.values[x_low, block]
+        keys = self.table[block]  # (S, width)
+        valid = keys < self.n_keys
+        shot = np.broadcast_to(np.arange(len(first))[:, None], keys.shape)[valid]
+        column = np.zeros((2, 2**high, len(first)))
+        column[:, self.table_high[block][valid], shot] = partial[
+            :, keys[valid], x_low[shot], point[shot]]
+        x_high = finish_transform(column, high, rng)
+        return self.values[x_high * 2**self.low + x_low, block]
+
+
+class TwoStagePlan:
+    """What the two-stage draw of one block-rotated QWC ``group`` on the sorted sector
+    ``basis`` needs whatever ``k_L``: :meth:`means` draws with the ``k_L`` of least
+    :func:`draw_work` for the shots asked (``k_L = 0`` block-wise here, from the shared
+    :class:`StateDraws`; otherwise a :class:`TwoStageDraw`, built once per ``k_L``)."""
+
+    def __init__(self, group, classes: OutcomeClasses, basis: np.ndarray):
+        rotated, y_mask = _masks(group.basis)
+        qubits = _bits(rotated)
+        self.k = len(qubits)
+        self.basis = basis
+        self.blocks, block_of = np.unique(basis & ~rotated, return_inverse=True)
+        self.block_of = block_of.ravel()
+        phase = _popcount(basis & y_mask) % 4  # phase (−i)^m: 1, −i, −1, i
+        self.part = phase % 2  # real (even m) or imaginary (odd m) part
+        self.sign = np.where((phase == 0) | (phase == 3), 1.0, -1.0)
+        self.y_r = _compress(basis, qubits)
+        self.n_keys = [len(self._keys(low)) for low in range(self.k + 1)]
+        outcomes = (_expand(np.arange(2**self.k, dtype=np.int64), qubits)[:, None]
+                    | self.blocks[None, :])
+        self.values = classes.values[classes.labels[outcomes]]  # (2^k, Z_p)
+        self.members = _padded_rows(self.block_of, len(self.blocks), len(basis))
+        self._built: dict[int, TwoStageDraw] = {}
+
+    def _keys(self, low: int) -> np.ndarray:
+        """Sorted keys ``z · 2^k_L + y_H`` of the sector states' blocks and high bits."""
+        return np.unique(self.block_of * 2**(self.k - low) + (self.y_r >> low))
+
+    def best_low(self, shots: float) -> int:
+        return min(range(self.k + 1), key=lambda low: draw_work(
+            self.k, low, len(self.basis), self.n_keys[low], len(self.blocks), shots))
+
+    def means(self, columns: np.ndarray, shots: np.ndarray, rng: np.random.Generator,
+              states: StateDraws) -> tuple[np.ndarray, np.ndarray]:
+        """Sample means and variances of the mean of ``shots[p]`` shots of each sector
+        state ``columns[:, p]`` (``states``: their shared state CDF)."""
+        low = self.best_low(float(shots.mean()) if shots.size else 0.0)
+        if low == 0:
+            drawn = self._blockwise(columns, shots, rng, states)
+        else:
+            if low not in self._built:
+                self._built[low] = self._build(low)
+            drawn = self._built[low].drawn_values(columns, shots, rng)
+        return per_shot_means(drawn, shots)
+
+    def _blockwise(self, columns: np.ndarray, shots: np.ndarray, rng: np.random.Generator,
+                   states: StateDraws) -> np.ndarray:
+        """``k_L = 0``: a sector row ``d`` drawn from ``ψ_d²`` gives the block (its block's
+        marginal is ``Σ_{d ∈ z} ψ_d²``); the block's members then give ``A_L = ±ψ_d`` over
+        ``y_R`` for stage 2."""
+        row = states.draw(shots, rng)
+        block = self.block_of[row]
+        point = np.repeat(np.arange(columns.shape[1]), shots)
+        members = self.members[block]  # (S, width)
+        valid = members < len(self.basis)
+        shot = np.broadcast_to(np.arange(len(row))[:, None], members.shape)[valid]
+        member = members[valid]
+        column = np.zeros((2, 2**self.k, len(row)))
+        column[self.part[member], self.y_r[member], shot] = (self.sign[member]
+                                                             * columns[member, point[shot]])
+        x_r = finish_transform(column, self.k, rng)
+        return self.values[x_r, block]
+
+    def _build(self, low: int) -> TwoStageDraw:
+        keys = self._keys(low)
+        high = self.k - low
+        key_block = keys >> high
+        stages = low_stages(low, self.y_r, self.block_of, self.part)
+        positions = [np.searchsorted(keys, stage.blocks * 2**high + stage.high)
+                     for stage in stages]
+        table = _padded_rows(key_block, len(self.blocks), len(keys))
+        table_high = np.where(table < len(keys),
+                              keys[np.minimum(table, len(keys) - 1)] % 2**high, 0)
+        blocks_of_keys = csr_matrix((np.ones(len(keys)), (key_block, np.arange(len(keys)))),
+                                    shape=(len(self.blocks), len(keys)))
+        return TwoStageDraw(self.k, low, len(keys), blocks_of_keys, stages, positions,
+                            self.sign[:, None], table, table_high, self.values)
+
+
+def _padded_rows(owner: np.ndarray, n_owners: int, pad: int) -> np.ndarray:
+    """``(n_owners, width)``: the indices ``i`` with ``owner[i] = o`` in row ``o``,
+    ascending, padded with ``pad``."""
+    order = np.argsort(owner, kind="stable")
+    counts = np.bincount(owner, minlength=n_owners)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    slot = np.arange(counts.max(initial=1))[None, :]
+    inside = slot < counts[:, None]
+    return np.where(inside, order[np.minimum(starts[:, None] + slot, len(order) - 1)], pad)
