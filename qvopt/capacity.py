@@ -3,14 +3,14 @@
 The sampling work of one request is linear in its number of parameter points ``P`` (one
 state per point, every group's outcome probabilities and draws per point) on top of a fixed
 part (tables built once, work buffers of bounded size). :func:`gradient_cost` measures it:
-it samples ``P₁ = 32`` and ``P₂ = 128`` copies of the start point through the estimator's own
-sampler (with a scratch random generator: the run's ledger, random streams and allocation
-are untouched), timing each call and recording its peak of traced allocations
-(``tracemalloc``, which numpy reports to), and fits ``t(P) = t₀ + t₁ P`` and
-``m(P) = m₀ + m₁ P`` through the two probes (the first call builds the tables; it is
-repeated so that both probes time the per-call work). The model is then evaluated at the
-points of one gradient. Only the statevector path is modelled (circuit backends spend
-their time on the device).
+it samples ``P₁ = 32`` and ``P₂ = 128`` shifted copies of the start point
+(:func:`probe_points`) through the estimator's own sampler (with a scratch random
+generator: the run's ledger, random streams and allocation are untouched), timing each
+call and recording its peak of traced allocations (``tracemalloc``, which numpy reports
+to), and fits ``t(P) = t₀ + t₁ P`` and ``m(P) = m₀ + m₁ P`` through the two probes (the
+first call builds the tables; it is repeated so that both probes time the per-call work).
+The model is then evaluated at the points of one gradient. Only the statevector path is
+modelled (circuit backends spend their time on the device).
 
 :func:`check_fits` refuses, with one line, a run whose predicted peak exceeds
 :data:`MEMORY_FRACTION` of the memory this machine has available now (``MemAvailable`` of
@@ -50,9 +50,21 @@ class GradientCost:
         return self.peak_bytes / 1e9
 
 
-def _probe(estimator, x: np.ndarray, n_points: int) -> tuple[float, float]:
-    """Seconds and peak traced bytes of sampling ``n_points`` copies of ``x``."""
+def probe_points(x: np.ndarray, n_points: int) -> np.ndarray:
+    """``n_points`` copies of ``x``, copy ``i`` with coordinate ``⌊i p / n⌋`` shifted by
+    π/2 (``p`` parameters): like a parameter-shift gradient's points, one shifted angle
+    each, spread over the circuit. Plain copies would be cheaper than a gradient's points:
+    the sector engine rotates a point's state only from its first differing gate on."""
     points = np.repeat(np.asarray(x, dtype=float)[None, :], n_points, axis=0)
+    if points.shape[1]:
+        shifted = np.arange(n_points) * points.shape[1] // n_points
+        points[np.arange(n_points), shifted] += np.pi / 2
+    return points
+
+
+def _probe(estimator, x: np.ndarray, n_points: int) -> tuple[float, float]:
+    """Seconds and peak traced bytes of sampling ``n_points`` shifted copies of ``x``."""
+    points = probe_points(x, n_points)
     shots = np.tile(estimator.group_shots(), (n_points, 1)) if estimator.shots else \
         np.ones((n_points, estimator.grouped.n_groups), dtype=np.int64)
     rng = np.random.default_rng(0)

@@ -226,7 +226,10 @@ def test_significance_level_grows_with_the_pool():
 
 
 def test_refinements_measure_until_a_gradient_is_significant(lih_fc):
-    kwargs = {"shots": 20, "seed": 3, "max_operators": 1, "maxiter_per_step": 1,
+    # a seeded scenario: at 20 shots the largest |g|/σ was below 3 for 9 of seeds 0–11
+    # (3.08 at seed 3, which passed until the sector engine's draws changed); seed 1
+    # needs two refinement rounds (16× the shots) to find one above 3
+    kwargs = {"shots": 20, "seed": 1, "max_operators": 1, "maxiter_per_step": 1,
               "allocation": None}
     plain = adapt_vqe(lih_fc, **kwargs)
     refined = adapt_vqe(lih_fc, screening_refinements=3, **kwargs)

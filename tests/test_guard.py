@@ -228,10 +228,11 @@ def test_the_best_of_many_records_does_not_outvote_a_precise_final_by_luck():
 
 
 def test_a_start_close_to_the_final_point_is_measured_again_before_choosing():
-    # Nelder–Mead on lih_fc (seed 0) wandered 1.64 mHa above its start; one 1.6 mHa
-    # measurement of each missed it. Within 2σ of the difference, both are measured again
-    # to half the precision and pooled: the start is found lower and reported.
-    r = qvopt.vqe("lih_fc", optimizer="nelder-mead", seed=0)
+    # Nelder–Mead on lih_fc wanders above its start (9 of seeds 0–11; seed 0 did until
+    # the sector engine's draws changed); one 1.6 mHa measurement of each can miss it.
+    # Within 2σ of the difference, both are measured again to half the precision and
+    # pooled: the start is found lower and reported.
+    r = qvopt.vqe("lih_fc", optimizer="nelder-mead", seed=1)
     assert r.message.endswith("the start measured lower than the final point and is "
                               "reported (measured again)")
     assert r.energy_exact == pytest.approx(r.history[0]["energy_exact"], abs=1e-12)

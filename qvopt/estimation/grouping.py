@@ -26,6 +26,7 @@ variance already contains all covariances between the group's terms.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -85,9 +86,18 @@ class OutcomeClasses:
     of ``m`` terms has at most ``2^m`` classes (often far fewer than ``2^n`` outcomes).
     """
 
-    labels: np.ndarray  # (2^n,) class index of every outcome
+    labels: np.ndarray  # (2^n,) class index of every outcome (int32)
     values: np.ndarray  # (C,) v_g of each class
-    indicator: scipy.sparse.csr_matrix  # (C, 2^n): 1 where outcome x is in class c
+
+    @cached_property
+    def indicator(self) -> scipy.sparse.csr_matrix:
+        """(C, 2^n): 1 where outcome x is in class c (built on first use: the sector
+        engine never needs it, and H8's 959 groups' took 0.75 GB)."""
+        from scipy.sparse import csr_matrix
+
+        n_outcomes = len(self.labels)
+        return csr_matrix((np.ones(n_outcomes), (self.labels, np.arange(n_outcomes))),
+                          shape=(len(self.values), n_outcomes))
 
     def probabilities(self, probs: np.ndarray) -> np.ndarray:
         """Class probabilities (R, C) from outcome probabilities (R, 2^n)."""
@@ -96,16 +106,12 @@ class OutcomeClasses:
 
 def outcome_classes(group: MeasurementGroup, n_qubits: int) -> OutcomeClasses:
     """Merge the outcomes of ``group`` into classes of equal value (see :class:`OutcomeClasses`)."""
-    from scipy.sparse import csr_matrix
 
     values = group.values(n_qubits)
     scale = max(float(np.abs(group.coeffs).sum()), 1e-300)
     keys = np.round(values / scale, 12)
-    unique_keys, first, labels = np.unique(keys, return_index=True, return_inverse=True)
-    n_outcomes = 2**n_qubits
-    indicator = csr_matrix((np.ones(n_outcomes), (labels, np.arange(n_outcomes))),
-                           shape=(len(unique_keys), n_outcomes))
-    return OutcomeClasses(labels=labels, values=values[first], indicator=indicator)
+    _, first, labels = np.unique(keys, return_index=True, return_inverse=True)
+    return OutcomeClasses(labels=labels.astype(np.int32), values=values[first])
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,15 @@ def reachable_basis(parsed: ExcitationCircuit) -> np.ndarray:
     return states
 
 
+def first_differences(angles: np.ndarray) -> np.ndarray:
+    """Per point (row of ``angles`` (P, gates)), the first gate whose angle differs from
+    the first point's; ``−1`` for the first point, ``gates`` for a copy of it."""
+    differs = angles != angles[:1]
+    first = np.where(differs.any(axis=1), differs.argmax(axis=1), angles.shape[1])
+    first[:1] = -1
+    return first
+
+
 @dataclass(frozen=True)
 class _PairTable:
     """Index pairs of one gate in the sector basis: ``basis[i] ↔ basis[j]``, from → to."""
@@ -209,15 +218,33 @@ class SectorEngine:
         return _PairTable(members[present], partners[present], gate.param, gate.angle)
 
     def sector_columns(self, points: np.ndarray) -> np.ndarray:
-        """Real sector amplitudes ``(D, P)`` (one column per row of ``points`` (P, p))."""
+        """Real sector amplitudes ``(D, P)`` (one column per row of ``points`` (P, p)).
+
+        A point whose angles equal the first point's on every gate before gate ``i`` has
+        the first point's state until then: its column is copied from the first one when
+        gate ``i`` is reached and only then rotated (:func:`first_differences`). A
+        parameter-shift batch (one shifted angle a point) so rotates about half the
+        columns a gate, with the same arithmetic on each column as rotating them all."""
         points = np.atleast_2d(np.asarray(points, dtype=float))
+        angles = np.stack([points[:, table.param] if table.param is not None
+                           else np.full(len(points), table.angle) for table in self.pairs],
+                          axis=1) if self.pairs else np.zeros((len(points), 0))
+        start = first_differences(angles)
+        order = np.argsort(start, kind="stable")  # the first point first (start −1)
+        start, halves = start[order], angles[order].T / 2
         columns = np.zeros((self.dimension, len(points)))
         columns[self.reference_index] = 1.0
-        for table in self.pairs:
-            half = (points[:, table.param] if table.param is not None
-                    else np.full(len(points), table.angle)) / 2
-            self._rotate(columns, table, np.cos(half), np.sin(half))
-        return columns
+        active = 1
+        for gate, table in enumerate(self.pairs):
+            joined = int(np.searchsorted(start, gate, side="right"))
+            columns[:, active:joined] = columns[:, :1]
+            active = max(active, joined)
+            half = halves[gate, :active]
+            self._rotate(columns[:, :active], table, np.cos(half), np.sin(half))
+        columns[:, active:] = columns[:, :1]
+        out = np.empty_like(columns)
+        out[:, order] = columns
+        return out
 
     def sector_states(self, points: np.ndarray) -> np.ndarray:
         """Real sector amplitudes ``(P, D)`` at every row of ``points`` (P, p)."""

@@ -228,3 +228,22 @@ def test_reference_order_expressions_and_fixed_angles():
     engine = SectorEngine(fixed)
     assert np.allclose(engine.statevectors([[0.4]])[0],
                        Statevector(fixed.assign_parameters([0.4])).data, atol=1e-12)
+
+
+def test_shifted_batches_rotate_late_columns_bit_exactly(uccsd_cases):
+    """Columns that join the rotation at their first differing gate equal columns rotated
+    one point at a time, bit for bit, whatever the batch's order (shifts, copies, random)."""
+    _, circuit, points = uccsd_cases["lih"]
+    engine = SectorEngine(circuit)
+    x0 = points[0]
+    shifted = [x0, x0.copy()]
+    for j in (0, 5, circuit.num_parameters - 1):
+        for shift in (np.pi / 2, -np.pi / 2):
+            x = x0.copy()
+            x[j] += shift
+            shifted.append(x)
+    batch = np.array([*shifted, *points[1:]])
+    batch = batch[np.random.default_rng(2).permutation(len(batch))]
+    one_by_one = np.stack([engine.sector_columns(x[None])[:, 0] for x in batch], axis=1)
+    assert np.array_equal(engine.sector_columns(batch), one_by_one)
+    assert engine.sector_columns(np.zeros((0, circuit.num_parameters))).shape == (225, 0)

@@ -122,14 +122,16 @@ def test_converges_on_a_coupled_trigonometric_function(name):
 @pytest.mark.parametrize("name", ["rotosolve", "nft"])
 def test_energy_requests_are_charged_exactly(h2, name):
     circuit = build_ansatz("uccsd", h2)
-    est = qvopt.Estimator(h2.hamiltonian, circuit, shots=9, seed=2)
+    # 1000 shots a group: 30 of 30 seeds end below HF for both rules (9 shots: 27-57%,
+    # which seed 2 happened to pass until the sector engine's draws changed)
+    est = qvopt.Estimator(h2.hamiltonian, circuit, shots=1000, seed=2)
     opt = get_optimizer(name)
     state = opt.init(np.zeros(3), np.random.default_rng(0))
     for _ in range(4):
         request = opt.ask(state)
         before = est.shots_used
         answer = est.answer(opt.params(state), request)
-        assert est.shots_used - before == est.cost(request) == 5 * 9 * est.grouped.n_groups
+        assert est.shots_used - before == est.cost(request) == 5 * 1000 * est.grouped.n_groups
         state = opt.tell(state, answer)
     assert est.exact_energy(opt.params(state)) < h2.e_hf
 
