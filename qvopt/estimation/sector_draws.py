@@ -209,16 +209,21 @@ class TwoStageDraw:
         ``p``, state by state): points in chunks, each chunk's stage 1 then stage 2."""
         per_point = 2 * 2**self.low * (self.n_keys + 1)
         step = max(1, DRAW_CHUNK_VALUES // per_point)
-        drawn = [self._draw(columns[:, a:a + step], shots[a:a + step], rng)
+        # one buffer for every chunk: a fresh array per chunk costs page faults (system
+        # time) as much as the arithmetic (as in BlockRotation.probabilities)
+        buffer = np.empty(per_point * min(step, columns.shape[1]))
+        drawn = [self._draw(columns[:, a:a + step], shots[a:a + step], rng, buffer)
                  for a in range(0, columns.shape[1], step)]
         return np.concatenate([np.zeros(0), *drawn])
 
-    def _partial(self, columns: np.ndarray) -> np.ndarray:
-        """``A_L`` (2, keys + 1, 2^k_L, P): real and imaginary parts per key, the last key
-        zero (the padding of ``table``)."""
+    def _partial(self, columns: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+        """``A_L`` (2, keys + 1, 2^k_L, P) in ``buffer``: real and imaginary parts per key,
+        the last key zero (the padding of ``table``)."""
         n_points = columns.shape[1]
         signed = columns * self.sign
-        partial = np.zeros((2, self.n_keys + 1, 2**self.low, n_points))
+        shape = (2, self.n_keys + 1, 2**self.low, n_points)
+        partial = buffer[:np.prod(shape)].reshape(shape)
+        partial.fill(0.0)
         for stage, keys in zip(self.stages, self.positions, strict=True):
             for part in (0, 1):
                 rows = stage.states[part]
@@ -228,10 +233,10 @@ class TwoStageDraw:
                         2**self.low, len(keys), n_points).transpose(1, 0, 2)
         return partial
 
-    def _draw(self, columns: np.ndarray, shots: np.ndarray, rng: np.random.Generator
-              ) -> np.ndarray:
+    def _draw(self, columns: np.ndarray, shots: np.ndarray, rng: np.random.Generator,
+              buffer: np.ndarray) -> np.ndarray:
         n_points = columns.shape[1]
-        partial = self._partial(columns)
+        partial = self._partial(columns, buffer)
         weight = np.square(partial[0, :-1]).reshape(self.n_keys, -1)
         weight += np.square(partial[1, :-1]).reshape(self.n_keys, -1)
         marginal = self.blocks_of_keys @ weight  # (Z_p, 2^k_L · P)
