@@ -256,8 +256,12 @@ class SectorEngine:
         """``ψ_i, ψ_j ← cψ_i − sψ_j, sψ_i + cψ_j`` on every pair, every point (in place)."""
         a = columns[table.i]
         b = columns[table.j]
-        columns[table.i] = a * c - b * s
-        columns[table.j] = a * s + b * c
+        rotated = a * c
+        rotated -= b * s
+        b *= c
+        b += a * s  # the same operations as a·s + b·c, with fewer temporary arrays
+        columns[table.i] = rotated
+        columns[table.j] = b
 
     def embed(self, sector: np.ndarray) -> np.ndarray:
         """Full ``(P, 2^n)`` complex statevectors from sector amplitudes (P, D)."""
