@@ -59,8 +59,8 @@ def signals_deferred() -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-        for s in dict.fromkeys(noted):
-            signal.raise_signal(s)
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
