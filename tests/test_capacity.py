@@ -44,16 +44,17 @@ def test_available_memory_is_positive():
 
 
 def test_outcome_tables_that_cannot_fit_are_refused_before_they_are_built(monkeypatch):
-    """A 20-qubit H10 chain's 2,363 qubit-wise groups need about 50 GB of outcome tables:
-    the process used to be killed by the system; now a one-line error comes first."""
+    """The kept outcome tables (4 bytes an outcome) and one table being built are checked
+    against the available memory before any is built: a one-line error, not the system
+    killing the process."""
     import qvopt.memory
-    from qvopt.estimation.observable import TABLE_BYTES_PER_OUTCOME
+    from qvopt.estimation.observable import BUILD_BYTES_PER_OUTCOME, TABLE_BYTES_PER_OUTCOME
 
     h2 = qvopt.load_problem("h2")
-    need = 5 * 2**4 * TABLE_BYTES_PER_OUTCOME  # 5 groups on 4 qubits
+    need = 5 * 2**4 * TABLE_BYTES_PER_OUTCOME + 2**4 * BUILD_BYTES_PER_OUTCOME  # 5 groups
     monkeypatch.setattr(qvopt.memory, "available_memory", lambda: need / 0.8 * 0.99)
     with pytest.raises(qvopt.InputError, match=r"measuring 5 groups on 4 qubits needs about "
-                                               r".* GB \(outcome tables: 5 × 2\^4 outcomes"):
+                                               r".* GB \(outcome tables: 5 kept × 2\^4 "):
         qvopt.Estimator(h2.hamiltonian, qvopt.ansatz.uccsd(h2), shots=100)
     monkeypatch.setattr(qvopt.memory, "available_memory", lambda: need / 0.8 * 1.01)
     qvopt.Estimator(h2.hamiltonian, qvopt.ansatz.uccsd(h2), shots=100)  # fits: built

@@ -11,35 +11,87 @@ the metric for generator products (QWC).
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import overload
 
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from ..memory import refuse_unless_fits
 from .clifford_rotation import CliffordProgram
-from .grouping import GroupedHamiltonian, outcome_classes
+from .grouping import GroupedHamiltonian, OutcomeClasses, outcome_classes
 from .partition import form_groups
 from .sampling import RotationProgram, sample_class_means
 
-#: Bytes per outcome per group that building the outcome tables
-#: (:func:`~.grouping.outcome_classes`) takes at its peak: measured with ``tracemalloc`` on
-#: H8, 959 groups × 2^16 outcomes peaked at 1.27 GB (20.2 bytes).
-TABLE_BYTES_PER_OUTCOME = 20
+#: Bytes per outcome that a group's outcome table keeps (int32 class labels).
+TABLE_BYTES_PER_OUTCOME = 4
+#: Bytes per outcome that building one table (:func:`~.grouping.outcome_classes`) takes at
+#: its peak on top of what it keeps (values, rounded keys, ``np.unique``'s sort and inverse):
+#: ``tracemalloc`` on H10's first 40 groups (2^20 outcomes) peaked at 69 MB, 66 bytes.
+BUILD_BYTES_PER_OUTCOME = 66
+#: Outcome tables are kept up to this many bytes in all (group order); the groups beyond it
+#: rebuild their table on each use. H8's 959 × 2^16 (0.25 GB) are all kept; H10's 2,363 ×
+#: 2^20 would keep 9.9 GB, so 256 of them are kept (1 GB) and the rest rebuilt (0.24 s a
+#: group), which the sector engine does once at set-up and once for a two-stage draw.
+TABLE_KEEP_BYTES = 2**30
 
 
-def check_table_memory(grouped: GroupedHamiltonian) -> None:
+class OutcomeTables(Sequence[OutcomeClasses]):
+    """The outcome tables (:func:`~.grouping.outcome_classes`) of ``groups``, built on first
+    use and kept for the first groups up to ``keep_bytes`` (:data:`TABLE_KEEP_BYTES`); a
+    group beyond that builds its table again on each use (same table: same labels and
+    values)."""
+
+    def __init__(self, groups, n_qubits: int, keep_bytes: float = TABLE_KEEP_BYTES):
+        self._groups = groups
+        self._n_qubits = n_qubits
+        self.kept_groups = min(len(groups),
+                               int(keep_bytes // (TABLE_BYTES_PER_OUTCOME * 2**n_qubits)))
+        self._kept: dict[int, OutcomeClasses] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._groups)
+
+    @overload
+    def __getitem__(self, k: int) -> OutcomeClasses: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[OutcomeClasses]: ...
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        k = range(len(self))[k]  # IndexError, negative indices
+        table = self._kept.get(k)
+        if table is None:
+            table = outcome_classes(self._groups[k], self._n_qubits)
+            if k < self.kept_groups:
+                with self._lock:
+                    table = self._kept.setdefault(k, table)
+        return table
+
+    def kept_bytes(self) -> float:
+        """Bytes the kept tables take once all are built."""
+        return self.kept_groups * 2.0**self._n_qubits * TABLE_BYTES_PER_OUTCOME
+
+
+def check_table_memory(grouped: GroupedHamiltonian, keep_bytes: float = TABLE_KEEP_BYTES
+                       ) -> None:
     """One-line :class:`~qvopt.errors.InputError` before the outcome tables are built when
-    they cannot fit: every group keeps ``2^n`` entries (``n`` qubits), so a 20-qubit H10
-    chain's 2,363 qubit-wise groups would need about 50 GB and the machine would kill the
-    process instead."""
+    they cannot fit: the kept tables (:data:`TABLE_KEEP_BYTES` at most, 4 bytes an outcome)
+    and one table being built (:data:`BUILD_BYTES_PER_OUTCOME`)."""
     n, g = grouped.n_qubits, grouped.n_groups
+    kept = min(g, int(keep_bytes // (TABLE_BYTES_PER_OUTCOME * 2**n)))
     refuse_unless_fits(
-        g * 2.0**n * TABLE_BYTES_PER_OUTCOME,
+        kept * 2.0**n * TABLE_BYTES_PER_OUTCOME + 2.0**n * BUILD_BYTES_PER_OUTCOME,
         f"measuring {g} groups on {n} qubits",
         "fewer, larger groups (grouping 'fc'), a smaller active space, or a machine with "
         "more memory",
-        how=f" (outcome tables: {g} × 2^{n} outcomes × {TABLE_BYTES_PER_OUTCOME} bytes)")
+        how=f" (outcome tables: {kept} kept × 2^{n} outcomes × {TABLE_BYTES_PER_OUTCOME} "
+            f"bytes, one built at {BUILD_BYTES_PER_OUTCOME} bytes an outcome)")
 
 
 class SampledObservable:
@@ -53,7 +105,7 @@ class SampledObservable:
         # ``grouped``: this observable's groups when the caller already formed them
         self.grouped = grouped if grouped is not None else form_groups(observable, grouping)
         check_table_memory(self.grouped)
-        self.classes = [outcome_classes(g, self.n_qubits) for g in self.grouped.groups]
+        self.classes = OutcomeTables(self.grouped.groups, self.n_qubits)
         self._matrix = None
         # Points are rotated in blocks of about `block_amplitudes` amplitudes so that the
         # rotation trie works in cache (LiH, 369 points: 9.5 s as one batch, 1.4 s in blocks

@@ -459,8 +459,12 @@ class SectorClassProbabilities:
         self.rotations: list[BlockRotation | EmbeddedClifford] = []
         self.moments: list[PauliMoments] = []
         fully_commuting = observable.grouped.kind == "fc"
-        for g, (group, classes) in enumerate(zip(observable.grouped.groups,
-                                                 observable.classes, strict=True)):
+        # one pass over the tables: a group beyond the kept ones builds its table on each use
+        # (:class:`~.observable.OutcomeTables`), so only its class values are kept here
+        all_values: list[np.ndarray] = []
+        for g, group in enumerate(observable.grouped.groups):
+            classes = observable.classes[g]
+            all_values.append(classes.values)
             if fully_commuting:
                 self._add_commuting(g, group, classes)
                 continue
@@ -476,12 +480,10 @@ class SectorClassProbabilities:
         self._build_moment_tables()
         # the stacked tables hold the pairs now; each group's own copy (H8: 280 MB) goes
         self.moments = [replace(m, pairs=[]) for m in self.moments]
-        self.possible: list[np.ndarray] = [np.ones(len(c.values), bool)
-                                           for c in observable.classes]
+        self.possible: list[np.ndarray] = [np.ones(len(v), bool) for v in all_values]
         for method in [*self.rotations, *self.moments]:
             self.possible[method.group] = method.possible
-        self.values = [c.values[mask] for c, mask in zip(observable.classes, self.possible,
-                                                          strict=True)]
+        self.values = [v[mask] for v, mask in zip(all_values, self.possible, strict=True)]
 
     def _add_commuting(self, g: int, group, classes: OutcomeClasses) -> None:
         """An FC group: stabilizer moments, or the embedded Clifford when cheaper (or the

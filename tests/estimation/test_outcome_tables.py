@@ -1,0 +1,55 @@
+"""Outcome tables beyond the kept budget are rebuilt on use, identically (issue 22: H10's
+2,363 groups × 2^20 outcomes would keep 9.9 GB)."""
+
+import numpy as np
+import pytest
+
+import qvopt
+from qvopt.estimation import observable as observable_module
+from qvopt.estimation.grouping import outcome_classes
+from qvopt.estimation.observable import OutcomeTables, check_table_memory
+
+
+@pytest.fixture(scope="module")
+def lih_fc():
+    return qvopt.load_problem("lih_fc")
+
+
+def test_tables_beyond_the_budget_are_rebuilt_equal(lih_fc):
+    est = qvopt.Estimator(lih_fc.hamiltonian, qvopt.ansatz.uccsd(lih_fc), shots=100)
+    groups = est.observable.grouped.groups
+    n = lih_fc.n_qubits
+    tables = OutcomeTables(groups, n, keep_bytes=3 * 4 * 2**n)
+    assert tables.kept_groups == 3 and len(tables) == len(groups)
+    for k in (0, 2, 3, len(groups) - 1, -1):
+        expected = outcome_classes(groups[k], n)
+        assert np.array_equal(tables[k].labels, expected.labels)
+        assert np.array_equal(tables[k].values, expected.values)
+    assert tables[0] is tables[0] and tables[3] is not tables[3]  # kept / rebuilt
+    assert len(tables[1:4]) == 3
+    with pytest.raises(IndexError):
+        tables[len(groups)]
+
+
+@pytest.mark.parametrize("engine", ["sector", "aer"])
+def test_seeded_sampling_is_the_same_with_no_table_kept(lih_fc, monkeypatch, engine):
+    """Keeping no table changes nothing drawn: same tables, same stream."""
+    def draws():
+        est = qvopt.Estimator(lih_fc.hamiltonian, qvopt.ansatz.uccsd(lih_fc), shots=50,
+                              seed=3, engine=engine)
+        x = np.linspace(-0.1, 0.1, est.n_params)
+        return est.gradient(x).value, est.energy(x).value
+
+    kept = draws()
+    monkeypatch.setattr(observable_module.OutcomeTables.__init__, "__defaults__", (0,))
+    rebuilt = draws()
+    assert np.array_equal(kept[0], rebuilt[0]) and kept[1] == rebuilt[1]
+
+
+def test_the_refusal_counts_kept_tables_and_one_being_built(monkeypatch):
+    h10_like = type("G", (), {"n_qubits": 20, "n_groups": 2363})()
+    monkeypatch.setattr(observable_module, "refuse_unless_fits",
+                        lambda need, *a, **k: seen.append(need))
+    seen: list[float] = []
+    check_table_memory(h10_like)  # type: ignore[arg-type]
+    assert seen[0] == pytest.approx(256 * 2**20 * 4 + 2**20 * 66)
