@@ -43,8 +43,9 @@ comment names the default where the example differs from it)::
     engine = "auto"                  # auto | sector (UCCSD/ADAPT states) | aer
     grouping = "auto"                # sorted_insertion | dsatur (qubit-wise) | fc (fully
                                      # commuting) | fc_split (fc, shared terms split);
-                                     # auto: fc_split when sampling on statevector with
-                                     # an allocation, else sorted_insertion
+                                     # auto, sampling with an allocation: fc_split on
+                                     # statevector, fc on circuit backends (not with
+                                     # zne); else sorted_insertion
     taper = false                    # remove Z2 symmetries (hardware-efficient ansatz)
     initial_point = "auto"           # mp2 for uccsd, else zeros | "mp2" | "hf" (zeros) |
                                      # a list of angles
@@ -79,6 +80,7 @@ from .run_defaults import (
     ADAPT_SAMPLED_TOL,
     ALLOCATIONS,
     AUTO,
+    CIRCUIT_GROUPING,
     DEFAULT_ALLOCATION,
     DEFAULT_FINAL_PRECISION,
     DEFAULT_GROUPING,
@@ -110,8 +112,9 @@ from .setting_checks import (
 
 # The defaults (qvopt.run_defaults) and the field checks (qvopt.setting_checks) are
 # re-exported: ``from qvopt.config import DEFAULT_MAXITER, check_shots`` keeps working.
-__all__ = ["ADAPT_OPTIMIZER", "ALLOCATIONS", "AUTO", "CLI_FLAGS", "DEFAULT_ALLOCATION",
-           "DEFAULT_FINAL_PRECISION", "DEFAULT_GROUPING", "DEFAULT_MAXITER", "QWC_GROUPING",
+__all__ = ["ADAPT_OPTIMIZER", "ALLOCATIONS", "AUTO", "CIRCUIT_GROUPING", "CLI_FLAGS",
+           "DEFAULT_ALLOCATION", "DEFAULT_FINAL_PRECISION", "DEFAULT_GROUPING",
+           "DEFAULT_MAXITER", "QWC_GROUPING",
            "DEFAULT_OPTIMIZER", "DEFAULT_SHOTS", "DEFAULT_TOL", "INITIAL_POINTS",
            "MIN_FINAL_PRECISION", "MIN_SHOTS_PER_GROUP", "TOML_TABLES", "Resolved",
            "RunConfig", "check_int", "check_shots", "default_initial_point", "default_shots",
@@ -211,7 +214,8 @@ class RunConfig:
         set_("engine", check_choice("engine", self.engine, ENGINES))
         set_("grouping", check_grouping(self.grouping, self.backend, self.ansatz,
                                         sampled=shots is not None,
-                                        allocated=self.allocation is not None))
+                                        allocated=self.allocation is not None,
+                                        zne=_uses_zne(self.backend_options)))
         if not isinstance(self.taper, bool):
             raise field_error("taper", "true or false", self.taper)
         if self.taper and self.ansatz in ("uccsd", "adapt"):
@@ -361,6 +365,17 @@ class RunConfig:
             error = InputError(f"{flag}: {exc}")
             error.field = name
             raise error from exc
+
+
+def _uses_zne(backend_options: dict) -> bool:
+    """Whether ``backend_options`` ask for zero-noise extrapolation (malformed mitigation:
+    False here, refused by the backend check with its own message)."""
+    from .estimation.mitigation import parse_mitigation
+
+    try:
+        return "zne" in parse_mitigation(backend_options.get("mitigation"))
+    except InputError:
+        return False
 
 
 def _backend_options(args: Any) -> dict:

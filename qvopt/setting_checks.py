@@ -68,13 +68,13 @@ def check_table(name: str, value: Any) -> dict:
 
 
 def check_grouping(value: Any, backend: Any = "statevector", ansatz: str = "uccsd",
-                   sampled: bool = True, allocated: bool = True) -> str:
+                   sampled: bool = True, allocated: bool = True, zne: bool = False) -> str:
     """``"auto"`` → :func:`~qvopt.run_defaults.default_grouping` for the run's backend,
-    ansatz, mode and allocation; otherwise one of the estimator's groupings."""
+    ansatz, mode, allocation and mitigation; otherwise one of the estimator's groupings."""
     from .estimation.partition import GROUPINGS
 
     if is_auto(value):
-        return default_grouping(backend, ansatz, sampled, allocated)
+        return default_grouping(backend, ansatz, sampled, allocated, zne)
     return check_choice("grouping", value, GROUPINGS)
 
 

@@ -50,12 +50,27 @@ def test_exact_mode_defaults_to_no_allocation(shots):
 @pytest.mark.parametrize("settings", [
     {"shots": None},  # exact: nothing sampled
     {"allocation": None},  # shots per group: fewer groups would change the run itself
-    {"backend": "aer"},  # circuit backends: the Clifford's gates were measured on H2 only
     {"ansatz": "adapt"},  # the pool screening measures QWC groups
+    {"backend": "fake_manila", "optimizer": "spsa",  # ZNE folds the Cliffords too: unmeasured
+     "backend_options": {"mitigation": "readout,zne"}},
+    {"backend": "aer", "allocation": None},
 ])
 def test_auto_grouping_is_qubit_wise_where_fully_commuting_groups_were_not_chosen(settings):
     assert RunConfig("h2", **settings).grouping == "sorted_insertion"
     assert RunConfig("h2", grouping="fc", **settings).grouping == "fc"  # a user's choice
+
+
+@pytest.mark.parametrize("settings", [
+    {"backend": "aer"},
+    {"backend": "fake_manila", "backend_options": {"mitigation": "readout"}},
+    {"backend": "pennylane:default.qubit"},
+])
+def test_auto_grouping_on_circuit_backends_is_fully_commuting_without_split(settings):
+    """Measured on fake_kolkata (lih_fc) and fake_manila (H2): FC's bias equals QWC's, its
+    spread is smaller, with fewer circuits; the split (fitted noiselessly) was not."""
+    assert RunConfig("h2", **settings).grouping == "fc"
+    assert RunConfig("h2", grouping="sorted_insertion", **settings).grouping \
+        == "sorted_insertion"
 
 
 def test_an_explicit_allocation_with_exact_shots_is_still_an_error(capsys):

@@ -36,6 +36,7 @@ def add_run_parser(sub, formatter) -> None:
     from ..config import (
         ADAPT_OPTIMIZER,
         AUTO,
+        CIRCUIT_GROUPING,
         DEFAULT_ALLOCATION,
         DEFAULT_GROUPING,
         DEFAULT_MAXITER,
@@ -137,9 +138,10 @@ def add_run_parser(sub, formatter) -> None:
                      help="measurement groups: fc_split (fully commuting groups sharing "
                           "split coefficients: fewest shots), fc (fully commuting, measured "
                           "after a Clifford), sorted_insertion or dsatur (qubit-wise "
-                          f"commuting: no extra gates); auto: {DEFAULT_GROUPING} for sampled runs "
-                          f"up to 14 qubits on the statevector backend with an allocation, else "
-                          f"{QWC_GROUPING}")
+                          f"commuting: no extra gates); auto, for sampled runs with an "
+                          f"allocation: {DEFAULT_GROUPING} up to 14 qubits on the statevector "
+                          f"backend, {CIRCUIT_GROUPING} on circuit backends without ZNE; "
+                          f"else {QWC_GROUPING}")
     run.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     run.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     run.add_argument("--dry-run", action="store_true",
