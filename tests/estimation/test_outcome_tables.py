@@ -53,3 +53,45 @@ def test_the_refusal_counts_kept_tables_and_one_being_built(monkeypatch):
     seen: list[float] = []
     check_table_memory(h10_like)  # type: ignore[arg-type]
     assert seen[0] == pytest.approx(256 * 2**20 * 4 + 2**20 * 66)
+
+
+def test_sector_setup_that_will_not_fit_is_refused_while_it_is_built(lih_fc, monkeypatch):
+    """The sector engine's set-up extrapolates what its first groups hold to all groups and
+    refuses with one line before it has built them all (H10: 27 GB projected)."""
+    from qvopt.estimation import sector_classes
+
+    est = qvopt.Estimator(lih_fc.hamiltonian, qvopt.ansatz.uccsd(lih_fc), shots=100,
+                          engine="sector")
+    x = np.zeros(est.n_params)
+    monkeypatch.setattr(sector_classes, "available_memory", lambda: 1e4)
+    with pytest.raises(qvopt.InputError, match=r"the sector engine's set-up \(\d+ groups on "
+                                               r"\d+ sector states\) needs about .* held by "
+                                               r"the first 32 groups"):
+        est.energy(x)
+    calls = []
+    monkeypatch.setattr(sector_classes, "available_memory", lambda: 1e12)
+    monkeypatch.setattr(sector_classes, "refuse_unless_fits",
+                        lambda need, *a, **k: calls.append(need))
+    est = qvopt.Estimator(lih_fc.hamiltonian, qvopt.ansatz.uccsd(lih_fc), shots=100,
+                          engine="sector")
+    est.energy(x)
+    n_groups = est.grouped.n_groups
+    assert len(calls) == 1 + (n_groups - 32) // 16 and 0 < calls[-1] < 1e8
+
+
+def test_held_bytes_follows_dataclasses_lists_and_sparse_matrices():
+    from dataclasses import dataclass
+
+    from scipy.sparse import csr_matrix
+
+    from qvopt.estimation.sector_classes import held_bytes
+
+    @dataclass
+    class Held:
+        a: np.ndarray
+        parts: list
+        name: str
+
+    m = csr_matrix(np.eye(4))
+    held = Held(np.zeros(10), [np.zeros(3, np.int32), (m,)], "x")
+    assert held_bytes(held) == 80 + 12 + m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
