@@ -30,6 +30,8 @@ from .errors import InputError, OutputError
 #: Signals that stop a run (Ctrl-C, ``kill``, a closed terminal): held back while a file is
 #: written (:func:`signals_deferred`).
 STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: the order in which :func:`signals_deferred` raises noted signals again
+REDELIVERY_ORDER = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 
 @contextlib.contextmanager
@@ -41,7 +43,10 @@ def signals_deferred() -> Iterator[None]:
     ``ValueError`` and the run exited 1 with a traceback instead of 143. (Blocking the
     signals with ``pthread_sigmask`` is not enough: the kernel hands a process's signal to
     any thread that does not block it — a BLAS worker — and Python then runs the handler
-    in the main thread at once.) Ignored signals stay ignored."""
+    in the main thread at once.) Ignored signals, and those whose handler was installed
+    outside Python, are left alone. Noted signals are raised again SIGTERM and SIGHUP
+    first: a handler that raises (Ctrl-C's KeyboardInterrupt) ends the re-raising, and a
+    run asked to terminate should say so (exit 143) rather than report an interrupt."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -50,16 +55,16 @@ def signals_deferred() -> Iterator[None]:
     def note(signum, frame) -> None:
         noted.append(signum)
 
-    previous = {s: signal.getsignal(s) for s in STOPPING_SIGNALS}
-    for s, handler in previous.items():
-        if handler is not signal.SIG_IGN:
-            signal.signal(s, note)
+    previous = {s: h for s in STOPPING_SIGNALS
+                if (h := signal.getsignal(s)) is not None and h is not signal.SIG_IGN}
+    for s in previous:
+        signal.signal(s, note)
     try:
         yield
     finally:
         for s, handler in previous.items():
-            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-        for signum in dict.fromkeys(noted):
+            signal.signal(s, handler)
+        for signum in sorted(set(noted), key=REDELIVERY_ORDER.index):
             signal.raise_signal(signum)
 
 

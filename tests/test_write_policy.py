@@ -256,3 +256,28 @@ def test_a_result_met_by_sigterm_while_written_is_saved_then_stops(tmp_path, mon
     monkeypatch.undo()
     assert json.loads(target.read_text()) == {"fun": -1.137}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]
+
+
+def test_deferred_signals_come_back_terminate_first():
+    """SIGINT then SIGTERM inside the block: SIGTERM's handler runs first (a run asked to
+    terminate exits 143), and a raising SIGINT handler cannot swallow it."""
+    import os
+    import signal
+
+    from qvopt.io import signals_deferred
+
+    seen = []
+
+    def terminated(signum, frame):
+        seen.append(signum)
+        raise SystemExit(143)
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        with pytest.raises(SystemExit), signals_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert seen == []  # held back while the block runs
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert seen == [signal.SIGTERM]
