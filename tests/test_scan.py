@@ -266,3 +266,22 @@ def test_scan_file_and_flags_share_the_run_defaults(tmp_path):
     per_group = _request(_parser().parse_args(["scan", "h2", "--bond", "0.7",
                                                "--allocation", "none"]))["settings"]
     assert RunConfig(molecule="h2", **per_group).allocation is None
+
+
+def test_point_keys_name_the_grouping_the_points_run(tmp_path, monkeypatch):
+    """Above 14 qubits an ``auto`` grouping runs QWC groups: its points' keys must differ
+    from an explicit fc_split scan's (which runs fc_split), and equal an explicit QWC's."""
+    from types import SimpleNamespace
+
+    import qvopt.chem.problem as problem_module
+    from qvopt.config import RunConfig
+    from qvopt.scan.core import _sized, point_key
+
+    path = tmp_path / "p.toml"
+    path.write_text("stands for a 16-qubit point")
+    monkeypatch.setattr(problem_module, "load_problem", lambda p: SimpleNamespace(n_qubits=16))
+    keys = {g: point_key(_sized(RunConfig("h2", grouping=g), path), path, 1, True)
+            for g in ("auto", "fc_split", "sorted_insertion")}
+    assert keys["auto"] == keys["sorted_insertion"] != keys["fc_split"]
+    monkeypatch.setattr(problem_module, "load_problem", lambda p: SimpleNamespace(n_qubits=4))
+    assert _sized(RunConfig("h2"), path).grouping == "fc_split"

@@ -116,14 +116,18 @@ def with_method_labels(runs):
     can put ADAPT+adam or HEA+spsa beside UCCSD+adam), and ``"<optimizer>@hf"`` for UCCSD
     runs that started at zeros (stores written before studies started at MP2: their rows
     stay apart from MP2-start runs), suffixed ``":fc_split"`` (any grouping other than QWC
-    sorted insertion, which every run used before qvopt 0.3) so that runs measured in
-    different groups never share a row, from each run's stored config."""
+    sorted insertion) so that runs measured in different groups never share a row, and
+    ``":unknown-grouping"`` for runs with an allocation stored before the grouping was
+    recorded (fc_split or QWC), from each run's stored config."""
     import json
 
     def label(row) -> str:
         config = json.loads(row["config"])
         ansatz = config.get("ansatz", "uccsd")
-        grouping = config.get("grouping_used", config.get("grouping", "sorted_insertion"))
+        grouping = config.get("grouping_used", config.get("grouping"))
+        if grouping is None:  # stored before groupings were recorded: QWC unless allocated
+            sampled = config.get("shots") is not None and config.get("allocation")
+            grouping = "unknown-grouping" if sampled else "sorted_insertion"
         suffix = "" if grouping == "sorted_insertion" else f":{grouping}"
         if ansatz != "uccsd":
             return f"{ansatz}+{row['optimizer']}{suffix}"

@@ -30,6 +30,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..chem.problem import load_problem
 from ..config import (
     DEFAULT_MAXITER,
     RunConfig,
@@ -39,7 +40,7 @@ from ..config import (
 )
 from ..errors import InputError, RunFileError
 from ..io import read_toml, reject_unknown_keys
-from ..run_defaults import AUTO, QWC_GROUPING
+from ..run_defaults import AUTO, DEFAULT_GROUPING, QWC_GROUPING, grouping_for_size, is_auto
 from ..setting_checks import check_grouping
 
 STUDY_KEYS = {"molecules", "optimizers", "shots", "seeds", "study_seed", "shot_budget",
@@ -65,6 +66,7 @@ class Study:
     def runs(self) -> list[dict]:
         """Every run's configuration, in a fixed order."""
         configs = []
+        qubits: dict[str, int] = {}
         for molecule in self.molecules:
             for name, options in self.optimizers.items():
                 for shots in self.shots:
@@ -82,7 +84,7 @@ class Study:
                             # no convergence test unless asked (runs stop at the same
                             # maxiter or budget); only then in the identity
                             **({} if self.tol is None else {"tol": self.tol}),
-                            **self._grouping_entry(shots),
+                            **self._grouping_entry(molecule, shots, qubits),
                         })
         for config in configs:
             config["run_id"] = run_id(config)
@@ -90,16 +92,26 @@ class Study:
         return configs
 
 
-    def _grouping_entry(self, shots) -> dict:
-        """The grouping in a run's configuration, hence its identity: absent where it
-        resolves to QWC sorted insertion, which every run measured before fully commuting
-        groups became a default (qvopt 0.3), so earlier stores resume as they were;
-        otherwise the setting (``"auto"`` included), so that a run stored when ``"auto"``
-        meant QWC is not taken for one that now measures other groups."""
+    def _grouping_entry(self, molecule: str, shots, qubits: dict[str, int]) -> dict:
+        """The grouping a run measures, in its configuration and hence its identity: the
+        setting resolved for the run's mode and allocation and, for ``"auto"``, for the
+        molecule's size (QWC above 14 qubits: :func:`~qvopt.run_defaults.grouping_for_size`;
+        ``qubits`` caches the sizes). Absent only where the run measures QWC groups with
+        shots per group (``allocation=None``) or no shots: every version measured those in
+        QWC groups, so earlier stores resume. A run with an allocation always names its
+        grouping: stores written before the grouping was recorded hold such runs measured
+        in fc_split or QWC groups, undistinguishable, and they are redone rather than taken
+        for either (they stay in the store)."""
         resolved = check_grouping(self.grouping, "statevector", self.ansatz,
                                   sampled=shots is not None,
                                   allocated=self.allocation is not None)
-        return {} if resolved == QWC_GROUPING else {"grouping": self.grouping}
+        if is_auto(self.grouping) and resolved == DEFAULT_GROUPING:
+            if molecule not in qubits:
+                qubits[molecule] = load_problem(molecule).n_qubits
+            resolved = grouping_for_size(resolved, qubits[molecule])
+        if resolved == QWC_GROUPING and (shots is None or self.allocation is None):
+            return {}
+        return {"grouping": resolved}
 
 
 def canonical(config: dict) -> str:

@@ -32,6 +32,7 @@ from ..chem.molecule import read_molecule_file
 from ..config import DEFAULT_MAXITER, RunConfig
 from ..errors import InputError
 from ..io import write_bytes_atomic, write_json_atomic
+from ..run_defaults import grouping_for_size
 from .certify import certified_equilibrium
 from .coordinates import Coordinate, input_error, make_coordinate, write_point_molecule
 from .store import ScanStore
@@ -157,6 +158,7 @@ def scan(molecule: str | Path, coordinate: str = "bond", values=None, *,
     folder = _molecule_folder(store)
     paths = [write_point_molecule(spec, coord.geometry(spec.coordinates, n), folder, v)
              for n, v in enumerate(coord.values)]
+    template = _sized(template, paths[0])
     with ScanStore(store) as db:
         points, reused = _run_points(db, template, coord, paths, warm_start, progress,
                                      threads)
@@ -188,6 +190,19 @@ def _template(source: Path, settings: dict) -> RunConfig:
     if bad:
         raise input_error(bad[0], "set per point by the scan; remove it")
     return RunConfig(molecule=str(source), **settings)
+
+
+def _sized(template: RunConfig, path: Path) -> RunConfig:
+    """An ``"auto"`` grouping made what the points will measure for their size
+    (:func:`~qvopt.run_defaults.grouping_for_size`; every point has the first one's
+    qubits), so a point's key names the grouping it runs: above 14 qubits ``auto`` runs
+    QWC groups and must not share keys with an explicit ``fc_split``."""
+    if "grouping" not in template.auto_fields:
+        return template
+    from ..chem.problem import load_problem
+
+    sized = grouping_for_size(template.grouping, load_problem(path).n_qubits)
+    return template if sized == template.grouping else template.replace(grouping=sized)
 
 
 def _settings(template: RunConfig) -> dict:

@@ -173,20 +173,27 @@ def test_study_file_and_cli(tmp_path, capsys):
     assert "unknown key(s) ['colour']" in capsys.readouterr().err
 
 
-def test_grouping_is_in_the_identity_where_it_is_not_qwc():
-    """A run whose grouping resolves to QWC keeps the identity it had before fully commuting
-    groups became a default (old stores resume); a study with an allocation, where
-    ``"auto"`` now means fc_split, gets new identities; an unknown grouping is refused."""
+def test_grouping_is_in_the_identity_of_every_run_with_an_allocation():
+    """Runs with shots per group (QWC in every version) keep their identities, so old
+    stores resume; a run with an allocation names the grouping it measures (resolved for
+    the molecule's size), so stored runs of unknown grouping are redone, and an explicit
+    QWC run with an allocation is never taken for an fc_split one; unknown groupings are
+    refused."""
     qwc = make_study(**GRID).runs()  # shots per group: auto is QWC
     assert all("grouping" not in c for c in qwc)
     explicit = make_study(**GRID, grouping="sorted_insertion").runs()
     assert [c["run_id"] for c in explicit] == [c["run_id"] for c in qwc]
     split = make_study(**GRID, allocation="variance").runs()
-    assert {c["grouping"] for c in split} == {"auto"}
+    assert {c["grouping"] for c in split} == {"fc_split"}
     old_style = {k: v for k, v in split[0].items() if k != "grouping"}
     assert run_id(old_style) != split[0]["run_id"]
-    fc = make_study(**GRID, grouping="fc").runs()
-    assert {c["grouping"] for c in fc} == {"fc"}
+    allocated_qwc = make_study(**GRID, allocation="variance", grouping="sorted_insertion")
+    assert {c["grouping"] for c in allocated_qwc.runs()} == {"sorted_insertion"}
+    assert run_id(old_style) not in {c["run_id"] for c in allocated_qwc.runs()}
+    big = make_study(["n2_fc"], {"adam": {}}, [1000], seeds=1, allocation="variance").runs()
+    assert big[0]["grouping"] == "sorted_insertion"  # what auto runs above 14 qubits
+    assert make_study(["n2_fc"], {"adam": {}}, [1000], seeds=1, allocation="variance",
+                      grouping="fc_split").runs()[0]["grouping"] == "fc_split"
     with pytest.raises(ValueError, match="grouping"):
         make_study(**GRID, grouping="cliques")
 
@@ -210,3 +217,17 @@ def test_store_and_report_name_the_grouping_each_run_used(tmp_path, capsys):
     assert main(["report", str(store), "--no-plots"]) == 0
     out = capsys.readouterr().out
     assert "icans:fc_split" in out  # never in one row with the QWC run
+
+
+def test_report_labels_old_runs_with_an_allocation_as_of_unknown_grouping():
+    import pandas as pd
+
+    from qvopt.bench.report import with_method_labels
+
+    base = {"ansatz": "uccsd", "initial_point": "mp2", "shots": 1000}
+    rows = pd.DataFrame({"optimizer": ["icans"] * 3, "config": [
+        json.dumps({**base, "allocation": "variance"}),  # before groupings were recorded
+        json.dumps({**base, "allocation": None}),  # shots per group: QWC in every version
+        json.dumps({**base, "allocation": "variance", "grouping_used": "fc_split"})]})
+    labels = list(with_method_labels(rows)["optimizer"])
+    assert labels == ["icans:unknown-grouping", "icans", "icans:fc_split"]
