@@ -477,8 +477,9 @@ class SetupMemory:
     extrapolated to all ``G`` groups in proportion to their numbers of terms (sorted
     insertion forms the large groups first: on H8 the extrapolation from the first 95
     groups is 0.87 GB for 0.66 GB in all, 3.1 GB if every group counted the same). H10's
-    2,363 groups on 63,504 sector states held 8.4 GB after 745 groups (2.7 min), and the
-    process passed 11 GB soon after."""
+    2,363 groups on 63,504 sector states: the process reached 8.6 GB after 745 groups
+    (2.7 min) unchecked; checked, it is refused after 236 (4.9 GB held, 26 GB
+    extrapolated)."""
 
     def __init__(self, terms, n_states: int, available: float | None = None):
         self.weights = np.cumsum(np.asarray(terms, dtype=float))
