@@ -73,6 +73,10 @@ class OutcomeTables(Sequence[OutcomeClasses]):
                     table = self._kept.setdefault(k, table)
         return table
 
+    def keep_all(self) -> None:
+        """Keep every table from now on (for paths that read them for every point)."""
+        self.kept_groups = len(self)
+
     def kept_bytes(self) -> float:
         """Bytes the kept tables take once all are built."""
         return self.kept_groups * 2.0**self._n_qubits * TABLE_BYTES_PER_OUTCOME
@@ -84,7 +88,7 @@ def check_table_memory(grouped: GroupedHamiltonian, keep_bytes: float = TABLE_KE
     they cannot fit: the kept tables (:data:`TABLE_KEEP_BYTES` at most, 4 bytes an outcome)
     and one table being built (:data:`BUILD_BYTES_PER_OUTCOME`)."""
     n, g = grouped.n_qubits, grouped.n_groups
-    kept = min(g, int(keep_bytes // (TABLE_BYTES_PER_OUTCOME * 2**n)))
+    kept = int(min(g, keep_bytes // (TABLE_BYTES_PER_OUTCOME * 2**n)))
     refuse_unless_fits(
         kept * 2.0**n * TABLE_BYTES_PER_OUTCOME + 2.0**n * BUILD_BYTES_PER_OUTCOME,
         f"measuring {g} groups on {n} qubits",
@@ -126,8 +130,18 @@ class SampledObservable:
             self._matrix = self.observable.to_matrix(sparse=True).tocsr()
         return np.einsum("pi,pi->p", states.conj(), (self._matrix @ states.T).T).real
 
+    def _keep_all_tables(self) -> None:
+        """The ``2^n`` paths below read every table for every block of points: they keep
+        them all, refused first (:func:`check_table_memory`) when that cannot fit (H10's
+        2,363 groups: 9.9 GB). The sector engine reads each table once and never comes
+        here."""
+        if self.classes.kept_groups < len(self.classes):
+            check_table_memory(self.grouped, keep_bytes=float("inf"))
+            self.classes.keep_all()
+
     def group_variances(self, states: np.ndarray) -> np.ndarray:
         """Exact per-shot variance ``σ_g²`` of each group's value, shape (points, groups)."""
+        self._keep_all_tables()
         out = np.empty((len(states), self.n_groups))
         for k, probs in self.program.run(np.asarray(states, dtype=complex)):
             class_probs = self.classes[k].probabilities(probs)
@@ -154,6 +168,7 @@ class SampledObservable:
 
     def class_probabilities(self, states: np.ndarray) -> list[np.ndarray]:
         """Outcome-class probabilities of every group, ``[k] -> (points, classes_k)``."""
+        self._keep_all_tables()
         n_points = len(states)
         class_probs = [np.empty((n_points, len(c.values))) for c in self.classes]
         # Single precision for the rotations: probabilities accurate to ~1e-7, far below any

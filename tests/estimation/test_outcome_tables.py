@@ -95,3 +95,21 @@ def test_held_bytes_follows_dataclasses_lists_and_sparse_matrices():
     m = csr_matrix(np.eye(4))
     held = Held(np.zeros(10), [np.zeros(3, np.int32), (m,)], "x")
     assert held_bytes(held) == 80 + 12 + m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+
+
+def test_the_2n_paths_keep_every_table_after_checking_they_fit(lih_fc, monkeypatch):
+    """Aer's path reads every table for every block of points: it keeps them all, and is
+    refused up front (all tables at 4 bytes an outcome) when they cannot fit."""
+    import qvopt.memory
+
+    est = qvopt.Estimator(lih_fc.hamiltonian, qvopt.ansatz.uccsd(lih_fc), shots=10,
+                          engine="aer")
+    tables = est.observable.classes
+    tables.kept_groups = 1  # as if the budget kept one
+    g, n = est.grouped.n_groups, lih_fc.n_qubits
+    monkeypatch.setattr(qvopt.memory, "available_memory", lambda: g * 2**n * 4 / 0.8 * 0.99)
+    with pytest.raises(qvopt.InputError, match=rf"outcome tables: {g} kept × 2\^{n}"):
+        est.energy(np.zeros(est.n_params))
+    monkeypatch.setattr(qvopt.memory, "available_memory", lambda: 1e12)
+    est.energy(np.zeros(est.n_params))
+    assert tables.kept_groups == g and tables[5] is tables[5]
