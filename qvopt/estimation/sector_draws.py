@@ -77,8 +77,8 @@ def inverse_cdf_classes(probs: np.ndarray, shots: np.ndarray, rng: np.random.Gen
     ``u + r · 2^52`` draws all of them; the uniforms of a chunk are drawn in one call, so
     the stream depends only on ``probs``' shape and ``shots``."""
     n_classes, n_points = probs.shape
-    drawn = [_draw_chunk(_integer_cdf(probs[:, rows]), n_classes, shots[rows], rng)
-             for rows in _key_chunks(n_classes, n_points)]
+    drawn = [_draw_chunk(_integer_cdf(probs[:, rows], shots[rows]), n_classes, shots[rows],
+                         rng) for rows in _key_chunks(n_classes, n_points)]
     return np.concatenate([np.zeros(0, dtype=np.int64), *drawn])
 
 
@@ -122,13 +122,23 @@ def _draw_chunk(keys: np.ndarray, n_classes: int, counts: np.ndarray,
     return found - np.repeat(np.arange(len(counts), dtype=np.int64) * n_classes, counts)
 
 
-def _integer_cdf(probs: np.ndarray) -> np.ndarray:
+def _integer_cdf(probs: np.ndarray, shots: np.ndarray | None = None) -> np.ndarray:
     """``r · 2^52 + K[r, c]``, ``K[r, c] = ⌊2^52 F_c / F_C⌋`` (R, C), of the columns ``r``
     of ``probs`` (C, R), negative rounding clipped to 0 (see :func:`inverse_cdf_classes`).
     Transposed first: a cumulative sum along contiguous rows is 3× faster than down
-    columns."""
+    columns. A column whose total ``F_C`` is not a positive number has no law to draw
+    from: an error if it is to be drawn (``shots`` None: every column is), else keys
+    that keep the chunk's ordering and are never searched."""
     cdf = np.maximum(probs.T, 0.0, out=np.empty(probs.shape[::-1]))
     np.cumsum(cdf, axis=1, out=cdf)
+    lawless = ~(cdf[:, -1] > 0) | ~np.isfinite(cdf[:, -1])
+    if lawless.any():
+        drawn = lawless if shots is None else lawless & (np.asarray(shots) > 0)
+        if drawn.any():
+            raise ValueError(f"outcome probabilities of column {int(np.argmax(drawn))} sum "
+                             f"to {cdf[np.argmax(drawn), -1]!r}: nothing to draw from")
+        cdf[lawless] = 0.0
+        cdf[lawless, -1] = 1.0
     cdf /= cdf[:, -1:] * 2.0**-KEY_BITS  # = 2^52 F_c / F_C exactly: 2^-52 scales exactly
     keys = cdf.astype(np.int64)
     keys += np.arange(len(keys), dtype=np.int64)[:, None] << KEY_BITS

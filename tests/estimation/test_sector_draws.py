@@ -102,3 +102,18 @@ def test_seeded_sector_sampling_reproduces_and_resumes(lih_fc):
     again = est.sampler.sample_columns(columns, shots, resumed)
     assert np.array_equal(second.means, again.means)
     assert np.array_equal(second.variances, again.variances, equal_nan=True)
+
+
+def test_a_column_with_no_probability_is_refused_if_drawn_and_harmless_if_not():
+    """A zero (or NaN) column made 0/0 keys that broke the chunk's sorted order, so the
+    other columns' draws went wrong silently (review); now it cannot be drawn from."""
+    from qvopt.estimation.sector_draws import inverse_cdf_classes
+
+    probs = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    drawn = inverse_cdf_classes(probs, np.array([5, 0, 5]), np.random.default_rng(0))
+    assert list(drawn) == [0] * 5 + [2] * 5
+    with pytest.raises(ValueError, match="column 1 sum"):
+        inverse_cdf_classes(probs, np.array([5, 1, 5]), np.random.default_rng(0))
+    probs[:, 1] = np.nan
+    with pytest.raises(ValueError, match="column 1 sum"):
+        inverse_cdf_classes(probs, np.array([5, 1, 5]), np.random.default_rng(0))
