@@ -94,6 +94,7 @@ from .run_defaults import (
     QWC_GROUPING,
     default_initial_point,
     default_shots,
+    grouping_for_size,
     is_auto,
 )
 from .setting_checks import (
@@ -278,11 +279,9 @@ class RunConfig:
                 error = exc if isinstance(exc, InputError) else InputError(str(exc))
                 error.field = getattr(exc, "field", None) or name
                 raise error from (None if error is exc else exc)
-        from .estimation.mitigation import parse_mitigation
         from .optimizers.registry import uses_gradient
 
-        if self.optimizer == "rosalin" and \
-                "zne" in parse_mitigation(self.backend_options.get("mitigation")):
+        if self.optimizer == "rosalin" and _uses_zne(self.backend_options):
             raise field_error("optimizer", "an optimizer other than rosalin when mitigation "
                               "includes 'zne' (its randomly drawn groups cannot be "
                               "extrapolated)", self.optimizer)
@@ -291,6 +290,15 @@ class RunConfig:
                               "no gradient (stop it with maxiter or shot_budget)", self.gtol)
 
     # ------------------------------------------------------------------ conversions
+    def sized(self, n_qubits: int) -> RunConfig:
+        """This config for a problem of ``n_qubits``: an ``"auto"`` grouping becomes what
+        :func:`~qvopt.run_defaults.grouping_for_size` makes of it (QWC instead of fc_split
+        above 14 qubits), explicit from then on; any other config is returned as is."""
+        if "grouping" not in self.auto_fields:
+            return self
+        grouping = grouping_for_size(self.grouping, n_qubits)
+        return self if grouping == self.grouping else self.replace(grouping=grouping)
+
     def replace(self, **changes) -> RunConfig:
         """A copy with ``changes`` applied (validated again). The fields left to ``"auto"``
         are resolved again unless ``changes`` sets them: ``replace(shots=None)`` of a

@@ -35,7 +35,6 @@ from .guard import GUARD_Z, Guarded
 from .optimizers.registry import get_optimizer, uses_gradient
 from .optimizers.scipy_methods import ScipyMethod
 from .result import VQEResult
-from .run_defaults import grouping_for_size
 
 __all__ = ["CHEMICAL_ACCURACY_MHA", "DEFAULT_MAXITER", "Status", "VQEResult", "resume",
            "run_vqe"]
@@ -150,7 +149,7 @@ class _Run:
         self.circuit = circuit if circuit is not None else build_ansatz(
             config.ansatz, self.problem, **config.ansatz_options)
         estimator_seed, self.optimizer_seed = np.random.SeedSequence(config.seed).spawn(2)
-        config, grouped = self._enough_shots(self._sized_grouping(config))
+        config, grouped = self._enough_shots(config.sized(self.problem.n_qubits))
         self.config = config
         resolved = config.resolved
         self.estimator = Estimator(
@@ -206,15 +205,6 @@ class _Run:
         if self.problem.n_qubits < CHECK_FROM_QUBITS or self.estimator.shots is None:
             return
         check_fits(self.gradient_cost(), f"molecule {self.problem.name!r}")
-
-    def _sized_grouping(self, config: RunConfig) -> RunConfig:
-        """An ``"auto"`` grouping for this problem's size
-        (:func:`~qvopt.run_defaults.grouping_for_size`: QWC above 14 qubits); the result and
-        checkpoints record the grouping used."""
-        if "grouping" not in config.auto_fields:
-            return config
-        grouping = grouping_for_size(config.grouping, self.problem.n_qubits)
-        return config if grouping == config.grouping else config.replace(grouping=grouping)
 
     def _enough_shots(self, config: RunConfig) -> tuple[RunConfig, GroupedHamiltonian | None]:
         """The default shots (``"auto"``) with an allocation cover every measurement group

@@ -32,7 +32,6 @@ from ..chem.molecule import read_molecule_file
 from ..config import DEFAULT_MAXITER, RunConfig
 from ..errors import InputError
 from ..io import write_bytes_atomic, write_json_atomic
-from ..run_defaults import grouping_for_size
 from .certify import certified_equilibrium
 from .coordinates import Coordinate, input_error, make_coordinate, write_point_molecule
 from .store import ScanStore
@@ -201,8 +200,7 @@ def _sized(template: RunConfig, path: Path) -> RunConfig:
         return template
     from ..chem.problem import load_problem
 
-    sized = grouping_for_size(template.grouping, load_problem(path).n_qubits)
-    return template if sized == template.grouping else template.replace(grouping=sized)
+    return template.sized(load_problem(path).n_qubits)
 
 
 def _settings(template: RunConfig) -> dict:
