@@ -31,7 +31,7 @@ from .result import VQEResult
 from .scan import ScanResult, scan
 from .vqe import resume
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = ["AdaptResult", "BackendError", "CHEMICAL_ACCURACY_MHA", "CheckpointError", "Estimate",
            "Estimator", "GPUUnavailableError", "InputError", "MissingExtraError",

@@ -32,3 +32,14 @@ def test_package_type_checks():
     """mypy over the whole ``qvopt`` package (settings in pyproject.toml): no error."""
     result = _run(sys.executable, "-m", "mypy", "qvopt")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_version_is_one_number():
+    """``qvopt.__version__`` (``qvopt --version``, records) is the version pyproject.toml
+    installs: a release bumps both or neither."""
+    import tomllib
+
+    import qvopt
+
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        assert tomllib.load(handle)["project"]["version"] == qvopt.__version__
