@@ -14,16 +14,18 @@ the remaining transform over ``y_H`` is ``2^{k_H/2}`` times a unitary, so (Parse
     p(z, x_L) = 2^{−k_L} Σ_{y_H} |A_L(z, y_H, x_L)|²,
     p(x_H | z, x_L) = |Σ_{y_H} (−1)^{x_H·y_H} A_L(z, y_H, x_L)|² / (2^{k_H} Σ_{y_H} |A_L|²).
 
-**Stage 1** forms ``A_L`` (the dense products of :class:`~.sector_classes.LowStage`) for
-every point, sums the marginal ``p(z, x_L)`` over each block's keys ``(z, y_H)`` and draws
-every shot's ``(z, x_L)`` from it; **stage 2** takes, for each shot only, its ``A_L``
-column over ``y_H``, finishes the transform (butterflies over ``k_H`` bits) and draws
-``x_H``. The pair is an exact draw from ``p(z, x)``; shots are independent, so the shots of
-a point are a multinomial draw over the outcomes, and the value of the outcome's class is
-what the estimate sees — the same law as a multinomial over the classes. The cost is
-``2^{k_L} D`` products and ``2^{k_L} Z_p`` marginals a point plus ``2^{k_H} k_H`` a shot,
-against ``2^k Z_p`` outcomes a point for the whole table; ``k_L`` is chosen for the
-number of shots (:func:`draw_work`). H8's groups of 16 rotated qubits take ``k_L = 6``.
+**Stage 1** sums the marginal ``p(z, x_L)`` for every point and draws every shot's
+``(z, x_L)`` from it; **stage 2** forms, for each shot only, its ``A_L`` column over
+``y_H`` at its own ``x_L``, finishes the transform (butterflies over ``k_H`` bits) and
+draws ``x_H``. The pair is an exact draw from ``p(z, x)``; shots are independent, so the
+shots of a point are a multinomial draw over the outcomes, and the value of the outcome's
+class is what the estimate sees — the same law as a multinomial over the classes. Neither
+stage forms ``A_L`` for every ``x_L`` (``2^{k_L} D`` products a point): the marginal is the
+Walsh–Hadamard transform of correlations ``Σ ψ_d ψ_e`` over pairs of sector states of the
+same block, high bits and part (:class:`TwoStageDraw`), a shot's column is ``D_z`` signed
+amplitudes of its block. ``k_L`` is chosen by :func:`draw_work`. H8's groups of 16 rotated
+qubits take ``k_L = 7``: 19,080 pair products a point and 4,900 amplitudes a shot (they
+were 627,200 products a point).
 """
 
 from __future__ import annotations
@@ -37,14 +39,12 @@ from .grouping import OutcomeClasses
 from .sampling import reduce_counts
 from .sector_classes import (
     DENSE_WEIGHT,
-    LowStage,
     _bits,
     _butterflies,
     _compress,
     _expand,
     _masks,
     _popcount,
-    low_stages,
 )
 
 #: stage 1 works on about this many ``A_L`` values at a time (32 MB)
@@ -166,10 +166,13 @@ SHOT_WEIGHT = 3
 
 def draw_work(k: int, low: int, n_states: int, n_keys: int, n_blocks: int,
               shots: float) -> float:
-    """Estimated operations per point of a two-stage draw with ``low`` = ``k_L``: the
-    dense products (:data:`~.sector_classes.DENSE_WEIGHT` each), squares of both parts of
-    ``A_L`` and the marginal's inverse CDF (``k_L = 0``: a search of the shared state
-    CDF a shot), and per shot its column's butterflies."""
+    """Estimated operations per point of a two-stage draw with ``low`` = ``k_L``, as
+    measured when stage 1 formed ``A_L`` for every ``x_L``: the dense products
+    (:data:`~.sector_classes.DENSE_WEIGHT` each), squares of both parts of ``A_L`` and the
+    marginal's inverse CDF (``k_L = 0``: a search of the shared state CDF a shot), and per
+    shot its column's butterflies. :class:`TwoStageDraw` no longer forms those products
+    (its stage 1 costs far less), but the choice of ``k_L`` fixes which outcome each
+    uniform draws: kept, so seeded streams stay the same."""
     high = k - low
     first = (shots * STATE_SEARCH if low == 0 else
              DENSE_WEIGHT * 2**low * n_states + 4 * 2**low * n_keys + 6 * 2**low * n_blocks)
@@ -190,81 +193,94 @@ def finish_transform(column: np.ndarray, high: int, rng: np.random.Generator
 @dataclass(frozen=True)
 class TwoStageDraw:
     """The two-stage draw of one block-rotated group with ``k_L = low ≥ 1`` (module
-    docstring).
+    docstring), without ``A_L`` for every outcome.
 
-    Keys ``(block, y_H)`` are numbered block by block; ``blocks_of_keys`` (Z_p, keys)
-    sums a key's weight into its block; ``stages`` hold the products of
-    :func:`~.sector_classes.low_stages` and ``positions`` their keys' numbers; ``table``
-    lists each block's keys (padded with the zero key ``n_keys``) and ``table_high`` their
-    ``y_H``; ``values[x_R, z]`` is the value of outcome ``(z, x_R)``'s class."""
+    **Stage 1** needs only ``Σ_{y_H} |A_L(z, y_H, x_L)|²`` (both parts), the Walsh–Hadamard
+    transform over ``x_L`` of the low bits' correlations ``C(z, f) = Σ ψ̃_d ψ̃_e`` over the
+    pairs ``(d, e)`` of sector states with the same block, high bits and part and low bits
+    ``y_L(d) ⊕ y_L(e) = f`` (``ψ̃`` the signed amplitudes; ``|Σ_y (−1)^{x·y} v_y|² =
+    Σ_f (−1)^{x·f} Σ_y v_y v_{y⊕f}``): ``correlation`` (Z_p · 2^k_L, pairs) sums the
+    pairs' products (weight 2 off the diagonal) into rows ``z · 2^k_L + f``, the
+    transform turns row ``f`` into ``x_L`` in place. **Stage 2** forms each shot's column
+    of ``A_L`` over ``y_H`` for its own ``x_L`` only: ``Σ_d (−1)^{x_L·y_L(d)} ψ̃_d`` over
+    its block's ``members`` into the slot ``part · 2^k_H + y_H`` (``slots``). Both are
+    exact rewritings of the products of :class:`~.sector_classes.LowStage` (``2^k_L D``
+    a point): H8's groups of 16 rotated qubits (k_L 7) take 19,080 pair products a point
+    and 4,900 a shot.
+
+    ``values[x_R, z]`` is the value of outcome ``(z, x_R)``'s class; ``step`` points are
+    drawn at a time (stage 1, then stage 2), as many as ``2^22`` values of ``A_L`` would
+    hold: the chunks fix the order of the draws, kept from the products' version (same
+    seeded streams)."""
 
     k: int
     low: int
-    n_keys: int
-    blocks_of_keys: csr_matrix
-    stages: list[LowStage]
-    positions: list[np.ndarray]
+    step: int
     sign: np.ndarray  # (D, 1)
-    table: np.ndarray  # (Z_p, width)
-    table_high: np.ndarray  # (Z_p, width)
+    pairs: tuple[np.ndarray, np.ndarray]  # sector rows (d, e), ordered by row of ...
+    correlation: csr_matrix  # (Z_p · 2^k_L, pairs)
+    members: np.ndarray  # (Z_p, width) a block's sector rows, padded with D
+    hadamard: np.ndarray  # (Z_p, 2^k_L, width) int8 (−1)^{x_L·y_L} of each member
+    slots: np.ndarray  # (Z_p, width) part · 2^k_H + y_H of each member (padding 0)
     values: np.ndarray  # (2^k, Z_p)
 
     @property
     def n_blocks(self) -> int:
-        return self.blocks_of_keys.shape[0]
+        return self.members.shape[0]
 
     def drawn_values(self, columns: np.ndarray, shots: np.ndarray,
                      rng: np.random.Generator) -> np.ndarray:
         """The value of every shot of sector states ``columns`` (``shots[p]`` of state
         ``p``, state by state): points in chunks, each chunk's stage 1 then stage 2."""
-        per_point = 2 * 2**self.low * (self.n_keys + 1)
-        step = max(1, DRAW_CHUNK_VALUES // per_point)
-        # one buffer for every chunk: a fresh array per chunk costs page faults (system
-        # time) as much as the arithmetic (as in BlockRotation.probabilities)
-        buffer = np.empty(per_point * min(step, columns.shape[1]))
-        drawn = [self._draw(columns[:, a:a + step], shots[a:a + step], rng, buffer)
-                 for a in range(0, columns.shape[1], step)]
+        drawn = [self._draw(columns[:, a:a + self.step], shots[a:a + self.step], rng)
+                 for a in range(0, columns.shape[1], self.step)]
         return np.concatenate([np.zeros(0), *drawn])
 
-    def _partial(self, columns: np.ndarray, buffer: np.ndarray) -> np.ndarray:
-        """``A_L`` (2, keys + 1, 2^k_L, P) in ``buffer``: real and imaginary parts per key,
-        the last key zero (the padding of ``table``)."""
+    def marginal(self, signed: np.ndarray) -> np.ndarray:
+        """``Σ_{y_H} |A_L|²`` (Z_p · 2^k_L, P), row ``z · 2^k_L + x_L``, of the signed
+        amplitudes ``signed`` (D (+ 1), P)."""
+        n_points = signed.shape[1]
+        first, second = self.pairs
+        out = np.empty((self.correlation.shape[0], n_points))
+        for rows in _point_chunks(n_points, len(first)):
+            products = signed[first, rows]
+            products *= signed[second, rows]
+            out[:, rows] = self.correlation @ products
+        _walsh(out.reshape(self.n_blocks, 2**self.low, n_points), self.low)
+        return out
+
+    def _draw(self, columns: np.ndarray, shots: np.ndarray, rng: np.random.Generator
+              ) -> np.ndarray:
         n_points = columns.shape[1]
         signed = columns * self.sign
-        shape = (2, self.n_keys + 1, 2**self.low, n_points)
-        partial = buffer[:np.prod(shape)].reshape(shape)
-        partial.fill(0.0)
-        for stage, keys in zip(self.stages, self.positions, strict=True):
-            for part in (0, 1):
-                rows = stage.states[part]
-                if rows.size:
-                    product = stage.hadamard[part] @ signed[rows].reshape(rows.shape[0], -1)
-                    partial[part, keys] = product.reshape(
-                        2**self.low, len(keys), n_points).transpose(1, 0, 2)
-        return partial
-
-    def _draw(self, columns: np.ndarray, shots: np.ndarray, rng: np.random.Generator,
-              buffer: np.ndarray) -> np.ndarray:
-        n_points = columns.shape[1]
-        partial = self._partial(columns, buffer)
-        weight = np.square(partial[0, :-1]).reshape(self.n_keys, -1)
-        weight += np.square(partial[1, :-1]).reshape(self.n_keys, -1)
-        marginal = self.blocks_of_keys @ weight  # (Z_p, 2^k_L · P)
-        marginal = marginal.reshape(self.n_blocks * 2**self.low, n_points)
-        first = inverse_cdf_classes(marginal, shots, rng)  # block · 2^k_L + x_L
+        first = inverse_cdf_classes(self.marginal(signed), shots, rng)  # z · 2^k_L + x_L
         block, x_low = np.divmod(first, 2**self.low)
-        point = np.repeat(np.arange(n_points), shots)
         high = self.k - self.low
         if high == 0:
             return self.values[x_low, block]
-        keys = self.table[block]  # (S, width)
-        valid = keys < self.n_keys
-        shot = np.broadcast_to(np.arange(len(first))[:, None], keys.shape)[valid]
-        column = np.zeros((2, 2**high, len(first)))
-        column[:, self.table_high[block][valid], shot] = partial[
-            :, keys[valid], x_low[shot], point[shot]]
+        column = self.columns(signed, block, x_low, np.repeat(np.arange(n_points), shots))
         x_high = finish_transform(column, high, rng)
         return self.values[x_high * 2**self.low + x_low, block]
+
+    def columns(self, signed: np.ndarray, block: np.ndarray, x_low: np.ndarray,
+                point: np.ndarray) -> np.ndarray:
+        """Stage 2's ``A_L`` columns (2, 2^k_H, S) of the shots in blocks ``block`` with
+        low bits ``x_low`` of the points ``point`` (columns of the signed states
+        ``signed`` (D, P)): each member's signed amplitude times its row of
+        ``hadamard``, summed into its slot."""
+        n_states, n_points = signed.shape
+        n_shots, size = len(block), 2 * 2**(self.k - self.low)
+        by_point = np.zeros((n_points, n_states + 1))  # column D: the members' padding
+        by_point[:, :n_states] = signed.T
+        members = self.members[block]  # (S, width)
+        members += (point * (n_states + 1))[:, None]
+        amplitudes = np.take(by_point, members)
+        amplitudes *= self.hadamard[block, x_low]
+        target = self.slots[block]
+        target += (np.arange(n_shots) * size)[:, None]
+        column = np.bincount(target.ravel(), amplitudes.ravel(), minlength=size * n_shots)
+        return np.ascontiguousarray(column.reshape(n_shots, size).T).reshape(
+            2, size // 2, n_shots)
 
 
 class TwoStagePlan:
@@ -331,19 +347,57 @@ class TwoStagePlan:
         return self.values[x_r, block]
 
     def _build(self, low: int) -> TwoStageDraw:
-        keys = self._keys(low)
         high = self.k - low
-        key_block = keys >> high
-        stages = low_stages(low, self.y_r, self.block_of, self.part)
-        positions = [np.searchsorted(keys, stage.blocks * 2**high + stage.high)
-                     for stage in stages]
-        table = _padded_rows(key_block, len(self.blocks), len(keys))
-        table_high = np.where(table < len(keys),
-                              keys[np.minimum(table, len(keys) - 1)] % 2**high, 0)
-        blocks_of_keys = csr_matrix((np.ones(len(keys)), (key_block, np.arange(len(keys)))),
-                                    shape=(len(self.blocks), len(keys)))
-        return TwoStageDraw(self.k, low, len(keys), blocks_of_keys, stages, positions,
-                            self.sign[:, None], table, table_high, self.values)
+        n_keys = self.n_keys[low]
+        y_low, y_high = self.y_r & (2**low - 1), self.y_r >> low
+        first, second = _pairs_within((self.block_of * 2**high + y_high) * 2 + self.part)
+        rows = self.block_of[first] * 2**low + (y_low[first] ^ y_low[second])
+        order = np.argsort(rows, kind="stable")  # the products are read in order
+        correlation = csr_matrix((np.where(first == second, 1.0, 2.0)[order],
+                                  (rows[order], np.arange(len(order)))),
+                                 shape=(len(self.blocks) * 2**low, len(order)))
+
+        def per_member(per_state: np.ndarray) -> np.ndarray:  # the padding (row D): 0
+            return np.append(per_state, 0)[self.members]
+
+        odd = np.bitwise_count(np.arange(2**low)[None, :, None]
+                               & per_member(y_low)[:, None, :]) & 1
+        hadamard = (1 - 2 * odd).astype(np.int8)  # (Z_p, 2^k_L, width)
+
+        return TwoStageDraw(
+            self.k, low, max(1, DRAW_CHUNK_VALUES // (2 * 2**low * (n_keys + 1))),
+            self.sign[:, None], (first[order], second[order]), correlation,
+            self.members, hadamard, per_member(self.part * 2**high + y_high),
+            self.values)
+
+
+def _pairs_within(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every unordered pair ``(d, e)`` (``d = e`` included) of indices with the same
+    ``group``, each once."""
+    order = np.argsort(group, kind="stable")
+    _, starts, counts = np.unique(group[order], return_index=True, return_counts=True)
+    after = np.repeat(starts + counts, counts) - np.arange(len(order))  # partners from here
+    position = np.repeat(np.arange(len(order)), after)
+    offset = np.arange(len(position)) - np.repeat(np.cumsum(after) - after, after)
+    return order[position], order[position + offset]
+
+
+def _point_chunks(n_points: int, values_per_point: int) -> list[slice]:
+    """Points in chunks of at most ``DRAW_CHUNK_VALUES`` values (at least one point)."""
+    step = max(1, DRAW_CHUNK_VALUES // max(1, values_per_point))
+    return [slice(a, min(a + step, n_points)) for a in range(0, n_points, step)]
+
+
+def _walsh(values: np.ndarray, bits: int) -> None:
+    """In-place Walsh–Hadamard transform ``(a0, a1) → (a0 + a1, a0 − a1)`` over the
+    ``bits`` bits of axis 1 of ``values`` (outer, 2^bits, inner)."""
+    outer, inner = values.shape[0], values.shape[2]
+    for j in range(bits):
+        view = values.reshape(outer, 2**(bits - j - 1), 2, 2**j, inner)
+        low, high = view[:, :, 0], view[:, :, 1]
+        total = low + high
+        np.subtract(low, high, out=high)
+        np.copyto(low, total)
 
 
 def _padded_rows(owner: np.ndarray, n_owners: int, pad: int) -> np.ndarray:
