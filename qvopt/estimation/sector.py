@@ -220,19 +220,27 @@ class SectorEngine:
     def sector_columns(self, points: np.ndarray) -> np.ndarray:
         """Real sector amplitudes ``(D, P)`` (one column per row of ``points`` (P, p)).
 
-        A point whose angles equal the first point's on every gate before gate ``i`` has
-        the first point's state until then: its column is copied from the first one when
-        gate ``i`` is reached and only then rotated (:func:`first_differences`). A
-        parameter-shift batch (one shifted angle a point) so rotates about half the
-        columns a gate, with the same arithmetic on each column as rotating them all."""
+        The batch's **base** takes at each gate the middle of the points' sorted angles
+        (the angle more than half the points share, if one is: θ itself for a
+        parameter-shift batch around θ, whether or not θ is one of its points). The base
+        is rotated from the reference; a point whose angles equal the base's on every gate
+        before gate ``i`` has the base's state until then: its column is copied from the
+        base's when gate ``i`` is reached and only then rotated (:func:`first_differences`).
+        A parameter-shift batch (one shifted angle a point) so rotates about half the
+        columns a gate, with the same arithmetic on each column as rotating them all (bit
+        for bit; the base is one more column). H8's gradient batch has no unshifted point:
+        measured from its first point, every point differed at the first gate."""
         points = np.atleast_2d(np.asarray(points, dtype=float))
         angles = np.stack([points[:, table.param] if table.param is not None
                            else np.full(len(points), table.angle) for table in self.pairs],
                           axis=1) if self.pairs else np.zeros((len(points), 0))
-        start = first_differences(angles)
-        order = np.argsort(start, kind="stable")  # the first point first (start −1)
-        start, halves = start[order], angles[order].T / 2
-        columns = np.zeros((self.dimension, len(points)))
+        if not len(points):
+            return np.zeros((self.dimension, 0))
+        base = np.sort(angles, axis=0)[len(points) // 2]
+        start = first_differences(np.vstack([base, angles]))  # the base: −1, first
+        order = np.argsort(start, kind="stable")
+        start, halves = start[order], np.vstack([base, angles])[order].T / 2
+        columns = np.zeros((self.dimension, len(points) + 1))
         columns[self.reference_index] = 1.0
         active = 1
         for gate, table in enumerate(self.pairs):
@@ -242,8 +250,8 @@ class SectorEngine:
             half = halves[gate, :active]
             self._rotate(columns[:, :active], table, np.cos(half), np.sin(half))
         columns[:, active:] = columns[:, :1]
-        out = np.empty_like(columns)
-        out[:, order] = columns
+        out = np.empty((self.dimension, len(points)))
+        out[:, order[1:] - 1] = columns[:, 1:]
         return out
 
     def sector_states(self, points: np.ndarray) -> np.ndarray:
