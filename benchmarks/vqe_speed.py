@@ -3,8 +3,10 @@
     python benchmarks/vqe_speed.py --molecule lih --maxiter 120 --engines sector
     python benchmarks/vqe_speed.py --molecule lih --maxiter 10 --engines sector,aer
 
-Runs ``qvopt.run(RunConfig(molecule, maxiter))`` with the defaults (Adam, 1000 shots per
-group, UCCSD from Hartree–Fock), once per engine, in this process, and prints the load
+Runs ``qvopt.run(RunConfig(molecule, maxiter))`` with the other settings at their defaults
+(iCANS, 1000 shots per evaluation split by the variance allocation, UCCSD from the MP2
+start, the guard and the convergence test, which usually ends the run before ``maxiter``:
+pass ``--maxiter`` with ``tol`` in mind), once per engine, in this process, and prints the load
 average, wall seconds, iterations, shots and the final error; the engine is
 ``RunConfig(engine=...)`` (``qvopt run --engine``).
 """

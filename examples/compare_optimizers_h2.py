@@ -7,8 +7,8 @@ evaluation split by the variance allocation, the final energy to 1.6 mHa, the gu
 convergence test) and each optimizer its VQE defaults (see `qvopt optimizers`). The error
 is the exact energy of the final parameters against FCI; shots include the final energy.
 With one seed, which optimizers end within chemical accuracy is a sample, not a ranking
-(seed 3 on 2026-12-06: all but 2spsa, qnspsa and lbfgs, which end at 2.5–2.6 mHa, no worse
-than their start); compare several seeds with `qvopt compare` for that.
+(seed 3 at qvopt 0.3.0: all but 2spsa and cobyla, which end at 3.2 and 2.6 mHa, 2spsa
+after its 120 iterations); compare several seeds with `qvopt compare` for that.
 """
 
 import argparse

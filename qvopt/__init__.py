@@ -2,7 +2,8 @@
 
 Public API: ``load_problem``, ``problem_from_operator``, ``ansatz``, ``Estimator``,
 ``RunConfig``, ``vqe``, ``run``,
-``resume``, ``minimize``, ``scan``, ``compare``, ``report``, ``optimizers`` and the error family
+``resume``, ``minimize``, ``scan``, ``compare``, ``report``, ``preview`` (what a run will cost,
+before it runs), ``optimizers`` and the error family
 (``QvoptError`` and its subclasses).
 """
 
@@ -27,6 +28,7 @@ from .errors import (
 )
 from .estimation import Estimate, Estimator, ShotLedger
 from .minimize import minimize
+from .preview import preview
 from .result import VQEResult
 from .scan import ScanResult, scan
 from .vqe import resume
@@ -37,5 +39,5 @@ __all__ = ["AdaptResult", "BackendError", "CHEMICAL_ACCURACY_MHA", "CheckpointEr
            "Estimator", "GPUUnavailableError", "InputError", "MissingExtraError",
            "MoleculeFileError", "Problem", "QvoptError", "RunConfig", "RunFileError", "ScanResult",
            "ShotLedger", "Status", "StoreError", "VQEResult", "adapt_vqe", "ansatz", "compare",
-           "known_molecules", "load_problem", "minimize", "optimizers",
+           "known_molecules", "load_problem", "minimize", "optimizers", "preview",
            "problem_from_operator", "report", "resume", "resume_adapt", "run", "scan", "vqe"]

@@ -15,8 +15,8 @@ error of 1.6 mHa. ``optimizer``, ``allocation``, ``initial_point`` and
 ``"icans"`` (for ``ansatz="adapt"``: ``"adam"`` in exact mode, and ``"icans"`` with ``tol``
 5e-4 per re-optimization when sampling);
 ``"variance"`` when sampling and None (no allocation) in exact mode; ``"mp2"`` for
-``ansatz="uccsd"`` and None (zeros) for any other ansatz; 1.6e-3 Ha when sampling and
-None in exact mode and for ADAPT. The resolved values are what :meth:`RunConfig.to_dict`
+``ansatz="uccsd"`` and None (zeros) for any other ansatz; 1.6e-3 Ha when sampling (ADAPT
+included) and None in exact mode. The resolved values are what :meth:`RunConfig.to_dict`
 records (and checkpoints keep); :meth:`RunConfig.replace` resolves the fields that were
 left to ``"auto"`` again.
 ``allocation=None`` (``"none"``; ``--allocation none``) makes ``shots`` the shots of

@@ -85,3 +85,24 @@ def test_cache_commands(tmp_path, monkeypatch, capsys):
     assert "1 cached Hamiltonian" in capsys.readouterr().out
     assert main(["cache", "clear"]) == 0
     assert "removed 1" in capsys.readouterr().out
+
+
+def test_run_help_states_the_defaults_the_code_uses():
+    """``qvopt run --help`` names the defaults of the options whose default is not spelled
+    in their value (ZNE folding and extrapolation, IBM mode, layers), read from the code."""
+    import inspect
+
+    from qvopt.ansatz.hardware_efficient import hardware_efficient
+    from qvopt.cli import build_parser
+    from qvopt.estimation.backends import ibm_device
+    from qvopt.estimation.mitigation import ZNESettings
+
+    run = build_parser()._subparsers._group_actions[0].choices["run"]
+    helps = {a.dest: " ".join(a.help.split()) for a in run._actions if a.help}
+    layers = inspect.signature(hardware_efficient).parameters["layers"].default
+    mode = inspect.signature(ibm_device).parameters["mode"].default
+    assert f"(default: {ZNESettings().folding})" in helps["zne_folding"]
+    assert f"(default: {ZNESettings().extrapolation})" in helps["zne_extrapolation"]
+    assert f"(default: {mode})" in helps["ibm_mode"]
+    assert f"(default: {layers})" in helps["layers"]
+    assert "default" in helps["seed"]

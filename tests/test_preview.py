@@ -25,6 +25,14 @@ def test_preview_matches_the_ledger_of_a_one_iteration_run(optimizer, allocation
         == result.config["grouping"]
 
 
+def test_the_preview_is_public_api():
+    """``qvopt.preview(config)`` is the function the dry run prints (issue 22: "--dry-run and
+    qvopt.preview"), not the module of that name."""
+    assert qvopt.preview is preview and "preview" in qvopt.__all__
+    cost = qvopt.preview(qvopt.RunConfig("h2", seed=3, maxiter=1))
+    assert cost["qubits"] == 4 and cost["shots_per_run"] > cost["shots_per_iteration"] > 0
+
+
 def test_preview_of_the_defaults_matches_the_ledger_and_states_them():
     config = qvopt.RunConfig("h2", seed=3, maxiter=1)
     cost = preview(config)

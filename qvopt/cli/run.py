@@ -72,11 +72,11 @@ def add_run_parser(sub, formatter) -> None:
     run.add_argument("--zne-scales", type=_odd_scales, default=None, metavar="1,3,5",
                      help="ZNE noise scale factors (odd integers; default 1,3,5)")
     run.add_argument("--zne-folding", choices=["global", "gates"], default=None,
-                     help="ZNE folding: the whole circuit or its two-qubit gates")
+                     help="ZNE folding: the whole circuit or its two-qubit gates (default: global)")
     run.add_argument("--zne-extrapolation", choices=["richardson", "linear", "exponential"],
-                     default=None, help="ZNE extrapolation to zero noise")
+                     default=None, help="ZNE extrapolation to zero noise (default: richardson)")
     run.add_argument("--ibm-mode", choices=["batch", "session"], default=None,
-                     help="IBM Runtime execution mode for ibm:<name> backends")
+                     help="IBM Runtime execution mode for ibm:<name> backends (default: batch)")
     run.add_argument("--taper", action="store_true",
                      help="remove the Hamiltonian's Z2 symmetries (fewer qubits; use "
                           "--ansatz hardware_efficient)")
@@ -87,7 +87,7 @@ def add_run_parser(sub, formatter) -> None:
                      metavar="KEY=VALUE", help="an option of the ansatz, e.g. "
                      "--ansatz-option max_operators=8 (repeatable)")
     run.add_argument("--layers", type=int, default=None,
-                     help="layers of the hardware-efficient ansatz")
+                     help="layers of the hardware-efficient ansatz (default: 2)")
     run.add_argument("--optimizer", default=AUTO,
                      help=f"optimizer name (see `qvopt optimizers`); auto: {DEFAULT_OPTIMIZER} "
                      f"({ADAPT_OPTIMIZER} for an exact --ansatz adapt run)")
@@ -125,7 +125,9 @@ def add_run_parser(sub, formatter) -> None:
                      help="measure the final energy to this standard error in Ha, e.g. "
                           "0.0005 (its shots are charged and shown separately); auto: "
                           "0.0016 when sampling; none: one evaluation with --shots")
-    run.add_argument("--seed", type=int, default=None, help="random seed")
+    run.add_argument("--seed", type=int, default=None,
+                     help="random seed (default: none, drawn from the OS and recorded in the "
+                          "result, so the run can be repeated)")
     run.add_argument("--initial-point", choices=[AUTO, "hf", "mp2"], default=AUTO,
                      help="starting parameters: auto (mp2 for --ansatz uccsd, else zeros), "
                           "hf (zeros) or mp2 (UCCSD double amplitudes from MP2)")
