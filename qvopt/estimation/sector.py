@@ -159,13 +159,34 @@ def reachable_basis(parsed: ExcitationCircuit) -> np.ndarray:
     return states
 
 
-def first_differences(angles: np.ndarray) -> np.ndarray:
+def first_differences(angles: np.ndarray, reference: np.ndarray | None = None
+                      ) -> np.ndarray:
     """Per point (row of ``angles`` (P, gates)), the first gate whose angle differs from
-    the first point's; ``−1`` for the first point, ``gates`` for a copy of it."""
-    differs = angles != angles[:1]
+    ``reference``'s, ``gates`` where none does. Without ``reference``: from the first
+    point's, which itself gets ``−1``."""
+    differs = angles != (angles[:1] if reference is None else reference)
     first = np.where(differs.any(axis=1), differs.argmax(axis=1), angles.shape[1])
-    first[:1] = -1
+    if reference is None:
+        first[:1] = -1
     return first
+
+
+def rotation_starts(angles: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Where each point (row of ``angles``) joins the rotation, ``−1`` for the one column
+    rotated from the reference state, and the extra base column's angles if that column
+    is not a point (else None): see :meth:`SectorEngine.sector_columns`. The base is
+    used when it saves rotated columns over the first point's scheme."""
+    n_points, n_gates = angles.shape
+    base = np.sort(angles, axis=0)[n_points // 2]
+    start = first_differences(angles, base)
+    same = np.flatnonzero(start == n_gates)
+    if same.size:  # a point is the base
+        start[same[0]] = -1
+        return start, None
+    first = first_differences(angles)
+    if n_gates + np.sum(n_gates - start) < np.sum(n_gates - np.maximum(first, 0)):
+        return np.concatenate([[-1], start]), base
+    return first, None
 
 
 @dataclass(frozen=True)
@@ -222,13 +243,14 @@ class SectorEngine:
 
         The batch's **base** takes at each gate the middle of the points' sorted angles
         (the angle more than half the points share, if one is: θ itself for a
-        parameter-shift batch around θ, whether or not θ is one of its points). The base
-        is rotated from the reference; a point whose angles equal the base's on every gate
-        before gate ``i`` has the base's state until then: its column is copied from the
-        base's when gate ``i`` is reached and only then rotated (:func:`first_differences`).
-        A parameter-shift batch (one shifted angle a point) so rotates about half the
-        columns a gate, with the same arithmetic on each column as rotating them all (bit
-        for bit; the base is one more column). H8's gradient batch has no unshifted point:
+        parameter-shift batch around θ, whether or not θ is one of its points). One column
+        is rotated from the reference: the base (a point equal to it, or one more column
+        where that saves work over the first point, else the first point); a point whose
+        angles equal that column's on every gate before gate ``i`` has its state until
+        then: it is copied from it when gate ``i`` is reached and only then rotated
+        (:func:`rotation_starts`). A parameter-shift batch (one shifted angle a point) so
+        rotates about half the columns a gate, with the same arithmetic on each column as
+        rotating them all (bit for bit). H8's gradient batch has no unshifted point:
         measured from its first point, every point differed at the first gate."""
         points = np.atleast_2d(np.asarray(points, dtype=float))
         angles = np.stack([points[:, table.param] if table.param is not None
@@ -236,11 +258,12 @@ class SectorEngine:
                           axis=1) if self.pairs else np.zeros((len(points), 0))
         if not len(points):
             return np.zeros((self.dimension, 0))
-        base = np.sort(angles, axis=0)[len(points) // 2]
-        start = first_differences(np.vstack([base, angles]))  # the base: −1, first
-        order = np.argsort(start, kind="stable")
-        start, halves = start[order], np.vstack([base, angles])[order].T / 2
-        columns = np.zeros((self.dimension, len(points) + 1))
+        start, base = rotation_starts(angles)
+        if base is not None:  # one more column, first
+            angles = np.vstack([base, angles])
+        order = np.argsort(start, kind="stable")  # the column from the reference first
+        start, halves = start[order], angles[order].T / 2
+        columns = np.zeros((self.dimension, len(angles)))
         columns[self.reference_index] = 1.0
         active = 1
         for gate, table in enumerate(self.pairs):
@@ -250,6 +273,10 @@ class SectorEngine:
             half = halves[gate, :active]
             self._rotate(columns[:, :active], table, np.cos(half), np.sin(half))
         columns[:, active:] = columns[:, :1]
+        if base is None:
+            out = np.empty_like(columns)
+            out[:, order] = columns
+            return out
         out = np.empty((self.dimension, len(points)))
         out[:, order[1:] - 1] = columns[:, 1:]
         return out

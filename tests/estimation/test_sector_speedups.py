@@ -103,3 +103,34 @@ def test_a_shift_batch_without_its_centre_rotates_from_its_base_bit_exactly(monk
     # one gate a parameter: the points of parameter j join at gate j, the base throughout
     assert sum(widths) == n_gates + 4 * sum(n_gates - j for j in range(n_gates))
     assert sum(widths) < 0.55 * len(batch) * n_gates
+
+
+def test_the_base_is_an_extra_column_only_where_it_saves_work(monkeypatch):
+    """A point equal to the base is the base (no extra column); a batch without a shared
+    angle keeps the first point's scheme; a single point rotates one column."""
+    problem = qvopt.load_problem("lih_fc")
+    circuit = qvopt.ansatz.uccsd(problem)
+    engine = SectorEngine(circuit)
+    n_gates = len(engine.pairs)
+    rng = np.random.default_rng(2)
+    x0 = rng.uniform(-1, 1, circuit.num_parameters)
+    shifts = _shift_batch(x0, range(circuit.num_parameters))
+    cases = {  # batch -> columns rotated over all gates
+        "single": (x0[None], n_gates),
+        "shifts and centre": (np.vstack([shifts, x0]),
+                              n_gates + 4 * sum(n_gates - j for j in range(n_gates))),
+        "random": (rng.uniform(-1, 1, (3, circuit.num_parameters)), 3 * n_gates),
+    }
+    rotate = SectorEngine._rotate
+    for name, (batch, work) in cases.items():
+        one_by_one = np.stack([engine.sector_columns(x[None])[:, 0] for x in batch], axis=1)
+        widths: list[int] = []
+
+        def counting(columns, table, c, s, widths=widths):
+            widths.append(columns.shape[1])
+            rotate(columns, table, c, s)
+
+        monkeypatch.setattr(SectorEngine, "_rotate", staticmethod(counting))
+        assert np.array_equal(engine.sector_columns(batch), one_by_one), name
+        monkeypatch.setattr(SectorEngine, "_rotate", staticmethod(rotate))
+        assert sum(widths) == work, name
