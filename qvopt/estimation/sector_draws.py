@@ -217,7 +217,7 @@ class TwoStageDraw:
     low: int
     step: int
     sign: np.ndarray  # (D, 1)
-    pairs: tuple[np.ndarray, np.ndarray]  # sector rows (d, e), ordered by row of ...
+    pairs: tuple[np.ndarray, np.ndarray]  # sector rows (d, e), by row of correlation
     correlation: csr_matrix  # (Z_p · 2^k_L, pairs)
     members: np.ndarray  # (Z_p, width) a block's sector rows, padded with D
     hadamard: np.ndarray  # (Z_p, 2^k_L, width) int8 (−1)^{x_L·y_L} of each member
@@ -238,7 +238,7 @@ class TwoStageDraw:
 
     def marginal(self, signed: np.ndarray) -> np.ndarray:
         """``Σ_{y_H} |A_L|²`` (Z_p · 2^k_L, P), row ``z · 2^k_L + x_L``, of the signed
-        amplitudes ``signed`` (D (+ 1), P)."""
+        amplitudes ``signed`` (D, P)."""
         n_points = signed.shape[1]
         first, second = self.pairs
         out = np.empty((self.correlation.shape[0], n_points))
