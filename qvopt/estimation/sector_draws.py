@@ -45,6 +45,7 @@ from .sector_classes import (
     _expand,
     _masks,
     _popcount,
+    rotation_work,
 )
 
 #: stage 1 works on about this many ``A_L`` values at a time (32 MB)
@@ -283,11 +284,55 @@ class TwoStageDraw:
             2, size // 2, n_shots)
 
 
+#: Which exact draw a block-rotated group takes for a batch (:meth:`TwoStagePlan.prefers_table`):
+#: its whole class table (:meth:`~.sector_classes.BlockRotation.probabilities`) drawn by
+#: ``draw_class_means`` (numpy's multinomial, or inverse CDF when classes outnumber twice the
+#: shots), or the two-stage draw, whose cost grows with every shot. Seconds for a batch of
+#: ``P`` points with ``S`` shots in all (``s = S / P`` a point), ``C`` possible classes,
+#: ``n_out = 2^k Z_p`` outcomes; the table:
+#:
+#:     130 µs + P (0.085 ns · rotation_work + 2.2 ns · n_out)
+#:            + P · 37 ns · C                        (multinomial, C ≤ 2 s)
+#:            + P · 7 ns · C + S · 3.2 ns · log2 C   (inverse CDF, C > 2 s)
+#:
+#: the two-stage draw with the ``k_L`` of :func:`draw_work` (``k_H = k − k_L``, ``w`` the
+#: widest block's members):
+#:
+#:     240 µs + S (20 ns + 1.44 ns · (2 · 2^k_H (k_H + 4) + w))
+#:            + S · 9.7 ns · log2 D                             (k_L = 0: the state CDF)
+#:            + P (11 ns · pairs + 1.9 ns · Z_p 2^k_L (k_L + 1))  (k_L ≥ 1: stage 1)
+#:
+#: Fitted (least relative squares) to each route's CPU time per group on lih_fc, lih, beh2
+#: and h8 (every block-rotated group of lih_fc and lih, every 2nd of beh2, every 8th and
+#: 16th of h8; 96–400 points; 1–1000 shots a point; one core, load 0.4–1.0): predictions
+#: within 0.23–1.6× of the measured times (80% within 0.6–1.25×), and the route they pick
+#: was the faster one in 266 of 268 (group, shots) cases (the other two lost 5 ms and
+#: 0.15 ms); lih at 1000 shots a point: 0.076 s for its 19 rotated groups by table against
+#: 0.54 s two-stage, h8's sampled groups at 2–3 shots: 0.003 s two-stage against 0.13 s.
+#: Below ``TABLE_MIN_SHOTS`` shots a point the two-stage draw is kept whatever the model
+#: says (only groups as small as lih_fc's gain from the table there: 2.3 ms against
+#: 2.7–3.4 ms over its 11 groups at 1–3 shots), so few-shot batches keep their seeded
+#: streams.
+TABLE_MIN_SHOTS = 10.0
+NS = 1e-9
+
+
+def table_seconds(rotation, n_classes: int, n_points: int, shots: float) -> float:
+    """The model's seconds (see :data:`TABLE_MIN_SHOTS`) for ``rotation``'s whole table of
+    ``n_points`` states and its draw of ``shots`` shots a point over ``n_classes``."""
+    work = rotation_work(rotation.k, rotation.low, len(rotation.sign), rotation.n_outcomes)
+    total = n_points * shots
+    draw = (n_points * 37 * NS * n_classes if n_classes <= 2 * shots else
+            n_points * 7 * NS * n_classes + total * 3.2 * NS * np.log2(max(2, n_classes)))
+    return 130e-6 + n_points * (0.085 * NS * work + 2.2 * NS * rotation.n_outcomes) + draw
+
+
 class TwoStagePlan:
     """What the two-stage draw of one block-rotated QWC ``group`` on the sorted sector
     ``basis`` needs whatever ``k_L``: :meth:`means` draws with the ``k_L`` of least
     :func:`draw_work` for the shots asked (``k_L = 0`` block-wise here, from the shared
-    :class:`StateDraws`; otherwise a :class:`TwoStageDraw`, built once per ``k_L``)."""
+    :class:`StateDraws`; otherwise a :class:`TwoStageDraw`, built once per ``k_L``).
+    :meth:`prefers_table` says when the group's whole table is the cheaper exact draw."""
 
     def __init__(self, group, classes: OutcomeClasses, basis: np.ndarray):
         rotated, y_mask = _masks(group.basis)
@@ -306,10 +351,45 @@ class TwoStagePlan:
         self.values = classes.values[classes.labels[outcomes]]  # (2^k, Z_p)
         self.members = _padded_rows(self.block_of, len(self.blocks), len(basis))
         self._built: dict[int, TwoStageDraw] = {}
+        self._pairs: dict[int, int] = {}
 
     def _keys(self, low: int) -> np.ndarray:
         """Sorted keys ``z · 2^k_L + y_H`` of the sector states' blocks and high bits."""
         return np.unique(self.block_of * 2**(self.k - low) + (self.y_r >> low))
+
+    def seconds(self, n_points: int, shots: float) -> float:
+        """The model's seconds (see :data:`TABLE_MIN_SHOTS`) of a two-stage draw of
+        ``shots`` shots a point for ``n_points`` states."""
+        low = self.best_low(shots)
+        high = self.k - low
+        total = n_points * shots
+        per_shot = 20 * NS + 1.44 * NS * (2 * 2**high * (high + 4) + self.members.shape[1])
+        if low == 0:
+            first = total * 9.7 * NS * np.log2(max(2, len(self.basis)))
+        else:
+            first = n_points * (11 * NS * self._n_pairs(low)
+                                + 1.9 * NS * len(self.blocks) * 2**low * (low + 1))
+        return 240e-6 + total * per_shot + first
+
+    def prefers_table(self, rotation, n_points: int, shots: float) -> bool:
+        """Whether ``rotation``'s whole table and a draw over its classes is cheaper than
+        the two-stage draw for ``n_points`` states with ``shots`` shots a point on average
+        (:data:`TABLE_MIN_SHOTS`). Both are the same multinomial over the same classes."""
+        if shots < TABLE_MIN_SHOTS:
+            return False
+        n_classes = rotation.indicator.shape[0]
+        return (table_seconds(rotation, n_classes, n_points, shots)
+                < self.seconds(n_points, shots))
+
+    def _n_pairs(self, low: int) -> int:
+        """Stage 1's pair products a point at ``k_L = low`` (pairs of sector states with the
+        same block, high bits and part, :func:`_pairs_within`), counted without forming
+        them; kept per ``k_L``."""
+        if low not in self._pairs:
+            key = (self.block_of * 2**(self.k - low) + (self.y_r >> low)) * 2 + self.part
+            counts = np.unique(key, return_counts=True)[1]
+            self._pairs[low] = int((counts * (counts + 1) // 2).sum())
+        return self._pairs[low]
 
     def best_low(self, shots: float) -> int:
         return min(range(self.k + 1), key=lambda low: draw_work(

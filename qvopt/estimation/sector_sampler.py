@@ -13,7 +13,10 @@ States come from :class:`~.sector.SectorEngine` as real amplitudes over the sect
   :class:`~.sector_classes.SectorClassProbabilities` (exact, from the ``D`` sector
   amplitudes; classes no sector state reaches, probability exactly 0, are left out of the
   draw) and are drawn by :func:`draw_class_means`; block-rotated groups draw each shot's
-  outcome in two stages without their whole table (:mod:`.sector_draws`). Every route is
+  outcome in two stages without their whole table (:mod:`.sector_draws`) when a batch
+  asks few shots of them, and from their whole table by :func:`draw_class_means` when the
+  shots make that cheaper (per group and batch, from the shots asked:
+  :meth:`~.sector_draws.TwoStagePlan.prefers_table`). Every route is
   the same multinomial over the same outcome classes as the ``2^n`` rotation trie; the
   random streams differ (the statevector engine draws with numpy's multinomial).
 """
@@ -113,10 +116,13 @@ class SectorSampler:
         states: StateDraws | None = None  # the CDF of ψ_d², built when first needed
         for g, table in self.classes.iter_methods(columns):  # one group at a time
             if isinstance(table, BlockRotation):
-                states = StateDraws(columns) if states is None else states
-                means[:, g], variances[:, g] = self._plan(g).means(columns, shots[:, g], rng,
-                                                                   states)
-                continue
+                plan = self._plan(g)
+                mean_shots = float(shots[:, g].mean()) if shots.shape[0] else 0.0
+                if not plan.prefers_table(table, columns.shape[1], mean_shots):
+                    states = StateDraws(columns) if states is None else states
+                    means[:, g], variances[:, g] = plan.means(columns, shots[:, g], rng,
+                                                              states)
+                    continue
             if not isinstance(table, np.ndarray):
                 table = table.probabilities(columns)
             means[:, g], variances[:, g] = draw_class_means(

@@ -117,3 +117,51 @@ def test_a_column_with_no_probability_is_refused_if_drawn_and_harmless_if_not():
     probs[:, 1] = np.nan
     with pytest.raises(ValueError, match="column 1 sum"):
         inverse_cdf_classes(probs, np.array([5, 1, 5]), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("shots", [40, 2])  # numpy's multinomial; inverse CDF (C > 2 shots)
+def test_table_draws_follow_the_class_probabilities(shots):
+    """The whole-table route of block-rotated groups with many shots (and of every other
+    group): ``draw_class_means`` over exact class probabilities, either branch. Class ``c``
+    has value ``(shots + 1)^c``, so each column's sum of values gives back its counts."""
+    from qvopt.estimation.sector_sampler import draw_class_means
+
+    laws = np.array([[0.1, 0.25], [0.0, 0.05], [0.3, 0.2], [0.05, 0.2], [0.25, 0.0],
+                     [0.3, 0.3]])
+    n_points = 4000
+    probs = np.tile(laws, n_points // 2)  # columns alternate between the two laws
+    values = float(shots + 1) ** np.arange(len(laws))
+    means, _ = draw_class_means(probs, values, np.full(n_points, shots),
+                                np.random.default_rng(12))
+    totals = np.rint(means * shots).astype(np.int64)
+    counts = np.stack([totals // (shots + 1)**c % (shots + 1) for c in range(len(laws))])
+    assert np.all(counts.sum(axis=0) == shots)
+    for law in range(2):
+        observed = counts[:, law::2].sum(axis=1)
+        assert np.all(observed[laws[:, law] == 0] == 0)
+        assert _chi_square_p(observed, laws[:, law]) > 1e-3
+
+
+def test_each_rotated_group_takes_the_cheaper_route_for_the_shots(lih_fc):
+    """Few shots a point: the two-stage draw (the seeded streams of few-shot batches stay
+    as they were); many: the whole table and numpy's multinomial, so at 1000 shots every
+    group is drawn exactly as the table-only sampler drew it (bit-identical)."""
+    from qvopt.estimation.sector_draws import TABLE_MIN_SHOTS
+    from qvopt.estimation.sector_sampler import draw_class_means
+
+    est, columns = lih_fc
+    sampler = est.sampler
+    n_points = columns.shape[1]
+    rotations = [r for r in sampler.classes.rotations if isinstance(r, BlockRotation)]
+    for rotation in rotations:
+        plan = sampler._plan(rotation.group)
+        assert not plan.prefers_table(rotation, n_points, TABLE_MIN_SHOTS - 1)
+        assert plan.prefers_table(rotation, n_points, 1000.0)
+        assert plan.seconds(n_points, 1.0) < plan.seconds(n_points, 1000.0)
+    got = sampler.sample_columns(columns, 1000, np.random.default_rng(6))
+    rng = np.random.default_rng(6)
+    for g, probs in sampler.classes.iter_columns(columns):
+        mean, variance = draw_class_means(probs, sampler.classes.values[g],
+                                          np.full(n_points, 1000), rng)
+        assert np.array_equal(got.means[:, g], mean)
+        assert np.array_equal(got.variances[:, g], variance, equal_nan=True)

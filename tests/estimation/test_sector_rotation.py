@@ -65,8 +65,9 @@ def test_groups_come_one_at_a_time_in_order(lih):
 def test_sampling_holds_one_group_table_at_a_time(lih, monkeypatch):
     """While a group is drawn, at most two class tables are alive: the moment groups'
     stacked table and this group's (an all-groups-first sampler held every group's table,
-    2.7 GB on H8); block-rotated groups draw their shots without any table
-    (:mod:`qvopt.estimation.sector_draws`)."""
+    2.7 GB on H8); with few shots block-rotated groups draw their shots without any table
+    (:mod:`qvopt.estimation.sector_draws`), with many from their own table, one at a
+    time too."""
     from qvopt.estimation import sector_sampler
     from qvopt.estimation.sector_classes import BlockRotation
 
@@ -87,10 +88,15 @@ def test_sampling_holds_one_group_table_at_a_time(lih, monkeypatch):
         raise AssertionError("a block rotation's whole table was computed")
 
     monkeypatch.setattr(sector_sampler, "draw_class_means", counting)
-    monkeypatch.setattr(BlockRotation, "probabilities", refused)
-    sampler.sample_columns(columns, 1000, np.random.default_rng(3))
+    with monkeypatch.context() as patched:
+        patched.setattr(BlockRotation, "probabilities", refused)
+        sampler.sample_columns(columns, 3, np.random.default_rng(3))
     rotated = sum(isinstance(r, BlockRotation) for r in sampler.classes.rotations)
     assert len(alive_counts) == est.observable.n_groups - rotated > 0
+    assert max(alive_counts) <= 2
+    alive_counts.clear()
+    sampler.sample_columns(columns, 1000, np.random.default_rng(3))  # tables: cheaper
+    assert len(alive_counts) == est.observable.n_groups
     assert max(alive_counts) <= 2
 
 
