@@ -452,6 +452,16 @@ def flip_blocks(moment_matrix: csr_matrix, pairs: tuple[np.ndarray, np.ndarray],
 
 #: the set-up's memory is extrapolated from the first max(this, a tenth of the) groups on
 SETUP_CHECK_GROUPS = 32
+#: a set-up of at least this many (groups × sector states) first builds
+#: ``SAMPLE_GROUPS`` groups spread over the list (:meth:`SetupMemory.sample`): H10 (2,363
+#: groups × 63,504 states, 1.5e8) took 1 min 47 s to reach the running check; H8 (959 ×
+#: 4,900, 4.7e6) reaches it in seconds and takes no sample. H10's sample: 18.8 GB estimated
+#: (the running check's extrapolation: 26 GB) after 10.7 s (0.77 GB); with 8 GB available
+#: its dry run is refused in 11.7 s instead of ~90 s (load 1.5–2.1)
+SAMPLE_FROM = 2**25
+SAMPLE_GROUPS = 24
+#: the sample refuses only when its estimate, divided by this, still will not fit
+SAMPLE_MARGIN = 2.0
 
 
 def held_bytes(obj) -> int:
@@ -479,7 +489,8 @@ class SetupMemory:
     groups is 0.87 GB for 0.66 GB in all, 3.1 GB if every group counted the same). H10's
     2,363 groups on 63,504 sector states: the process reached 8.6 GB after 745 groups
     (2.7 min) unchecked; checked, it is refused after 236 (4.9 GB held, 26 GB
-    extrapolated)."""
+    extrapolated). Large set-ups are first checked from a sample (:meth:`sample`,
+    :meth:`check_sample`), the running check kept as the backstop."""
 
     def __init__(self, terms, n_states: int, available: float | None = None):
         self.weights = np.cumsum(np.asarray(terms, dtype=float))
@@ -487,6 +498,39 @@ class SetupMemory:
         self.available = available_memory() if available is None else available
         self.check_from = min(self.n_groups, max(SETUP_CHECK_GROUPS, self.n_groups // 10))
         self.moments = self.rotations = 0
+
+    def sample(self) -> list[int]:
+        """Groups to build first when the set-up is large (``G · D ≥`` :data:`SAMPLE_FROM`,
+        else none): :data:`SAMPLE_GROUPS` groups at evenly spaced quantiles of the
+        cumulative terms (a systematic sample with probability in proportion to terms,
+        spread over the sorted list: large and small groups both)."""
+        if self.n_groups * self.n_states < SAMPLE_FROM or self.n_groups <= 2 * SAMPLE_GROUPS:
+            return []
+        total = self.weights[-1]
+        targets = (np.arange(SAMPLE_GROUPS) + 0.5) / SAMPLE_GROUPS * total
+        return np.unique(np.searchsorted(self.weights, targets, side="right")).tolist()
+
+    def sample_need(self, methods: dict) -> float:
+        """Bytes of all groups estimated from ``methods`` ``{g: (method, is_moment)}`` of a
+        :meth:`sample`: the mean bytes a term over the sample times all terms (moments
+        twice, as in :meth:`add`), the estimator of a sample in proportion to terms."""
+        terms = np.diff(np.concatenate([[0.0], self.weights]))
+        per_term = [held_bytes(method) * (2 if moment else 1) / terms[g]
+                    for g, (method, moment) in methods.items()]
+        return float(np.mean(per_term)) * float(self.weights[-1])
+
+    def check_sample(self, methods: dict) -> None:
+        """Refuse (one line) when the :meth:`sample`'s estimate, divided by
+        :data:`SAMPLE_MARGIN`, will not fit; nothing when there is no sample."""
+        if not methods:
+            return
+        need = self.sample_need(methods)
+        refuse_unless_fits(
+            need / SAMPLE_MARGIN, f"the sector engine's set-up ({self.n_groups} groups on "
+            f"{self.n_states} sector states)", "fewer, larger groups (grouping 'fc'), a "
+            "smaller active space, or a machine with more memory", self.available,
+            f" at least (estimated {need / 1e9:.1f} GB from a sample of {len(methods)} "
+            f"groups spread over the list, halved)")
 
     def add(self, done: int, method, moment: bool) -> None:
         """Count ``method`` (group ``done − 1``'s) and check the extrapolation."""
@@ -518,29 +562,23 @@ class SectorClassProbabilities:
         # one pass over the tables: a group beyond the kept ones builds its table on each use
         # (:class:`~.observable.OutcomeTables`), so only its class values are kept here
         all_values: list[np.ndarray] = []
-        memory = SetupMemory([len(g.coeffs) for g in observable.grouped.groups],
-                             len(self.basis))
-        for g, group in enumerate(observable.grouped.groups):
-            classes = observable.classes[g]
-            all_values.append(classes.values)
-            added = len(self.moments)
-            if fully_commuting:
-                self._add_commuting(g, group, classes)
-                is_moment = len(self.moments) > added
-                memory.add(g + 1, self.moments[-1] if is_moment else self.rotations[-1],
-                           is_moment)
-                continue
-            rotation = block_rotation(g, group, classes, self.basis, stages=False)
-            rank = len(gf2_basis(group.supports))
-            moment = None
-            if rank <= MAX_MOMENT_RANK and 2**rank < rotation.cost:
-                moment = pauli_moments(g, group, classes, self.basis, observable.n_qubits)
-            if moment is not None and moment.cost < rotation.cost:
-                self.moments.append(moment)
+        groups = observable.grouped.groups
+        memory = SetupMemory([len(g.coeffs) for g in groups], len(self.basis))
+        # a large set-up first builds a sample of groups spread over the list, refused from
+        # it in seconds if it clearly will not fit; the sample's methods are kept for the
+        # loop (same methods, same order: nothing is built twice)
+        early = {g: self._method(g, groups[g], observable, fully_commuting)
+                 for g in memory.sample()}
+        memory.check_sample(early)
+        for g, group in enumerate(groups):
+            all_values.append(observable.classes[g].values)
+            method, is_moment = (early.pop(g) if g in early
+                                 else self._method(g, group, observable, fully_commuting))
+            if is_moment:
+                self.moments.append(method)  # type: ignore[arg-type]
             else:
-                self.rotations.append(block_rotation(g, group, classes, self.basis))
-            memory.add(g + 1, self.moments[-1] if len(self.moments) > added
-                       else self.rotations[-1], len(self.moments) > added)
+                self.rotations.append(method)  # type: ignore[arg-type]
+            memory.add(g + 1, method, is_moment)
         self._build_moment_tables()
         # the stacked tables hold the pairs now; each group's own copy (H8: 280 MB) goes
         self.moments = [replace(m, pairs=[]) for m in self.moments]
@@ -549,16 +587,30 @@ class SectorClassProbabilities:
             self.possible[method.group] = method.possible
         self.values = [v[mask] for v, mask in zip(all_values, self.possible, strict=True)]
 
-    def _add_commuting(self, g: int, group, classes: OutcomeClasses) -> None:
+    def _method(self, g: int, group, observable: SampledObservable, fully_commuting: bool
+                ) -> tuple[PauliMoments | BlockRotation | EmbeddedClifford, bool]:
+        """Group ``g``'s cheapest exact method and whether it is a moment method."""
+        classes = observable.classes[g]
+        if fully_commuting:
+            return self._commuting(g, group, classes)
+        rotation = block_rotation(g, group, classes, self.basis, stages=False)
+        rank = len(gf2_basis(group.supports))
+        if rank <= MAX_MOMENT_RANK and 2**rank < rotation.cost:
+            moment = pauli_moments(g, group, classes, self.basis, observable.n_qubits)
+            if moment.cost < rotation.cost:
+                return moment, True
+        return block_rotation(g, group, classes, self.basis), False
+
+    def _commuting(self, g: int, group, classes: OutcomeClasses
+                   ) -> tuple[PauliMoments | EmbeddedClifford, bool]:
         """An FC group: stabilizer moments, or the embedded Clifford when cheaper (or the
         group's rank is too large to list its stabilizers); see :mod:`.sector_stabilizer`."""
         embedded = embedded_clifford(g, group, classes, self.basis)
         if group.rank <= MAX_STABILIZER_RANK:
             moments = stabilizer_moments(g, group, classes, self.basis)
             if moments.cost < embedded.cost:
-                self.moments.append(moments)
-                return
-        self.rotations.append(embedded)
+                return moments, True
+        return embedded, False
 
     def _build_moment_tables(self) -> None:
         """Unique moments over all moment groups: a sparse (moments × pairs) matrix over
