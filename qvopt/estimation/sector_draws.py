@@ -25,11 +25,34 @@ Walsh–Hadamard transform of correlations ``Σ ψ_d ψ_e`` over pairs of sector
 same block, high bits and part (:class:`TwoStageDraw`), a shot's column is ``D_z`` signed
 amplitudes of its block. ``k_L`` is chosen by :func:`draw_work`. H8's groups of 16 rotated
 qubits take ``k_L = 7``: 19,080 pair products a point and 4,900 amplitudes a shot (they
-were 627,200 products a point).
+were 627,200 products a point). Stage 2 works in slices of its draw's key chunks and forms
+each distinct ``(point, z, x_L)`` column of a slice once, at most ``STAGE_TWO_VALUES``
+values at a time (:func:`_stage_two`): its memory no longer grows with the shots (H8's
+group 1, 1000 shots × 31 points drawn two-stage: peak RSS 3.7 GB and 8.6 CPU s before,
+0.25 GB, the set-up's peak, and 0.9 s), and the draws are bit for bit those of one column
+a shot.
+
+**Seeded streams.** Every shot uses one uniform in each stage, whatever happens to other
+shots, and neither the correlations above nor the slicing change which uniforms are drawn
+or in what order. But stage 1's marginal is summed in a different order than the products
+of ``A_L`` it replaced (288931b), so it differs in its last bits (on 50 random points: 16 %
+of lih_fc's entries, 33 % of lih's, 29 % of beh2's; at most 2.2e-16), and its integer CDF
+keys (:func:`inverse_cdf_classes`) move by at most 6, 3 and 7 units of 2^-52. A shot's
+``(z, x_L)`` changes only if its uniform lies between an old and a new key, probability
+``Σ_c |ΔK_c| · 2^-52`` for its point: at most 2.8e-13 (lih_fc), 4.0e-13 (lih) and 6.0e-12
+(beh2) a shot; such a shot changes its own value only. So seeded streams are those of the
+products' version except on events of about that probability a shot — "unchanged" in that
+sense, not bit for bit guaranteed (stage 2's columns, a sum over members, may likewise
+differ in their last bits from the products', with the same kind of effect on ``x_H``;
+lih_fc and lih draws at 7 points, every ``k_L``, were bit-identical). Slicing stage 2
+changes no bit. A chunk of points without shots draws no uniform. A shot whose
+``(z, x_L)`` has a positive marginal only by rounding (structurally zero: its column of
+``A_L`` is exactly 0) takes ``x_H = 0`` (:func:`finish_transform`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,8 +86,8 @@ KEY_BITS = 52
 KEY_CHUNK = 2**22
 
 
-def inverse_cdf_classes(probs: np.ndarray, shots: np.ndarray, rng: np.random.Generator
-                        ) -> np.ndarray:
+def inverse_cdf_classes(probs: np.ndarray, shots: np.ndarray, rng: np.random.Generator,
+                        zero_to_first: bool = False) -> np.ndarray:
     """One multinomial draw of ``shots[p]`` classes per column ``p`` of ``probs`` (C, P),
     by inverse CDF; returns the drawn classes, column by column (``shots.sum()`` of them).
 
@@ -76,10 +99,15 @@ def inverse_cdf_classes(probs: np.ndarray, shots: np.ndarray, rng: np.random.Gen
     processed in order, in chunks (:func:`_key_chunks`) whose keys ``r · 2^52 + K`` (row
     ``r`` of the chunk) form one sorted array, so one ``searchsorted`` of the chunk's sorted
     ``u + r · 2^52`` draws all of them; the uniforms of a chunk are drawn in one call, so
-    the stream depends only on ``probs``' shape and ``shots``."""
+    the stream depends only on ``probs``' shape and ``shots``.
+
+    A column to be drawn whose total is not a positive number is an error, except with
+    ``zero_to_first`` where a total of exactly 0 puts every shot of the column in class 0
+    (its uniforms are still drawn; NaN and infinite totals stay errors)."""
     n_classes, n_points = probs.shape
-    drawn = [_draw_chunk(_integer_cdf(probs[:, rows], shots[rows]), n_classes, shots[rows],
-                         rng) for rows in _key_chunks(n_classes, n_points)]
+    drawn = [_draw_chunk(_integer_cdf(probs[:, rows], shots[rows], zero_to_first),
+                         n_classes, shots[rows], rng)
+             for rows in _key_chunks(n_classes, n_points)]
     return np.concatenate([np.zeros(0, dtype=np.int64), *drawn])
 
 
@@ -100,9 +128,14 @@ class StateDraws:
         return np.concatenate([np.zeros(0, dtype=np.int64), *drawn])
 
 
+def _key_step(n_classes: int) -> int:
+    """Columns a chunk: at most ``KEY_CHUNK`` keys and ``2^(63 − 52)`` rows."""
+    return max(1, min(2**(63 - KEY_BITS) - 1, KEY_CHUNK // max(1, n_classes)))
+
+
 def _key_chunks(n_classes: int, n_points: int) -> list[slice]:
-    """Columns in chunks of at most ``KEY_CHUNK`` keys and ``2^(63 − 52)`` rows."""
-    step = max(1, min(2**(63 - KEY_BITS) - 1, KEY_CHUNK // max(1, n_classes)))
+    """Columns in chunks of :func:`_key_step` columns."""
+    step = _key_step(n_classes)
     return [slice(a, min(a + step, n_points)) for a in range(0, n_points, step)]
 
 
@@ -123,17 +156,23 @@ def _draw_chunk(keys: np.ndarray, n_classes: int, counts: np.ndarray,
     return found - np.repeat(np.arange(len(counts), dtype=np.int64) * n_classes, counts)
 
 
-def _integer_cdf(probs: np.ndarray, shots: np.ndarray | None = None) -> np.ndarray:
+def _integer_cdf(probs: np.ndarray, shots: np.ndarray | None = None,
+                 zero_to_first: bool = False) -> np.ndarray:
     """``r · 2^52 + K[r, c]``, ``K[r, c] = ⌊2^52 F_c / F_C⌋`` (R, C), of the columns ``r``
     of ``probs`` (C, R), negative rounding clipped to 0 (see :func:`inverse_cdf_classes`).
     Transposed first: a cumulative sum along contiguous rows is 3× faster than down
     columns. A column whose total ``F_C`` is not a positive number has no law to draw
     from: an error if it is to be drawn (``shots`` None: every column is), else keys
-    that keep the chunk's ordering and are never searched."""
+    that keep the chunk's ordering and are never searched; with ``zero_to_first`` a total
+    of exactly 0 gives keys ``K_c = 2^52`` for every ``c`` (every shot falls in class 0)."""
     cdf = np.maximum(probs.T, 0.0, out=np.empty(probs.shape[::-1]))
     np.cumsum(cdf, axis=1, out=cdf)
     lawless = ~(cdf[:, -1] > 0) | ~np.isfinite(cdf[:, -1])
     if lawless.any():
+        if zero_to_first:
+            zero = cdf[:, -1] == 0
+            cdf[zero] = 1.0
+            lawless &= ~zero
         drawn = lawless if shots is None else lawless & (np.asarray(shots) > 0)
         if drawn.any():
             raise ValueError(f"outcome probabilities of column {int(np.argmax(drawn))} sum "
@@ -173,22 +212,62 @@ def draw_work(k: int, low: int, n_states: int, n_keys: int, n_blocks: int,
     marginal's inverse CDF (``k_L = 0``: a search of the shared state CDF a shot), and per
     shot its column's butterflies. :class:`TwoStageDraw` no longer forms those products
     (its stage 1 costs far less), but the choice of ``k_L`` fixes which outcome each
-    uniform draws: kept, so seeded streams stay the same."""
+    uniform draws: kept, so seeded streams stay the same (up to stage 1's rounding: see
+    the module docstring)."""
     high = k - low
     first = (shots * STATE_SEARCH if low == 0 else
              DENSE_WEIGHT * 2**low * n_states + 4 * 2**low * n_keys + 6 * 2**low * n_blocks)
     return first + SHOT_WEIGHT * shots * 2 * 2**high * (high + 4)
 
 
-def finish_transform(column: np.ndarray, high: int, rng: np.random.Generator
-                     ) -> np.ndarray:
-    """Stage 2: ``x_H`` of each shot from its column ``column`` (2, 2^k_H, S) of ``A_L``
-    (real and imaginary parts over ``y_H``): butterflies over the ``k_H`` bits, then one
-    draw from ``|A|²`` (normalised by :func:`inverse_cdf_classes`). Changes ``column``."""
+def finish_transform(column: np.ndarray, high: int, rng: np.random.Generator,
+                     column_of: np.ndarray | None = None) -> np.ndarray:
+    """Stage 2: ``x_H`` of each shot from its column of ``A_L`` (real and imaginary parts
+    over ``y_H``) in ``column`` (2, 2^k_H, U): butterflies over the ``k_H`` bits, then one
+    draw from ``|A|²`` (normalised by :func:`inverse_cdf_classes`) a shot, shot ``s``
+    from column ``column_of[s]`` (default: shot ``s`` from column ``s``). Changes
+    ``column``. A column that is exactly 0 after a positive stage-1 marginal (a
+    structurally zero ``(z, x_L)`` whose marginal is a rounding residue, probability
+    about 2^-52) has no conditional law: its shots take ``x_H = 0``, deterministically,
+    and still use their uniform, so the stream does not move."""
     _butterflies(column, high)
     conditional = np.square(column[0])
     conditional += np.square(column[1])
-    return inverse_cdf_classes(conditional, np.ones(column.shape[2], dtype=np.int64), rng)
+    if column_of is not None:
+        conditional = conditional[:, column_of]
+    return inverse_cdf_classes(conditional, np.ones(conditional.shape[1], dtype=np.int64),
+                               rng, zero_to_first=True)
+
+
+#: stage 2 forms at most about this many values at a time (8 MB an array): the members'
+#: amplitudes gathered for the shots' columns and both parts of the columns (at least one
+#: column; the draw's own chunk, ``KEY_CHUNK`` keys, may hold more)
+STAGE_TWO_VALUES = 2**20
+
+
+def _stage_two(keys: np.ndarray, high: int, width: int,
+               build: Callable[[np.ndarray], np.ndarray], rng: np.random.Generator
+               ) -> np.ndarray:
+    """``x_H`` of every shot (:func:`finish_transform`), shots in slices: each shot's
+    column is named by ``keys`` (an integer of its point, block and ``x_L``), and
+    ``build(distinct keys)`` forms those columns (2, 2^k_H, U) with ``width`` values a
+    column besides their own ``2 · 2^k_H``. A slice is a whole number of the draw's key
+    chunks (:func:`_key_chunks` of ``2^k_H`` classes, one shot a column), so the calls to
+    ``rng`` and every shot's draw are those of one :func:`finish_transform` of all shots;
+    a slice forms each distinct column once, at most ``STAGE_TWO_VALUES`` values at a
+    time, instead of ``width`` values for every shot."""
+    n_shots = len(keys)
+    step = _key_step(2**high)
+    per_slice = step * max(1, STAGE_TWO_VALUES // (2 * 2**high * step))
+    per_build = max(1, STAGE_TWO_VALUES // (width + 2 * 2**high))
+    drawn = [np.zeros(0, dtype=np.int64)]
+    for a in range(0, n_shots, per_slice):
+        distinct, column_of = np.unique(keys[a:a + per_slice], return_inverse=True)
+        column = np.empty((2, 2**high, len(distinct)))
+        for b in range(0, len(distinct), per_build):
+            column[:, :, b:b + per_build] = build(distinct[b:b + per_build])
+        drawn.append(finish_transform(column, high, rng, column_of.ravel()))
+    return np.concatenate(drawn)
 
 
 @dataclass(frozen=True)
@@ -212,7 +291,8 @@ class TwoStageDraw:
     ``values[x_R, z]`` is the value of outcome ``(z, x_R)``'s class; ``step`` points are
     drawn at a time (stage 1, then stage 2), as many as ``2^22`` values of ``A_L`` would
     hold: the chunks fix the order of the draws, kept from the products' version (same
-    seeded streams)."""
+    seeded streams up to stage 1's rounding, module docstring). A chunk without shots is
+    skipped (no uniforms, no marginal); stage 2 runs in slices (:func:`_stage_two`)."""
 
     k: int
     low: int
@@ -252,6 +332,10 @@ class TwoStageDraw:
 
     def _draw(self, columns: np.ndarray, shots: np.ndarray, rng: np.random.Generator
               ) -> np.ndarray:
+        """One chunk of points: stage 1, then stage 2 (:func:`_stage_two`). A chunk
+        without shots draws nothing (no uniforms: the stream is that of drawing it)."""
+        if not shots.any():
+            return np.zeros(0)
         n_points = columns.shape[1]
         signed = columns * self.sign
         first = inverse_cdf_classes(self.marginal(signed), shots, rng)  # z · 2^k_L + x_L
@@ -259,8 +343,14 @@ class TwoStageDraw:
         high = self.k - self.low
         if high == 0:
             return self.values[x_low, block]
-        column = self.columns(signed, block, x_low, np.repeat(np.arange(n_points), shots))
-        x_high = finish_transform(column, high, rng)
+        n_rows = self.n_blocks * 2**self.low
+
+        def build(keys: np.ndarray) -> np.ndarray:
+            point, row = np.divmod(keys, n_rows)
+            return self.columns(signed, *np.divmod(row, 2**self.low), point)
+
+        keys = np.repeat(np.arange(n_points) * n_rows, shots) + first
+        x_high = _stage_two(keys, high, self.members.shape[1], build, rng)
         return self.values[x_high * 2**self.low + x_low, block]
 
     def columns(self, signed: np.ndarray, block: np.ndarray, x_low: np.ndarray,
@@ -415,15 +505,21 @@ class TwoStagePlan:
         ``y_R`` for stage 2."""
         row = states.draw(shots, rng)
         block = self.block_of[row]
-        point = np.repeat(np.arange(columns.shape[1]), shots)
-        members = self.members[block]  # (S, width)
-        valid = members < len(self.basis)
-        shot = np.broadcast_to(np.arange(len(row))[:, None], members.shape)[valid]
-        member = members[valid]
-        column = np.zeros((2, 2**self.k, len(row)))
-        column[self.part[member], self.y_r[member], shot] = (self.sign[member]
-                                                             * columns[member, point[shot]])
-        x_r = finish_transform(column, self.k, rng)
+        n_blocks, n_states = len(self.blocks), len(self.basis)
+
+        def build(keys: np.ndarray) -> np.ndarray:
+            point, owner = np.divmod(keys, n_blocks)
+            members = self.members[owner]  # (U, width)
+            valid = members < n_states
+            column_of = np.broadcast_to(np.arange(len(keys))[:, None], members.shape)[valid]
+            member = members[valid]
+            column = np.zeros((2, 2**self.k, len(keys)))
+            column[self.part[member], self.y_r[member], column_of] = (
+                self.sign[member] * columns[member, point[column_of]])
+            return column
+
+        keys = np.repeat(np.arange(columns.shape[1]) * n_blocks, shots) + block
+        x_r = _stage_two(keys, self.k, self.members.shape[1], build, rng)
         return self.values[x_r, block]
 
     def _build(self, low: int) -> TwoStageDraw:
@@ -442,7 +538,7 @@ class TwoStagePlan:
 
         odd = np.bitwise_count(np.arange(2**low)[None, :, None]
                                & per_member(y_low)[:, None, :]) & 1
-        hadamard = (1 - 2 * odd).astype(np.int8)  # (Z_p, 2^k_L, width)
+        hadamard = np.where(odd, -1, 1).astype(np.int8)  # (Z_p, 2^k_L, width)
 
         return TwoStageDraw(
             self.k, low, max(1, DRAW_CHUNK_VALUES // (2 * 2**low * (n_keys + 1))),
