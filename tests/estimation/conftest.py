@@ -58,3 +58,17 @@ def backend(request, h2, h2_uccsd) -> BackendCase:
 def shared_estimator(backend) -> qvopt.Estimator:
     """One estimator per backend for tests that do not depend on its history."""
     return backend.estimator(shots=100, seed=0)
+
+
+def lih_fc_sector_columns(seed: int, n_points: int, reference_last: bool = False):
+    """``(estimator, sector columns)`` of lih_fc's UCCSD at ``n_points`` random points
+    (uniform in [−1, 1), ``default_rng(seed)``), 1000 shots per group; with
+    ``reference_last`` the last point is all zeros (the reference state: one sector state,
+    most outcomes impossible). Shared by the sector draw tests' module fixtures."""
+    problem = qvopt.load_problem("lih_fc")
+    circuit = qvopt.ansatz.uccsd(problem)
+    est = qvopt.Estimator(problem.hamiltonian, circuit, shots=1000)
+    points = np.random.default_rng(seed).uniform(-1, 1, (n_points, circuit.num_parameters))
+    if reference_last:
+        points[-1] = 0.0
+    return est, est.engine.sector_columns(points)

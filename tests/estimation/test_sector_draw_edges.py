@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import qvopt
 from qvopt.estimation import sector_draws
 from qvopt.estimation.sector_classes import BlockRotation
 from qvopt.estimation.sector_draws import (
@@ -23,15 +22,12 @@ from qvopt.estimation.sector_draws import (
     inverse_cdf_classes,
 )
 
+from .conftest import lih_fc_sector_columns
+
 
 @pytest.fixture(scope="module")
 def lih_fc():
-    problem = qvopt.load_problem("lih_fc")
-    circuit = qvopt.ansatz.uccsd(problem)
-    est = qvopt.Estimator(problem.hamiltonian, circuit, shots=1000)
-    points = np.random.default_rng(3).uniform(-1, 1, (6, circuit.num_parameters))
-    points[5] = 0.0  # the reference state: one sector state, most outcomes impossible
-    return est, est.engine.sector_columns(points)
+    return lih_fc_sector_columns(3, 6, reference_last=True)
 
 
 def _plan(est, k: int) -> TwoStagePlan:

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from scipy.stats import chisquare
 
-import qvopt
 from qvopt.estimation import sector_draws
 from qvopt.estimation.sector_classes import BlockRotation
 from qvopt.estimation.sector_draws import StateDraws, inverse_cdf_classes
+
+from .conftest import lih_fc_sector_columns
 
 
 def _chi_square_p(counts: np.ndarray, probs: np.ndarray) -> float:
@@ -59,11 +60,7 @@ def test_inverse_cdf_draws_are_reproducible_and_resume():
 
 @pytest.fixture(scope="module")
 def lih_fc():
-    problem = qvopt.load_problem("lih_fc")
-    circuit = qvopt.ansatz.uccsd(problem)
-    est = qvopt.Estimator(problem.hamiltonian, circuit, shots=1000)
-    points = np.random.default_rng(4).uniform(-1, 1, (2, circuit.num_parameters))
-    return est, est.engine.sector_columns(points)
+    return lih_fc_sector_columns(4, 2)
 
 
 def test_two_stage_draws_follow_every_rotated_groups_law(lih_fc):

@@ -18,14 +18,12 @@ import qvopt
 from qvopt.estimation.sector import SectorEngine
 from qvopt.estimation.sector_classes import BlockRotation
 
+from .conftest import lih_fc_sector_columns
+
 
 @pytest.fixture(scope="module")
 def lih_fc():
-    problem = qvopt.load_problem("lih_fc")
-    circuit = qvopt.ansatz.uccsd(problem)
-    est = qvopt.Estimator(problem.hamiltonian, circuit, shots=1000)
-    points = np.random.default_rng(6).uniform(-1, 1, (3, circuit.num_parameters))
-    return est, est.engine.sector_columns(points)
+    return lih_fc_sector_columns(6, 3)
 
 
 def _partial_transform(plan, low: int, columns: np.ndarray) -> np.ndarray:
