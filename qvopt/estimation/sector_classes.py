@@ -261,12 +261,14 @@ class _Workspace:
 
 def _butterflies(parts: np.ndarray, k: int, scratch: np.ndarray | None = None,
                  start: int = 0) -> None:
-    """In-place ``(a0, a1) → (a0 + a1, a0 − a1)`` over bits ``start … k − 1`` of axis 1
-    of ``parts`` (2, 2^k, …); ``scratch`` (half of ``parts``' values) holds the sums."""
+    """In-place ``(a0, a1) → (a0 + a1, a0 − a1)`` (the Walsh–Hadamard butterflies) over
+    bits ``start … k − 1`` of axis 1 of ``parts`` (outer, 2^k, …: the real and imaginary
+    parts, or any other leading axis); ``scratch`` (half of ``parts``' values) holds the
+    sums."""
     if scratch is None:
         scratch = np.empty(parts.size // 2)
     for j in range(start, k):
-        view = parts.reshape(2, 2**(k - j - 1), 2, 2**j, -1)
+        view = parts.reshape(parts.shape[0], 2**(k - j - 1), 2, 2**j, -1)
         low, high = view[:, :, 0], view[:, :, 1]
         total = scratch.reshape(low.shape)
         np.add(low, high, out=total)
@@ -525,12 +527,16 @@ class SetupMemory:
         if not methods:
             return
         need = self.sample_need(methods)
+        self._refuse_unless_fits(
+            need / SAMPLE_MARGIN, f" at least (estimated {need / 1e9:.1f} GB from a sample "
+            f"of {len(methods)} groups spread over the list, halved)")
+
+    def _refuse_unless_fits(self, need: float, detail: str) -> None:
+        """The one refusal of both checks (:func:`~qvopt.memory.refuse_unless_fits`)."""
         refuse_unless_fits(
-            need / SAMPLE_MARGIN, f"the sector engine's set-up ({self.n_groups} groups on "
-            f"{self.n_states} sector states)", "fewer, larger groups (grouping 'fc'), a "
-            "smaller active space, or a machine with more memory", self.available,
-            f" at least (estimated {need / 1e9:.1f} GB from a sample of {len(methods)} "
-            f"groups spread over the list, halved)")
+            need, f"the sector engine's set-up ({self.n_groups} groups on {self.n_states} "
+            "sector states)", "fewer, larger groups (grouping 'fc'), a smaller active space, "
+            "or a machine with more memory", self.available, detail)
 
     def add(self, done: int, method, moment: bool) -> None:
         """Count ``method`` (group ``done − 1``'s) and check the extrapolation."""
@@ -541,12 +547,9 @@ class SetupMemory:
         if done < self.check_from or (done - self.check_from) % 16:
             return
         need = (2 * self.moments + self.rotations) * self.weights[-1] / self.weights[done - 1]
-        refuse_unless_fits(
-            need, f"the sector engine's set-up ({self.n_groups} groups on {self.n_states} "
-            "sector states)", "fewer, larger groups (grouping 'fc'), a smaller active space, "
-            "or a machine with more memory", self.available,
-            f" (measured {(self.moments + self.rotations) / 1e9:.2f} GB held by the first "
-            f"{done} groups, extrapolated to all by their terms, moment pairs twice)")
+        self._refuse_unless_fits(
+            need, f" (measured {(self.moments + self.rotations) / 1e9:.2f} GB held by the "
+            f"first {done} groups, extrapolated to all by their terms, moment pairs twice)")
 
 
 class SectorClassProbabilities:

@@ -327,7 +327,7 @@ class TwoStageDraw:
             products = signed[first, rows]
             products *= signed[second, rows]
             out[:, rows] = self.correlation @ products
-        _walsh(out.reshape(self.n_blocks, 2**self.low, n_points), self.low)
+        _butterflies(out.reshape(self.n_blocks, 2**self.low, n_points), self.low)
         return out
 
     def _draw(self, columns: np.ndarray, shots: np.ndarray, rng: np.random.Generator
@@ -443,9 +443,18 @@ class TwoStagePlan:
         self._built: dict[int, TwoStageDraw] = {}
         self._pairs: dict[int, int] = {}
 
+    def _state_keys(self, low: int) -> np.ndarray:
+        """Each sector state's key ``z · 2^k_H + y_H`` (its block and high bits)."""
+        return self.block_of * 2**(self.k - low) + (self.y_r >> low)
+
+    def _pair_groups(self, low: int) -> np.ndarray:
+        """Each sector state's stage-1 pair group: its key (:meth:`_state_keys`) and part;
+        stage 1 multiplies the pairs within a group (:func:`_pairs_within`)."""
+        return self._state_keys(low) * 2 + self.part
+
     def _keys(self, low: int) -> np.ndarray:
-        """Sorted keys ``z · 2^k_L + y_H`` of the sector states' blocks and high bits."""
-        return np.unique(self.block_of * 2**(self.k - low) + (self.y_r >> low))
+        """Sorted keys ``z · 2^k_H + y_H`` of the sector states' blocks and high bits."""
+        return np.unique(self._state_keys(low))
 
     def seconds(self, n_points: int, shots: float) -> float:
         """The model's seconds (see :data:`TABLE_MIN_SHOTS`) of a two-stage draw of
@@ -476,8 +485,7 @@ class TwoStagePlan:
         same block, high bits and part, :func:`_pairs_within`), counted without forming
         them; kept per ``k_L``."""
         if low not in self._pairs:
-            key = (self.block_of * 2**(self.k - low) + (self.y_r >> low)) * 2 + self.part
-            counts = np.unique(key, return_counts=True)[1]
+            counts = np.unique(self._pair_groups(low), return_counts=True)[1]
             self._pairs[low] = int((counts * (counts + 1) // 2).sum())
         return self._pairs[low]
 
@@ -526,7 +534,7 @@ class TwoStagePlan:
         high = self.k - low
         n_keys = self.n_keys[low]
         y_low, y_high = self.y_r & (2**low - 1), self.y_r >> low
-        first, second = _pairs_within((self.block_of * 2**high + y_high) * 2 + self.part)
+        first, second = _pairs_within(self._pair_groups(low))
         rows = self.block_of[first] * 2**low + (y_low[first] ^ y_low[second])
         order = np.argsort(rows, kind="stable")  # the products are read in order
         correlation = csr_matrix((np.where(first == second, 1.0, 2.0)[order],
@@ -562,18 +570,6 @@ def _point_chunks(n_points: int, values_per_point: int) -> list[slice]:
     """Points in chunks of at most ``DRAW_CHUNK_VALUES`` values (at least one point)."""
     step = max(1, DRAW_CHUNK_VALUES // max(1, values_per_point))
     return [slice(a, min(a + step, n_points)) for a in range(0, n_points, step)]
-
-
-def _walsh(values: np.ndarray, bits: int) -> None:
-    """In-place Walsh–Hadamard transform ``(a0, a1) → (a0 + a1, a0 − a1)`` over the
-    ``bits`` bits of axis 1 of ``values`` (outer, 2^bits, inner)."""
-    outer, inner = values.shape[0], values.shape[2]
-    for j in range(bits):
-        view = values.reshape(outer, 2**(bits - j - 1), 2, 2**j, inner)
-        low, high = view[:, :, 0], view[:, :, 1]
-        total = low + high
-        np.subtract(low, high, out=high)
-        np.copyto(low, total)
 
 
 def _padded_rows(owner: np.ndarray, n_owners: int, pad: int) -> np.ndarray:
